@@ -1,0 +1,169 @@
+"""The engine, built once from ``--db`` / ``DELIGHT_DB``, and the one-transaction-per-command helper.
+
+This is the one place that branches on the database dialect.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Boolean, Connection, Date, Engine, Table, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlmodel import Session
+
+from db.types import UTCDateTime
+from planner.errors import DatabaseError
+
+DEFAULT_DB = "delight.db"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def database_url(db: str | None) -> str:
+    """A SQLAlchemy URL from a file path or a URL; ``None`` means ``delight.db`` here."""
+    target = db or DEFAULT_DB
+    if "://" in target:
+        return target
+    return f"sqlite:///{Path(target).expanduser().resolve()}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or ``None`` for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True for SQLite, the default store."""
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str) -> Engine:
+    """Build the engine; SQLite gets foreign keys, WAL and a busy timeout on every connection."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f'"{url}" is neither a file path nor a database URL') from None
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("psycopg2", ""):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            event.listen(engine, "connect", _configure_sqlite)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise DatabaseError(f'cannot open "{parsed.render_as_string()}": {exc}') from None
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def describe_database_error(exc: DBAPIError, engine: Engine) -> str:
+    """One line for a database failure a user can act on (locked, corrupt, unreachable)."""
+    original = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    where = engine.url.render_as_string(hide_password=True)
+    lowered = original.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return f"database {where} is locked by another program; try again in a moment"
+    if "not a database" in lowered or "malformed" in lowered:
+        return f"{where} is not a delight database (the file is damaged or of another kind)"
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        return f"cannot write to {where}: check the path and its permissions"
+    if "connection" in lowered or "could not" in lowered:
+        return f"cannot reach database {where}: {original}"
+    return f"database {where}: {original}"
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One transaction for one command: everything commits together or nothing does."""
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+    except DBAPIError as exc:
+        raise DatabaseError(describe_database_error(exc, engine)) from exc
+
+
+def bulk_insert(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert many rows fast, inside the connection's transaction (for seeding and imports).
+
+    SQLAlchemy's per-row parameter processing costs more than the insert itself at
+    millions of rows, so this goes to the driver: ``executemany`` on SQLite (with
+    values converted exactly as ``UTCDateTime`` and ``Date`` store them) and ``COPY``
+    on PostgreSQL. Each row holds the values of ``columns``, in that order.
+    """
+    preparer = connection.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(column) for column in columns)
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {preparer.format_table(table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        converters = [
+            (index, convert)
+            for index, column in enumerate(columns)
+            if (convert := _sqlite_converter(table.c[column].type)) is not None
+        ]
+        if converters:
+            rows = (_convert_row(row, converters) for row in rows)
+        placeholders = ", ".join("?" * len(columns))
+        cursor.executemany(
+            f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES ({placeholders})", rows
+        )
+    finally:
+        cursor.close()
+
+
+def _sqlite_converter(column_type: object) -> Callable[[Any], Any] | None:
+    """How SQLAlchemy would store a value of this type in SQLite, for ``bulk_insert``."""
+    if isinstance(column_type, UTCDateTime):
+        return _sqlite_utc_text
+    if isinstance(column_type, Date):
+        return date.isoformat
+    if isinstance(column_type, Boolean):
+        return int
+    return None
+
+
+def _convert_row(row: Sequence[Any], converters: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
+    converted = list(row)
+    for index, convert in converters:
+        if converted[index] is not None:
+            converted[index] = convert(converted[index])
+    return converted
+
+
+def _sqlite_utc_text(value: datetime) -> str:
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError(f"datetime {value.isoformat()} has no time zone")
+        value = value.astimezone(UTC)
+    # "2026-11-29 04:03:00.000000", exactly as UTCDateTime stores it through SQLAlchemy.
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def advance_id_sequences(connection: Connection, table: Table) -> None:
+    """After inserting explicit ids, move PostgreSQL's id sequence past them (SQLite needs nothing)."""
+    if connection.dialect.name != "postgresql":
+        return
+    highest = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
+    connection.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), highest + 1, False)))

@@ -1,0 +1,195 @@
+"""The tables: one SQLModel class per concept.
+
+Money is stored as integer minor units (``*_minor``) beside a currency code.
+Every datetime is timezone-aware and stored in UTC (see ``db.types.UTCDateTime``).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from db.types import UTCDateTime
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class OrderStatus(enum.StrEnum):
+    """What happened to an order. Only ``paid`` orders are purchases."""
+
+    PAID = "paid"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
+
+
+class FeedbackKind(enum.StrEnum):
+    """What a customer sent us."""
+
+    REVIEW = "review"
+    COMPLAINT = "complaint"
+    SURVEY = "survey"
+    REQUEST = "request"
+
+
+class GestureStatus(enum.StrEnum):
+    """Where a gesture is in the week's loop."""
+
+    PLANNED = "planned"
+    HELD_OUT = "held_out"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+def _in(column: str, values: type[enum.StrEnum]) -> str:
+    allowed = ", ".join(f"'{member.value}'" for member in values)
+    return f"{column} IN ({allowed})"
+
+
+class Customer(SQLModel, table=True):
+    """A shop's customer, as imported or seeded."""
+
+    __tablename__ = "customers"
+    __table_args__ = (CheckConstraint("language IN ('ko', 'en')", name="ck_customers_language"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=100, unique=True, index=True)
+    name: str | None = Field(default=None, sa_type=Text)
+    first_name: str | None = Field(default=None, sa_type=Text)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    phone: str | None = Field(default=None, max_length=40)
+    language: str = Field(default="ko", max_length=2)
+    birthday: date | None = None
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: str | None = Field(default=None, max_length=2)
+    region: str | None = Field(default=None, sa_type=Text)
+    city: str | None = Field(default=None, sa_type=Text)
+    address1: str | None = Field(default=None, sa_type=Text)
+    address2: str | None = Field(default=None, sa_type=Text)
+    do_not_contact: bool = False
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class Order(SQLModel, table=True):
+    """One order. ``total_minor`` is in the currency's minor unit (won, cents)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(_in("status", OrderStatus), name="ck_orders_status"),
+        CheckConstraint("total_minor >= 0", name="ck_orders_total"),
+        # Covers the per-customer aggregate the planner runs, so it reads no table rows.
+        Index("ix_orders_customer_placed_total", "customer_id", "placed_at", "total_minor", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=100, unique=True)
+    customer_id: int = Field(foreign_key="customers.id")
+    placed_at: datetime = Field(sa_type=UTCDateTime)
+    total_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(max_length=3)
+    status: str = Field(default=OrderStatus.PAID, max_length=10)
+
+
+class OrderItem(SQLModel, table=True):
+    """A line of an order."""
+
+    __tablename__ = "order_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_order_items_quantity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    name: str = Field(sa_type=Text)
+    sku: str | None = Field(default=None, max_length=100)
+    quantity: int = 1
+    unit_price_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class Feedback(SQLModel, table=True):
+    """A review, complaint, survey answer or request, and a person's reply to it."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint(_in("kind", FeedbackKind), name="ck_feedback_kind"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="ck_feedback_rating"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = Field(default=None, max_length=100, unique=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    kind: str = Field(max_length=10)
+    rating: int | None = None
+    text: str | None = Field(default=None, sa_type=Text)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: str | None = Field(default=None, max_length=100)
+    reply: str | None = Field(default=None, sa_type=Text)
+    replied_by: str | None = Field(default=None, max_length=100)
+    replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PlanRun(SQLModel, table=True):
+    """One run of the planner for a week: the inputs needed to reproduce it."""
+
+    __tablename__ = "plan_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    week: str = Field(max_length=8, index=True)
+    seed: int = Field(sa_column=Column(BigInteger, nullable=False))
+    as_of: date
+    rules_snapshot: str = Field(sa_type=Text)
+    budget_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(max_length=3)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class Gesture(SQLModel, table=True):
+    """A gesture planned for, held out from, or sent to a customer in an ISO week."""
+
+    __tablename__ = "gestures"
+    __table_args__ = (
+        CheckConstraint(_in("status", GestureStatus), name="ck_gestures_status"),
+        Index("ix_gestures_customer_status", "customer_id", "status"),
+        Index("ix_gestures_week_status", "week", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id")
+    plan_run_id: int | None = Field(default=None, foreign_key="plan_runs.id")
+    week: str = Field(max_length=8)
+    kind: str = Field(max_length=40)
+    rule: str | None = Field(default=None, sa_type=Text)
+    reason: str = Field(default="", sa_type=Text)
+    status: str = Field(default=GestureStatus.PLANNED, max_length=10)
+    cost_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(max_length=3)
+    writer: str | None = Field(default=None, max_length=100)
+    template: str | None = Field(default=None, max_length=100)
+    message: str | None = Field(default=None, sa_type=Text)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_by: str | None = Field(default=None, max_length=100)
+    note: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what and when. Never deleted; never holds erased personal data."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    actor: str = Field(max_length=100)
+    entity: str = Field(max_length=20)
+    entity_id: int
+    action: str = Field(max_length=40)
+    detail: str = Field(default="", sa_type=Text)

@@ -1,0 +1,98 @@
+"""Create, upgrade and check the database schema through Alembic migrations.
+
+delight never upgrades a database behind a user's back: every command but
+``delight init`` checks the schema and, if it is older than the code, says to run
+``delight init`` (which upgrades in place, keeping all data).
+"""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy.exc import DBAPIError
+
+from db.engine import describe_database_error, sqlite_path
+from planner.errors import DatabaseError, SchemaOutOfDate, SchemaTooNew
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", "db:migrations")
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None  # the package always ships at least one migration
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The migration a database is at, or ``None`` for a database delight never touched."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Create or upgrade the schema to the newest migration, in one transaction.
+
+    Returns the revision before and after. Running it on an up-to-date database changes nothing.
+    """
+    try:
+        with engine.begin() as connection:
+            before = current_revision(connection)
+            _refuse_newer(before, engine)
+            _refuse_foreign(connection, before, engine)
+            config = _alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except DBAPIError as exc:
+        raise DatabaseError(describe_database_error(exc, engine)) from exc
+    return before, head_revision()
+
+
+def check(engine: Engine) -> None:
+    """Raise a clear error unless the database exists and is at the newest migration."""
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is not None and not path.exists():
+        raise DatabaseError(f"no database at {path}: create one with `delight init` (or try `delight demo`)")
+    try:
+        with engine.connect() as connection:
+            revision = current_revision(connection)
+    except DBAPIError as exc:
+        raise DatabaseError(describe_database_error(exc, engine)) from exc
+    where = engine.url.render_as_string(hide_password=True)
+    if revision is None:
+        raise DatabaseError(f"{where} has no delight tables: create them with `delight init`")
+    _refuse_newer(revision, engine)
+    if revision != head_revision():
+        raise SchemaOutOfDate(
+            f"{where} is at schema {revision}, this delight needs {head_revision()}: "
+            "run `delight init` to upgrade it (your data is kept)"
+        )
+
+
+def _refuse_newer(revision: str | None, engine: Engine) -> None:
+    if revision is None:
+        return
+    known = {script.revision for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    if revision not in known:
+        where = engine.url.render_as_string(hide_password=True)
+        raise SchemaTooNew(
+            f"{where} was written by a newer delight (schema {revision}): upgrade delight-planner to use it"
+        )
+
+
+def _refuse_foreign(connection: Connection, revision: str | None, engine: Engine) -> None:
+    """Never build our tables inside somebody else's database."""
+    if revision is not None:
+        return
+    tables = set(inspect(connection).get_table_names())
+    if tables:
+        where = engine.url.render_as_string(hide_password=True)
+        raise DatabaseError(
+            f"{where} already holds other tables ({', '.join(sorted(tables)[:3])}, ...); use a new file"
+        )

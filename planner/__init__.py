@@ -1,0 +1,1 @@
+"""delight: a surprise-and-delight campaign planner."""

@@ -1,0 +1,37 @@
+"""Every error delight raises for a user to read.
+
+Library code raises these; only the CLI turns them into ``Error: ...`` lines.
+Each message is one line that names the thing and, where there is one, the fix.
+"""
+
+
+class DelightError(Exception):
+    """Base class: a problem a user can fix; its message is shown as is."""
+
+
+class DatabaseError(DelightError):
+    """The database is missing, corrupt, locked, unreachable or of another version."""
+
+
+class SchemaOutOfDate(DatabaseError):
+    """The database's schema is older than this version of delight."""
+
+
+class SchemaTooNew(DatabaseError):
+    """The database was written by a newer version of delight."""
+
+
+class NotFound(DelightError):
+    """A customer, gesture or week that does not exist."""
+
+
+class RulesError(DelightError):
+    """A rules file that cannot be read, parsed or type-checked."""
+
+
+class InputError(DelightError):
+    """A value given by the user (option, date, week, file) that cannot be used."""
+
+
+class PrintoutError(DelightError):
+    """A printout that cannot be made (font missing, unwritable file)."""

@@ -1,0 +1,836 @@
+"""Rules: the week's budget, the gesture kinds, the writing team and the rules that pick customers.
+
+A rules file is TOML (see ``default_rules.toml``, shown by ``delight rules show``). Everything in it
+is validated when it is loaded, and every problem is one :class:`~planner.errors.RulesError` line that
+names the thing and the fix.
+
+Each rule's ``when`` is an expression over the customer facts in :data:`planner.facts.FACTS`. It is
+parsed and type-checked by rule-engine, then compiled into plain Python closures, because rule-engine's
+own evaluation is too slow for 200,000 customers times a handful of rules. The compiled form never uses
+``eval``/``exec`` or ``getattr`` on names from the file.
+
+Semantics of ``when`` (the same text is in ``default_rules.toml`` for ops staff):
+
+* A comparison (``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``in``, ``=~`` …) with a missing fact
+  (``None``) on either side is false. Only ``x == null`` and ``x != null`` test for a missing fact.
+  ``not`` simply flips true and false, so ``not (days_since_last_order <= 14)`` is true for a customer
+  without orders; write ``days_since_last_order > 14`` to mean "more than 14 days".
+* Arithmetic (``+ - * / // %``) with a missing fact gives a missing value; so does division by zero.
+* Numbers are exact (int or Decimal, never float). ``/``, ``//`` and ``%`` are Decimal operations,
+  as in rule-engine (``//`` rounds towards zero, ``%`` takes the sign of the left side).
+* Date facts compare with date literals written ``d"2026-01-01"`` (no time of day). There is no
+  date arithmetic; use the ``days_since_*`` / ``days_until_*`` facts.
+* Both sides of a comparison must have the same type, and ``and``/``or``/``not`` take true/false
+  values only: ``language == 3`` or ``orders_count and …`` are rejected when the file is loaded.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import difflib
+import importlib.resources
+import operator
+import re
+import string
+import tomllib
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import rule_engine
+from rule_engine import ast as engine_ast
+from rule_engine import errors as engine_errors
+
+from planner.errors import RulesError
+from planner.facts import FACTS, FACTS_BY_NAME, FactType
+
+Facts = Mapping[str, object]
+"""One customer's facts: every name in FACTS mapped to its value, or None when it is missing."""
+
+Predicate = Callable[[Facts], bool]
+
+LANGUAGES = frozenset({"ko", "en"})
+"""Languages a writer can write in (and a customer can prefer)."""
+
+REASON_EXTRA_NAMES: dict[str, str] = {"first_name": "The customer's first (given) name."}
+"""Names a ``reason`` template may use besides the facts; the planner supplies their values."""
+
+# Digits after the decimal point a money amount may have, for currencies a shop is likely to use.
+# Other currencies are accepted without this check.
+CURRENCY_DECIMALS: dict[str, int] = {
+    "KRW": 0,
+    "JPY": 0,
+    "VND": 0,
+    "USD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "CAD": 2,
+    "AUD": 2,
+}
+
+DEFAULT_TIMEZONE = "Asia/Seoul"
+
+
+@dataclass(frozen=True)
+class GestureKind:
+    """A kind of gesture: what one costs, how many fit in a week, and what it needs."""
+
+    name: str
+    cost: decimal.Decimal
+    capacity: int
+    physical: bool = False
+    recovery: bool = False
+
+
+@dataclass(frozen=True)
+class Writer:
+    """A person on the team who writes notes: how many a week, and in which languages."""
+
+    name: str
+    capacity: int
+    languages: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: when its compiled condition ``matches`` a customer's facts, it proposes ``gesture``.
+
+    ``facts_used`` lists the fact names the condition refers to, in order of first use, so a plan can
+    show the facts behind a choice.
+    """
+
+    name: str
+    gesture: str
+    when: str
+    priority: int
+    reason: str | None
+    matches: Predicate = field(compare=False, repr=False)
+    facts_used: tuple[str, ...] = ()
+
+    def explain(self, values: Mapping[str, object]) -> str:
+        """The rule's ``reason`` filled in from ``values`` (facts plus ``first_name``).
+
+        Without a ``reason`` template, says which rule matched. A missing value shows as "unknown".
+        """
+        if self.reason is None:
+            return f'Matched rule "{self.name}"'
+        parts: list[str] = []
+        for literal, name, _spec, _conversion in string.Formatter().parse(self.reason):
+            parts.append(literal)
+            if name is not None:
+                parts.append(_format_for_reason(values.get(name)))
+        return "".join(parts)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A whole rules file, validated: settings, gesture kinds, writers and rules (highest priority first)."""
+
+    currency: str
+    weekly_budget: decimal.Decimal
+    cooldown_days: int
+    max_per_year: int
+    holdout_percent: int
+    wildcards: int
+    shop_name: str | None
+    timezone: str
+    gestures: dict[str, GestureKind]
+    writers: tuple[Writer, ...]
+    rules: tuple[Rule, ...]
+    source_text: str = field(repr=False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Loading
+
+
+def default_rules_text() -> str:
+    """The packaged default rules file, as text (it doubles as the rules file's documentation)."""
+    return (importlib.resources.files("planner") / "default_rules.toml").read_text(encoding="utf-8")
+
+
+def load_rules(path: Path | None = None) -> RuleSet:
+    """Load and validate a rules file; ``None`` loads the packaged default.
+
+    Raises RulesError for a file that cannot be read or is not valid.
+    """
+    if path is None:
+        return parse_rules(default_rules_text(), source="default rules")
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise RulesError(f"cannot read rules file {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise RulesError(f"rules file {path} is not UTF-8 text; save it as UTF-8") from None
+    return parse_rules(text, source=str(path))
+
+
+_TOP_LEVEL_KEYS = (
+    "currency",
+    "weekly_budget",
+    "cooldown_days",
+    "max_per_year",
+    "holdout_percent",
+    "wildcards",
+    "shop_name",
+    "timezone",
+    "gestures",
+    "writers",
+    "rules",
+)
+_GESTURE_KEYS = ("cost", "capacity", "physical", "recovery")
+_WRITER_KEYS = ("capacity", "languages")
+_RULE_KEYS = ("name", "gesture", "when", "priority", "reason")
+_REQUIRED_KEY_EXAMPLES = {
+    "currency": 'currency = "KRW"',
+    "weekly_budget": "weekly_budget = 300000",
+    "gestures": "[gestures.handwritten_note]",
+    "cost": "cost = 1500",
+    "capacity": "capacity = 10",
+    "gesture": 'gesture = "handwritten_note"',
+    "when": 'when = "orders_count == 1"',
+}
+
+
+def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
+    """Parse and validate the text of a rules file; ``source`` names it in TOML syntax errors.
+
+    Raises RulesError naming the first problem found.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise RulesError(f"{source}: TOML syntax error: {error}") from None
+
+    top = _Table(data, "")
+    top.check_keys(_TOP_LEVEL_KEYS, "top-level key")
+    currency = top.string("currency")
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise RulesError(f'currency "{currency}" must be a 3-letter ISO code in capitals, e.g. "KRW"')
+    weekly_budget = top.money("weekly_budget", currency)
+    cooldown_days = top.integer("cooldown_days", 90)
+    max_per_year = top.integer("max_per_year", 3, minimum=1)
+    holdout_percent = top.integer("holdout_percent", 10, maximum=100)
+    wildcards = top.integer("wildcards", 1)
+    shop_name = top.string("shop_name", None)
+    timezone = top.string("timezone", DEFAULT_TIMEZONE)
+    _check_timezone(timezone)
+    gestures = _parse_gestures(top.table("gestures"), currency)
+    return RuleSet(
+        currency=currency,
+        weekly_budget=weekly_budget,
+        cooldown_days=cooldown_days,
+        max_per_year=max_per_year,
+        holdout_percent=holdout_percent,
+        wildcards=wildcards,
+        shop_name=shop_name,
+        timezone=timezone,
+        gestures=gestures,
+        writers=_parse_writers(top.table("writers", required=False)),
+        rules=_parse_rule_list(top.array_of_tables("rules"), gestures),
+        source_text=text,
+    )
+
+
+def _parse_gestures(table: dict[str, Any], currency: str) -> dict[str, GestureKind]:
+    if not table:
+        raise RulesError("[gestures] must define at least one gesture kind, e.g. [gestures.cheer_message]")
+    gestures: dict[str, GestureKind] = {}
+    for name, value in table.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise RulesError(f'gesture "{name}": name must be lower-case letters, digits and _')
+        gesture = _Table.of(value, f'gesture "{name}"', f"[gestures.{name}]")
+        gesture.check_keys(_GESTURE_KEYS, "key")
+        gestures[name] = GestureKind(
+            name=name,
+            cost=gesture.money("cost", currency),
+            capacity=gesture.integer("capacity"),
+            physical=gesture.boolean("physical", False),
+            recovery=gesture.boolean("recovery", False),
+        )
+    return gestures
+
+
+def _parse_writers(table: dict[str, Any]) -> tuple[Writer, ...]:
+    writers: list[Writer] = []
+    for name, value in table.items():
+        writer = _Table.of(value, f'writer "{name}"', f"[writers.{name}]")
+        writer.check_keys(_WRITER_KEYS, "key")
+        languages = writer.get("languages", ["ko", "en"])
+        if not isinstance(languages, list) or not languages:
+            raise RulesError(f'writer "{name}": languages must be a non-empty list, e.g. ["ko", "en"]')
+        for language in languages:
+            if language not in LANGUAGES:
+                raise RulesError(f'writer "{name}": language "{language}" is not supported; use "ko" or "en"')
+        writers.append(Writer(name=name, capacity=writer.integer("capacity"), languages=frozenset(languages)))
+    return tuple(writers)
+
+
+def _parse_rule_list(items: list[Any], gestures: Mapping[str, GestureKind]) -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for number, item in enumerate(items, start=1):
+        where = f"rule #{number}"
+        if not isinstance(item, dict):
+            raise RulesError(f"{where}: must be a table; write each rule as [[rules]]")
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise RulesError(f'{where}: needs a name, e.g. name = "first-order thanks"')
+        where = f'rule "{name}"'
+        if name in seen:
+            raise RulesError(f"{where} is defined twice; give each rule a unique name")
+        seen.add(name)
+        rule = _Table(item, where)
+        rule.check_keys(_RULE_KEYS, "key")
+        gesture = rule.string("gesture")
+        if gesture not in gestures:
+            raise RulesError(
+                f'{where}: gesture "{gesture}" is not defined in [gestures]{_did_you_mean(gesture, gestures)}'
+            )
+        when = rule.string("when")
+        reason = rule.string("reason", None)
+        if reason is not None:
+            _check_reason(name, reason)
+        matches, facts_used = compile_when(name, when)
+        rules.append(
+            Rule(
+                name=name,
+                gesture=gesture,
+                when=when,
+                priority=rule.integer("priority", 0, minimum=None),
+                reason=reason,
+                matches=matches,
+                facts_used=facts_used,
+            )
+        )
+    # Highest priority first; ties keep the file's order (sorted is stable).
+    return tuple(sorted(rules, key=lambda rule: -rule.priority))
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        suggestion = _did_you_mean(name, zoneinfo.available_timezones()) or ' (use a name like "Asia/Seoul")'
+        raise RulesError(f'timezone "{name}" is not a known time zone{suggestion}') from None
+
+
+def _check_reason(rule_name: str, reason: str) -> None:
+    where = f'rule "{rule_name}"'
+    allowed = [fact.name for fact in FACTS] + list(REASON_EXTRA_NAMES)
+    try:
+        pieces = list(string.Formatter().parse(reason))
+    except ValueError:
+        raise RulesError(
+            f'{where}: reason has an unmatched "{{" or "}}"; write {{{{ or }}}} for a brace'
+        ) from None
+    for _literal, name, spec, conversion in pieces:
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            raise RulesError(f"{where}: reason may only use plain {{fact}} names, not {{{name}...}}")
+        if name not in allowed:
+            suggestion = _did_you_mean(name, allowed)
+            raise RulesError(f"{where}: reason uses unknown name {{{name}}}{suggestion}")
+
+
+def _format_for_reason(value: object) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, decimal.Decimal):
+        return f"{value:,}"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def _did_you_mean(word: str, options: Any) -> str:
+    """' (did you mean "x"?)' for the closest of ``options``, or '' when nothing is close."""
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+class _Table:
+    """Typed, validated access to one TOML table; ``where`` prefixes its error messages."""
+
+    def __init__(self, data: dict[str, Any], where: str) -> None:
+        self.data = data
+        self.prefix = f"{where}: " if where else ""
+
+    @classmethod
+    def of(cls, value: object, where: str, header: str) -> _Table:
+        if not isinstance(value, dict):
+            raise RulesError(f"{where}: must be a table; write it as {header} with keys below it")
+        return cls(value, where)
+
+    def check_keys(self, allowed: tuple[str, ...], what: str) -> None:
+        for key in self.data:
+            if key not in allowed:
+                raise RulesError(f'{self.prefix}unknown {what} "{key}"{_did_you_mean(key, allowed)}')
+
+    def get(self, key: str, default: Any = ...) -> Any:
+        if key in self.data:
+            return self.data[key]
+        if default is ...:
+            example = _REQUIRED_KEY_EXAMPLES.get(key)
+            hint = f" (add e.g. {example})" if example else ""
+            raise RulesError(f'{self.prefix}missing required key "{key}"{hint}')
+        return default
+
+    def string(self, key: str, default: Any = ...) -> Any:
+        value = self.get(key, default)
+        if value is not None and not isinstance(value, str):
+            raise RulesError(f'{self.prefix}{key} must be a quoted string, e.g. {key} = "..."')
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.get(key, default)
+        if not isinstance(value, bool):
+            raise RulesError(f"{self.prefix}{key} must be true or false")
+        return value
+
+    def integer(
+        self, key: str, default: Any = ..., *, minimum: int | None = 0, maximum: int | None = None
+    ) -> int:
+        value = self.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RulesError(f"{self.prefix}{key} must be a whole number (got {value!r})")
+        if minimum is not None and value < minimum:
+            if maximum is not None:
+                raise RulesError(f"{self.prefix}{key} must be between {minimum} and {maximum} (got {value})")
+            if minimum == 0:
+                raise RulesError(f"{self.prefix}{key} must not be negative (got {value})")
+            raise RulesError(f"{self.prefix}{key} must be at least {minimum} (got {value})")
+        if maximum is not None and value > maximum:
+            raise RulesError(f"{self.prefix}{key} must be between {minimum} and {maximum} (got {value})")
+        return value
+
+    def money(self, key: str, currency: str) -> decimal.Decimal:
+        value = self.get(key)
+        if isinstance(value, float):
+            raise RulesError(
+                f"{self.prefix}{key} = {value!r} is a TOML float, and money is never a float; "
+                f'write a whole number ({key} = {int(value)}) or a quoted decimal ({key} = "{value}")'
+            )
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise RulesError(f'{self.prefix}{key} must be a whole number or a quoted decimal like "1500.50"')
+        if isinstance(value, str) and not re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
+            raise RulesError(f'{self.prefix}{key} = "{value}" is not an amount; write digits like "1500.50"')
+        amount = decimal.Decimal(value.strip() if isinstance(value, str) else value)
+        if amount < 0:
+            raise RulesError(f"{self.prefix}{key} must not be negative (got {amount})")
+        decimals = CURRENCY_DECIMALS.get(currency)
+        exponent = amount.as_tuple().exponent
+        if decimals is not None and isinstance(exponent, int) and -exponent > decimals:
+            raise RulesError(
+                f"{self.prefix}{key} = {amount} has more decimal places than {currency} allows ({decimals})"
+            )
+        return amount
+
+    def table(self, key: str, *, required: bool = True) -> dict[str, Any]:
+        value = self.get(key, ... if required else {})
+        if not isinstance(value, dict):
+            raise RulesError(f"{self.prefix}{key} must be a table: write [{key}.<name>] sections")
+        return value
+
+    def array_of_tables(self, key: str) -> list[Any]:
+        value = self.get(key, [])
+        if not isinstance(value, list):
+            raise RulesError(f"{self.prefix}{key} must be a list of tables: write each one as [[{key}]]")
+        return value
+
+
+# ---------------------------------------------------------------------------------------------------
+# The `when` language: rule-engine parses and type-checks, then the AST is compiled to closures.
+
+_ENGINE_TYPES = {
+    FactType.INT: rule_engine.DataType.FLOAT,
+    FactType.MONEY: rule_engine.DataType.FLOAT,
+    FactType.DATE: rule_engine.DataType.DATETIME,
+    FactType.TEXT: rule_engine.DataType.STRING,
+    FactType.BOOL: rule_engine.DataType.BOOLEAN,
+    FactType.TEXT_LIST: rule_engine.DataType.ARRAY(rule_engine.DataType.STRING),
+}
+
+ENGINE_CONTEXT = rule_engine.Context(
+    type_resolver=rule_engine.type_resolver_from_dict(
+        {fact.name: _ENGINE_TYPES[fact.type] for fact in FACTS}
+    ),
+    resolver=rule_engine.resolve_item,
+    default_timezone="utc",
+)
+"""The rule-engine context rules are type-checked in: facts are plain (non-NULLABLE) types, because
+missing facts are handled by the compiled form (a comparison with a missing fact is false)."""
+
+# Parses without types, only to find the exact cause of a type error rule-engine reports tersely.
+_UNTYPED_CONTEXT = rule_engine.Context(default_timezone="utc")
+
+_DECIMAL = decimal.Context(prec=28)
+
+NUMBER, TEXT, BOOL, DATE, NULL = "number", "text", "true/false", "date", "null"
+_LIST = "list of "  # list kinds are "list of text", "list of number", ...; "list of ?" is []
+
+_FACT_KINDS = {
+    FactType.INT: NUMBER,
+    FactType.MONEY: NUMBER,
+    FactType.DATE: DATE,
+    FactType.TEXT: TEXT,
+    FactType.BOOL: BOOL,
+    FactType.TEXT_LIST: _LIST + TEXT,
+}
+
+_ORDERED_OPERATORS = {
+    "lt": ("<", operator.lt),
+    "le": ("<=", operator.le),
+    "gt": (">", operator.gt),
+    "ge": (">=", operator.ge),
+}
+
+_ARITHMETIC: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
+    "add": ("+", operator.add),
+    "sub": ("-", operator.sub),
+    "mul": ("*", operator.mul),
+    "tdiv": ("/", _DECIMAL.divide),
+    "fdiv": ("//", _DECIMAL.divide_int),
+    "mod": ("%", _DECIMAL.remainder),
+}
+
+_UNSUPPORTED_LABELS = {
+    "TernaryExpression": "the ?: operator",
+    "CoalesceExpression": "the ?? operator",
+    "BitwiseExpression": "bitwise operators (&, |, ^)",
+    "BitwiseShiftExpression": "bit shifts (<<, >>)",
+    "ComprehensionExpression": "list comprehensions",
+    "FunctionCallExpression": "function calls",
+    "GetItemExpression": "indexing ([...])",
+    "GetSliceExpression": "slices ([a:b])",
+    "TimedeltaExpression": 'time-span literals (t"...")',
+    "BytesExpression": "bytes literals",
+    "MappingExpression": "mapping literals ({key: value})",
+    "FunctionExpression": "functions",
+}
+
+_NOT_CONSTANT = object()
+
+
+def compile_when(rule_name: str, when: str) -> tuple[Predicate, tuple[str, ...]]:
+    """Parse, type-check and compile one ``when`` expression.
+
+    Returns the compiled predicate and the fact names it uses. Raises RulesError naming the rule.
+    """
+    where = f'rule "{rule_name}"'
+    if not when.strip():
+        raise RulesError(f'{where}: when is empty; write a condition, e.g. when = "orders_count == 1"')
+    try:
+        parsed = rule_engine.Rule(when, context=ENGINE_CONTEXT)
+    except engine_errors.RuleSyntaxError as error:
+        raise RulesError(f"{where}: {_describe_syntax_error(error)}") from None
+    except engine_errors.SymbolResolutionError as error:
+        raise _unknown_symbol(where, error.symbol_name, error.symbol_scope) from None
+    except engine_errors.EngineError as error:
+        # rule-engine says only "data type mismatch"; our own checks on an untyped parse say where.
+        try:
+            untyped = rule_engine.Rule(when, context=_UNTYPED_CONTEXT)
+        except engine_errors.EngineError:
+            raise RulesError(f"{where}: {error.message} in when") from None
+        _Compiler(where).predicate(untyped.statement.expression)
+        raise RulesError(f"{where}: {error.message} in when") from None
+    compiler = _Compiler(where)
+    predicate = compiler.predicate(parsed.statement.expression)
+    return predicate, tuple(dict.fromkeys(compiler.symbols))
+
+
+def _describe_syntax_error(error: engine_errors.RuleSyntaxError) -> str:
+    detail = error.message.split(" at:")[0]
+    token = error.token
+    if token is None:
+        return f"{detail} in when: the condition ends too early"
+    return f'{detail} in when at column {token.lexpos + 1} (near "{token.value}")'
+
+
+def _unknown_symbol(where: str, name: str, scope: str | None) -> RulesError:
+    if scope is not None:
+        return RulesError(
+            f'{where}: built-in symbol "${name}" is not supported; use the facts (see delight facts)'
+        )
+    suggestion = _did_you_mean(name, FACTS_BY_NAME)
+    return RulesError(f'{where}: unknown fact "{name}"{suggestion or " (see delight facts)"}')
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A compiled sub-expression: its kind, a getter over the facts, and its value when constant."""
+
+    kind: str
+    get: Callable[[Facts], Any]
+    constant: Any = _NOT_CONSTANT
+    symbol: str | None = None
+
+    @property
+    def is_constant(self) -> bool:
+        return self.constant is not _NOT_CONSTANT
+
+    def describe(self) -> str:
+        if self.symbol is not None:
+            return f"{self.symbol} ({self.kind})"
+        if self.is_constant:
+            return f"{_show_constant(self.constant)} ({self.kind})"
+        return f"a {self.kind} expression"
+
+
+def _show_constant(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, datetime.date):
+        return f'd"{value.isoformat()}"'
+    if isinstance(value, tuple | frozenset):
+        return "[" + ", ".join(_show_constant(item) for item in value) + "]"
+    return str(value)
+
+
+def _constant(kind: str, value: object) -> _Value:
+    return _Value(kind, lambda facts: value, constant=value)
+
+
+class _Compiler:
+    """Compiles a rule-engine AST into closures, checking types the way the rules language defines them."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.symbols: list[str] = []
+
+    def fail(self, message: str) -> RulesError:
+        return RulesError(f"{self.where}: {message}")
+
+    def unsupported(self, node: object) -> RulesError:
+        name = type(node).__name__
+        return self.fail(f"{_UNSUPPORTED_LABELS.get(name, name)} cannot be used in when")
+
+    # -- true/false expressions --------------------------------------------------------------------
+
+    def predicate(self, node: object) -> Predicate:
+        """A closure returning True or False for one customer's facts."""
+        if isinstance(node, engine_ast.LogicExpression):
+            left, right = self.predicate(node.left), self.predicate(node.right)
+            if node.type == "and":
+                return lambda facts: left(facts) and right(facts)
+            return lambda facts: left(facts) or right(facts)
+        if isinstance(node, engine_ast.UnaryExpression) and node.type == "not":
+            inner = self.predicate(node.right)
+            return lambda facts: not inner(facts)
+        if isinstance(node, engine_ast.FuzzyComparisonExpression):
+            return self.regex(node)
+        if isinstance(node, engine_ast.ArithmeticComparisonExpression):
+            return self.ordered(node)
+        if isinstance(node, engine_ast.ComparisonExpression):
+            return self.equality(node)
+        if isinstance(node, engine_ast.ContainsExpression):
+            return self.contains(node)
+        value = self.value(node)
+        if value.kind != BOOL:
+            raise self.fail(
+                f"{value.describe()} is not a true/false condition; compare it, e.g. with > or =="
+            )
+        if value.is_constant:
+            result = bool(value.constant)
+            return lambda facts: result
+        get = value.get
+        return lambda facts: get(facts) is True
+
+    def equality(self, node: engine_ast.ComparisonExpression) -> Predicate:
+        symbol = "==" if node.type == "eq" else "!="
+        left, right = self.value(node.left), self.value(node.right)
+        if right.kind == NULL or left.kind == NULL:
+            other = left if right.kind == NULL else right
+            get = other.get
+            if node.type == "eq":
+                return lambda facts: get(facts) is None
+            return lambda facts: get(facts) is not None
+        self.check_same_kind(left, right, symbol)
+        compare: Callable[[Any, Any], bool] = operator.eq if node.type == "eq" else operator.ne
+        if left.kind.startswith(_LIST):
+            # Lists compare by items whether a fact arrives as a tuple or a list.
+            plain = compare
+            compare = lambda a, b: plain(tuple(a), tuple(b))  # noqa: E731
+        return _compare(compare, left, right)
+
+    def ordered(self, node: engine_ast.ArithmeticComparisonExpression) -> Predicate:
+        symbol, compare = _ORDERED_OPERATORS[node.type]
+        left, right = self.value(node.left), self.value(node.right)
+        if NULL in (left.kind, right.kind):
+            raise self.fail(f'null can only be compared with == or !=, not "{symbol}"')
+        self.check_same_kind(left, right, symbol)
+        if left.kind not in (NUMBER, TEXT, DATE):
+            raise self.fail(f'"{symbol}" cannot order {left.kind} values; use == or !=')
+        return _compare(compare, left, right)
+
+    def contains(self, node: engine_ast.ContainsExpression) -> Predicate:
+        member, container = self.value(node.member), self.value(node.container)
+        if container.kind == TEXT:
+            expected = TEXT
+        elif container.kind.startswith(_LIST):
+            expected = container.kind.removeprefix(_LIST)
+        else:
+            raise self.fail(f'"in" needs a list or text on its right, not {container.describe()}')
+        if member.kind == NULL:
+            raise self.fail('"in" cannot look for null; use == null')
+        if expected not in ("?", member.kind):
+            raise self.fail(f'"in" looks for {member.describe()} among {expected} values')
+        get_member = member.get
+        if container.is_constant and container.kind != TEXT:
+            members = frozenset(container.constant)  # no None inside: a missing member is simply not in it
+            return lambda facts: get_member(facts) in members
+        return _compare(operator.contains, container, member)
+
+    def regex(self, node: engine_ast.FuzzyComparisonExpression) -> Predicate:
+        left, right = self.value(node.left), self.value(node.right)
+        if left.kind != TEXT or right.kind != TEXT or not right.is_constant:
+            raise self.fail("=~ and !~ need text on the left and a quoted regular expression on the right")
+        try:
+            pattern = re.compile(right.constant)
+        except re.error as error:
+            raise self.fail(f'invalid regular expression "{right.constant}": {error}') from None
+        find = pattern.match if node.type.endswith("fzm") else pattern.search
+        get = left.get
+        if node.type.startswith("eq"):
+            return lambda facts: (text := get(facts)) is not None and find(text) is not None
+        return lambda facts: (text := get(facts)) is not None and find(text) is None
+
+    def check_same_kind(self, left: _Value, right: _Value, symbol: str) -> None:
+        if left.kind == right.kind:
+            return
+        if left.kind.startswith(_LIST) and right.kind.startswith(_LIST) and "?" in left.kind + right.kind:
+            return
+        raise self.fail(f'cannot compare {left.describe()} with {right.describe()} using "{symbol}"')
+
+    # -- values ------------------------------------------------------------------------------------
+
+    def value(self, node: object) -> _Value:
+        """A closure returning the node's value (or None when missing), with its kind."""
+        if isinstance(node, engine_ast.SymbolExpression):
+            return self.symbol(node)
+        if isinstance(
+            node,
+            engine_ast.LogicExpression
+            | engine_ast.ComparisonExpression
+            | engine_ast.ContainsExpression
+            | engine_ast.UnaryExpression,
+        ) and not (isinstance(node, engine_ast.UnaryExpression) and node.type == "uminus"):
+            return _Value(BOOL, self.predicate(node))
+        if isinstance(node, engine_ast.FloatExpression):
+            number: decimal.Decimal = node.value
+            if not number.is_finite():
+                raise self.fail(f"numbers must be finite, not {number}")
+            return _constant(NUMBER, int(number) if number == number.to_integral_value() else number)
+        if isinstance(node, engine_ast.StringExpression):
+            return _constant(TEXT, node.value)
+        if isinstance(node, engine_ast.BooleanExpression):
+            return _constant(BOOL, node.value)
+        if isinstance(node, engine_ast.NullExpression):
+            return _constant(NULL, None)
+        if isinstance(node, engine_ast.DatetimeExpression):
+            return self.date_literal(node.value)
+        if isinstance(node, engine_ast.ArrayExpression | engine_ast.SetExpression):
+            return self.list_literal(node)
+        if isinstance(node, engine_ast.UnaryExpression):  # uminus
+            operand = self.value(node.right)
+            if operand.kind != NUMBER:
+                raise self.fail(f"unary minus needs a number, not {operand.describe()}")
+            get = operand.get
+            return _Value(NUMBER, lambda facts: None if (v := get(facts)) is None else -v)
+        if isinstance(
+            node, engine_ast.AddExpression | engine_ast.SubtractExpression | engine_ast.ArithmeticExpression
+        ):
+            return self.arithmetic(node)
+        if isinstance(node, engine_ast.GetAttributeExpression):
+            return self.attribute(node)
+        raise self.unsupported(node)
+
+    def symbol(self, node: engine_ast.SymbolExpression) -> _Value:
+        if node.scope is not None or node.name not in FACTS_BY_NAME:
+            raise _unknown_symbol(self.where, node.name, node.scope)
+        self.symbols.append(node.name)
+        return _Value(
+            _FACT_KINDS[FACTS_BY_NAME[node.name].type], operator.itemgetter(node.name), symbol=node.name
+        )
+
+    def date_literal(self, value: datetime.datetime) -> _Value:
+        if value.time() != datetime.time(0) or value.utcoffset() != datetime.timedelta(0):
+            raise self.fail(f'date facts have no time of day; write the date alone, e.g. d"{value.date()}"')
+        return _constant(DATE, value.date())
+
+    def list_literal(self, node: engine_ast.ArrayExpression | engine_ast.SetExpression) -> _Value:
+        items = [self.value(member) for member in node.value]
+        if not all(item.is_constant for item in items):
+            raise self.fail("a [list] in when may only hold fixed values, not facts")
+        kinds = {item.kind for item in items}
+        if NULL in kinds:
+            raise self.fail("a [list] cannot hold null; use == null")
+        if len(kinds) > 1:
+            raise self.fail(f"a [list] must hold values of one type, not {' and '.join(sorted(kinds))}")
+        values = tuple(item.constant for item in items)
+        return _constant(_LIST + (kinds.pop() if kinds else "?"), values)
+
+    def arithmetic(
+        self, node: engine_ast.AddExpression | engine_ast.SubtractExpression | engine_ast.ArithmeticExpression
+    ) -> _Value:
+        if node.type not in _ARITHMETIC:
+            raise self.fail("the ** operator cannot be used in when")
+        symbol, function = _ARITHMETIC[node.type]
+        left, right = self.value(node.left), self.value(node.right)
+        kinds = (left.kind, right.kind)
+        if kinds == (TEXT, TEXT) and symbol == "+":
+            kind = TEXT
+        elif kinds == (NUMBER, NUMBER):
+            kind = NUMBER
+        elif DATE in kinds:
+            raise self.fail(
+                "there is no date arithmetic in when; use the days_since_* and days_until_* facts"
+            )
+        else:
+            raise self.fail(f'"{symbol}" cannot combine {left.describe()} and {right.describe()}')
+        get_left, get_right = left.get, right.get
+
+        def get(facts: Facts) -> Any:
+            a = get_left(facts)
+            if a is None:
+                return None
+            b = get_right(facts)
+            if b is None:
+                return None
+            try:
+                return function(a, b)
+            except ArithmeticError:  # division by zero: no value, so comparisons with it are false
+                return None
+
+        return _Value(kind, get)
+
+    def attribute(self, node: engine_ast.GetAttributeExpression) -> _Value:
+        target = self.value(node.object)
+        if node.name != "length" or not (target.kind == TEXT or target.kind.startswith(_LIST)):
+            raise self.fail(f'attribute ".{node.name}" is not supported; only text and lists have .length')
+        get = target.get
+        return _Value(NUMBER, lambda facts: None if (v := get(facts)) is None else len(v))
+
+
+def _compare(compare: Callable[[Any, Any], bool], left: _Value, right: _Value) -> Predicate:
+    """A predicate applying ``compare`` to both sides; false when either side is missing."""
+    get_left = left.get
+    if right.is_constant:
+        constant = right.constant
+        return lambda facts: (a := get_left(facts)) is not None and compare(a, constant)
+    get_right = right.get
+    return lambda facts: (
+        (a := get_left(facts)) is not None and (b := get_right(facts)) is not None and compare(a, b)
+    )

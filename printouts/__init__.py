@@ -1,0 +1,26 @@
+"""Printouts: note cards, writer's briefs, address labels and packing lists as PDF.
+
+Every function takes plain data (see :mod:`printouts.data`), writes one PDF and returns a
+:class:`PrintResult`; user-fixable problems raise :class:`planner.errors.PrintoutError`.
+"""
+
+from printouts.briefs import render_briefs
+from printouts.cards import render_cards
+from printouts.data import BriefEntry, Feedback, GiftLabel, NoteCard, PastGesture, PrintResult, WeekSummary
+from printouts.labels import render_labels, render_packing_list
+from printouts.money import format_money
+
+__all__ = [
+    "BriefEntry",
+    "Feedback",
+    "GiftLabel",
+    "NoteCard",
+    "PastGesture",
+    "PrintResult",
+    "WeekSummary",
+    "format_money",
+    "render_briefs",
+    "render_cards",
+    "render_labels",
+    "render_packing_list",
+]

@@ -1,0 +1,114 @@
+"""The plain data printouts are made from. Callers build these from the plan; no database here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class NoteCard:
+    """One card for a writer to write by hand.
+
+    ``first_name`` is what the greeting uses ("민지" in "민지님께", "Minji" in "Dear Minji,");
+    without it the greeting uses ``display_name``. ``language`` is a tag such as "ko" or "en-US";
+    anything that is not Korean gets English wording.
+    """
+
+    display_name: str
+    language: str
+    kind: str
+    opener: str
+    first_name: str = ""
+    writer: str | None = None
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A customer's last review or complaint, in their own words.
+
+    ``days_without_reply`` is set when it is overdue for a reply; the brief flags it.
+    """
+
+    text: str
+    on: date
+    rating: int | None = None
+    is_complaint: bool = False
+    days_without_reply: int | None = None
+
+
+@dataclass(frozen=True)
+class PastGesture:
+    """A gesture the customer already had, so the writer does not repeat it."""
+
+    kind: str
+    on: date
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class BriefEntry:
+    """Everything a writer needs for one planned gesture."""
+
+    display_name: str
+    language: str
+    kind: str
+    reason: str
+    opener: str
+    writer: str | None = None
+    customer_since: date | None = None
+    orders_count: int = 0
+    last_bought: str = ""
+    last_feedback: Feedback | None = None
+    past_gestures: tuple[PastGesture, ...] = ()
+
+
+@dataclass(frozen=True)
+class WeekSummary:
+    """The week a brief is for. Money is Decimal in the currency's major unit (won, dollars)."""
+
+    iso_week: str
+    budget: Decimal
+    budget_used: Decimal
+    currency: str
+    shop_name: str = ""
+
+
+@dataclass(frozen=True)
+class GiftLabel:
+    """A gift to post: the address label and its packing-list line.
+
+    ``street`` may hold several lines separated by newlines. ``country`` is an ISO 3166 code;
+    "KR" addresses are laid out the Korean way (postal code first, name last).
+    """
+
+    name: str
+    street: str
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+    gift: str = ""
+    note: str = ""
+
+    @property
+    def has_address(self) -> bool:
+        """Whether there is anything to post to."""
+        return any(part.strip() for part in (self.street, self.city, self.postal_code))
+
+
+@dataclass(frozen=True)
+class PrintResult:
+    """What a render call wrote: pages, items drawn, and items left out (by customer name)."""
+
+    path: Path
+    pages: int
+    printed: int
+    skipped: tuple[str, ...] = ()
+
+
+def stack_order(item: NoteCard | BriefEntry) -> tuple[bool, str, str, str]:
+    """Sort key that keeps each writer's stack together: writer (unassigned last), kind, customer."""
+    return (item.writer is None, (item.writer or "").casefold(), item.kind, item.display_name.casefold())
