@@ -73,9 +73,10 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> 
     cursor.close()
 
 
-def describe_database_error(exc: DBAPIError, engine: Engine) -> str:
+def describe_database_error(exc: Exception, engine: Engine) -> str:
     """One line for a database failure a user can act on (locked, corrupt, unreachable)."""
-    original = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    original = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
     where = engine.url.render_as_string(hide_password=True)
     lowered = original.lower()
     if "locked" in lowered or "busy" in lowered:
@@ -92,10 +93,12 @@ def describe_database_error(exc: DBAPIError, engine: Engine) -> str:
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One transaction for one command: everything commits together or nothing does."""
+    # Bulk paths talk to the driver directly, so its own errors are caught beside SQLAlchemy's.
+    driver_error = engine.dialect.loaded_dbapi.Error
     try:
         with Session(engine, expire_on_commit=False) as session, session.begin():
             yield session
-    except DBAPIError as exc:
+    except (DBAPIError, driver_error) as exc:
         raise DatabaseError(describe_database_error(exc, engine)) from exc
 
 

@@ -1,0 +1,67 @@
+"""Shared fixtures: a fresh database per test, on SQLite and (when configured) PostgreSQL.
+
+PostgreSQL runs when ``DELIGHT_TEST_PG_URL`` points at a server where we may create
+databases (``bash .ci/run`` starts one); otherwise those runs are skipped, visibly.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from db import schema
+from db.engine import database_url, make_engine
+from planner.cli import cli
+
+PG_URL = os.environ.get("DELIGHT_TEST_PG_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, empty database (no tables yet)."""
+    if request.param == "sqlite":
+        yield database_url(str(tmp_path / "delight.db"))
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured (set DELIGHT_TEST_PG_URL, or run bash .ci/run)")
+    name = f"delight_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on a fresh database migrated to the newest schema."""
+    built = make_engine(db_url)
+    schema.upgrade(built)
+    yield built
+    built.dispose()
+
+
+@pytest.fixture
+def run(db_url: str) -> Callable[..., Result]:
+    """Run ``delight --db URL ARGS...`` and return click's result."""
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(cli, ["--db", db_url, *args], input=input, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def initialised(run: Callable[..., Result]) -> Callable[..., Result]:
+    """Like ``run``, on a database that ``delight init`` has created."""
+    assert run("init").exit_code == 0
+    return run
