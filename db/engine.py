@@ -102,9 +102,7 @@ def transaction(engine: Engine) -> Iterator[Session]:
         raise DatabaseError(describe_database_error(exc, engine)) from exc
 
 
-def bulk_insert(
-    connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
+def bulk_insert(connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Insert many rows fast, inside the connection's transaction (for seeding and imports).
 
     SQLAlchemy's per-row parameter processing costs more than the insert itself at
@@ -129,9 +127,7 @@ def bulk_insert(
         if converters:
             rows = (_convert_row(row, converters) for row in rows)
         placeholders = ", ".join("?" * len(columns))
-        cursor.executemany(
-            f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES ({placeholders})", rows
-        )
+        cursor.executemany(f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES ({placeholders})", rows)
     finally:
         cursor.close()
 

@@ -85,8 +85,8 @@ class Order(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_in("status", OrderStatus), name="ck_orders_status"),
         CheckConstraint("total_minor >= 0", name="ck_orders_total"),
-        # Covers the per-customer aggregate the planner runs, so it reads no table rows.
-        Index("ix_orders_customer_placed_total", "customer_id", "placed_at", "total_minor", "status"),
+        # Covers the planner's per-customer, per-status aggregate: it reads no table rows and needs no sort.
+        Index("ix_orders_customer_status_placed_total", "customer_id", "status", "placed_at", "total_minor"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

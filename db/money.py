@@ -39,5 +39,4 @@ def to_minor(amount: Decimal, currency: str) -> int:
 
 def from_minor(minor: int, currency: str) -> Decimal:
     """``1250, "USD"`` → ``Decimal("12.50")``."""
-    places = exponent(currency)
-    return (Decimal(minor) / (10**places)).quantize(Decimal(1).scaleb(-places))
+    return Decimal(minor).scaleb(-exponent(currency))

@@ -208,9 +208,7 @@ class _Generator:
         count = self.between(*archetype.orders)
         if count == 0:
             return []
-        last = self.now - timedelta(
-            days=self.between(*archetype.last_order_days_ago), minutes=self.between(1, 720)
-        )
+        last = self.now - timedelta(days=self.between(*archetype.last_order_days_ago), minutes=self.between(1, 720))
         span = self.between(*archetype.span_days) if count > 1 else 0
         offsets = sorted((rng.random() * span for _ in range(count - 1)), reverse=True)
         return [last - timedelta(days=offset) for offset in offsets] + [last]
@@ -336,9 +334,7 @@ def _add_customer(
         if rng.random() < 0.08:
             rating, text = generator.review(language)
             received_at = generator.later(placed_at, days=generator.between(2, 8))
-            _add_feedback(
-                batch, ids, summary, customer_id, order_id, FeedbackKind.REVIEW, rating, text, received_at
-            )
+            _add_feedback(batch, ids, summary, customer_id, order_id, FeedbackKind.REVIEW, rating, text, received_at)
     if last_order is not None and rng.random() < 0.02:
         order_id, placed_at = last_order
         texts = catalogue.COMPLAINTS_KO if language == "ko" else catalogue.COMPLAINTS_EN

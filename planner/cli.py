@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
@@ -17,9 +18,12 @@ from sqlalchemy import Engine
 
 from db import schema
 from db.engine import database_url, make_engine, transaction
+from db.models import GestureStatus
 from db.seed import LOCALES, SeedOptions, seed_database
 from planner import demo as demo_module
+from planner import prepare, views, weekly
 from planner.errors import DelightError
+from planner.rules import default_rules_text, load_rules
 
 
 class DelightGroup(click.Group):
@@ -64,6 +68,11 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
         return
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield bar.update
+
+
+def say(text: str) -> None:
+    """Print text to stdout, ending it with exactly one newline."""
+    click.echo(text, nl=not text.endswith("\n"))
 
 
 def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -171,10 +180,264 @@ def demo(directory: Path, force: bool, customers: int, seed_value: int) -> None:
       delight demo && cd delight-demo && delight list
     """
     with progress_bar(customers, "Seeding") as advance:
-        summary = demo_module.make_demo(
-            directory, force=force, customers=customers, seed=seed_value, progress=advance
-        )
+        summary = demo_module.make_demo(directory, force=force, customers=customers, seed=seed_value, progress=advance)
     click.echo(demo_module.describe(summary))
+
+
+rules_option = click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Rules file (default: the one shipped; see `delight rules show`).",
+)
+week_option = click.option("--week", help="ISO week like 2026-W49 (default: this week).")
+format_option = click.option(
+    "--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+
+
+def parse_money(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Decimal | None:
+    """A click callback for amounts: digits with an optional decimal point (commas allowed)."""
+    if value is None:
+        return None
+    try:
+        amount = Decimal(value.replace(",", "").replace("_", ""))
+    except InvalidOperation:
+        raise click.BadParameter(f'"{value}" is not an amount like 300000') from None
+    if not amount.is_finite() or amount < 0:
+        raise click.BadParameter(f'"{value}" is not an amount like 300000')
+    return amount
+
+
+@cli.command()
+@week_option
+@rules_option
+@click.option("--budget", callback=parse_money, help="This week's budget (default: weekly_budget in the rules).")
+@click.option("--seed", "seed_value", type=int, help="Same seed and data, same plan (default: a new one, printed).")
+@click.option("--as-of", "as_of", callback=parse_date, help="Facts as of this date (default: the week's Monday).")
+@pass_app
+def plan(
+    app: App,
+    week: str | None,
+    rules_path: Path | None,
+    budget: Decimal | None,
+    seed_value: int | None,
+    as_of: date | None,
+) -> None:
+    """Pick this week's customers for gestures, within budget and capacity, and store the plan.
+
+    Rules (a TOML file; `delight rules show` prints the default with comments) say who
+    deserves what. Cooldowns, variety, do-not-contact and open complaints always apply,
+    and a control group is held out so `delight report` can tell whether it worked.
+    Re-planning a week replaces what is still only planned; what was sent stays.
+
+    \b
+    Examples:
+      delight plan
+      delight plan --week 2026-W49 --budget 200000 --seed 42
+      delight plan --rules our-rules.toml
+    """
+    result = weekly.plan_week(
+        app.engine(), weekly.PlanOptions(week=week, rules_path=rules_path, budget=budget, seed=seed_value, as_of=as_of)
+    )
+    click.echo(views.plan_summary(result))
+
+
+@cli.command("list")
+@week_option
+@click.option("--status", type=click.Choice([s.value for s in GestureStatus]), help="Only gestures with this status.")
+@format_option
+@pass_app
+def list_(app: App, week: str | None, status: str | None, output_format: str) -> None:
+    """Show a week's gestures: who, what, why, and who writes it.
+
+    \b
+    Examples:
+      delight list
+      delight list --week 2026-W49 --status planned --format csv > week.csv
+    """
+    gestures = weekly.list_gestures(app.engine(), week, status)
+    say(views.gestures_output(gestures, output_format))
+
+
+@cli.command()
+@click.argument("customer")
+@week_option
+@rules_option
+@pass_app
+def explain(app: App, customer: str, week: str | None, rules_path: Path | None) -> None:
+    """Say why CUSTOMER was or was not chosen: their facts, each rule, and what removed them.
+
+    CUSTOMER is the customer id as imported (or their email).
+
+    \b
+    Example:
+      delight explain C0000042 --week 2026-W49
+    """
+    click.echo(views.explanation(weekly.explain_customer(app.engine(), customer, week, rules_path)))
+
+
+@cli.command()
+@click.option("--as-of", "as_of", callback=parse_date, help="Facts as of this date (default: this week's Monday).")
+@click.option("--format", "output_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@rules_option
+@pass_app
+def facts(app: App, as_of: date | None, output_format: str, rules_path: Path | None) -> None:
+    """Write every customer's facts to stdout, one row per customer, for spreadsheets.
+
+    These are the names rules use (see `delight rules show`).
+
+    \b
+    Example:
+      delight facts --as-of 2026-11-30 > facts.csv
+    """
+    headers, rows = weekly.export_facts(app.engine(), as_of, rules_path)
+    say(views.rows_output(headers, rows, output_format))
+
+
+@cli.group()
+def rules() -> None:
+    """Read and check rules files."""
+
+
+@rules.command("show")
+def rules_show() -> None:
+    """Print the default rules file, with comments that explain every setting.
+
+    \b
+    Example:
+      delight rules show > our-rules.toml
+    """
+    click.echo(default_rules_text(), nl=False)
+
+
+@rules.command("check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def rules_check(file: Path) -> None:
+    """Check a rules file: syntax, facts, types and gesture kinds, without planning.
+
+    \b
+    Example:
+      delight rules check our-rules.toml
+    """
+    ruleset = load_rules(file)
+    click.echo(f"{file}: OK — {len(ruleset.rules)} rules, {len(ruleset.gestures)} gesture kinds.")
+
+
+@cli.group("print")
+def print_() -> None:
+    """Print what people need on writing day: note cards, writer's briefs, gift labels."""
+
+
+paper_option = click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
+output_option = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="PDF file (default: in this folder)."
+)
+font_option = click.option(
+    "--font",
+    "font_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your own TrueType brand font (default: the bundled Korean/English font).",
+)
+
+
+@print_.command("cards")
+@week_option
+@click.option(
+    "--layout",
+    type=click.Choice(["a6", "a4x4", "letter4x6"]),
+    default="a6",
+    show_default=True,
+    help="a6: one card per page; a4x4: four A6 on A4; letter4x6: two 4x6 in on US Letter.",
+)
+@click.option("--guide", is_flag=True, help="Print the suggested opening line lightly, to copy or ignore.")
+@output_option
+@font_option
+@rules_option
+@pass_app
+def print_cards(
+    app: App,
+    week: str | None,
+    layout: str,
+    guide: bool,
+    output: Path | None,
+    font_path: Path | None,
+    rules_path: Path | None,
+) -> None:
+    """Note cards to write on by hand, one writer's stack together.
+
+    \b
+    Examples:
+      delight print cards
+      delight print cards --layout a4x4 --guide -o cards.pdf
+    """
+    options = prepare.PrintOptions(
+        week=week, output=output, layout=layout, guide=guide, font_path=font_path, rules_path=rules_path
+    )
+    click.echo(views.printed(prepare.print_cards(app.engine(), options), "note cards"))
+
+
+@print_.command("briefs")
+@week_option
+@paper_option
+@output_option
+@font_option
+@rules_option
+@pass_app
+def print_briefs(
+    app: App, week: str | None, paper: str, output: Path | None, font_path: Path | None, rules_path: Path | None
+) -> None:
+    """The writer's brief: who each customer is, why them, what they said, what they had before.
+
+    \b
+    Example:
+      delight print briefs --paper letter
+    """
+    options = prepare.PrintOptions(week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path)
+    click.echo(views.printed(prepare.print_briefs(app.engine(), options), "briefs"))
+
+
+@print_.command("labels")
+@week_option
+@paper_option
+@output_option
+@font_option
+@rules_option
+@pass_app
+def print_labels(
+    app: App, week: str | None, paper: str, output: Path | None, font_path: Path | None, rules_path: Path | None
+) -> None:
+    """Address labels for gifts (21 per A4 sheet, 30 per US Letter sheet) and a packing list.
+
+    \b
+    Example:
+      delight print labels --paper letter -o gifts.pdf
+    """
+    options = prepare.PrintOptions(week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path)
+    labels, packing = prepare.print_labels(app.engine(), options)
+    click.echo(views.printed(labels, "address labels"))
+    click.echo(views.printed(packing, "packing list"))
+
+
+@cli.group()
+def export() -> None:
+    """Export what is sent through the shop's own channels."""
+
+
+@export.command("messages")
+@week_option
+@click.option("--format", "output_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@rules_option
+@pass_app
+def export_messages(app: App, week: str | None, output_format: str, rules_path: Path | None) -> None:
+    """The week's cheer messages (customer, language, channel, text) for your shop's messaging tool.
+
+    \b
+    Example:
+      delight export messages --week 2026-W49 > cheer.csv
+    """
+    messages = prepare.cheer_messages(app.engine(), week, rules_path)
+    say(views.messages_output(messages, output_format))
 
 
 def main() -> None:

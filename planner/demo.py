@@ -63,8 +63,7 @@ def describe(summary: DemoSummary) -> str:
     return "\n".join(
         [
             f"Demo shop ready in {summary.directory}/",
-            f"  {seeded.customers:,} customers, {seeded.orders:,} orders, "
-            f"{seeded.feedback:,} reviews and messages",
+            f"  {seeded.customers:,} customers, {seeded.orders:,} orders, {seeded.feedback:,} reviews and messages",
             f"  database: {summary.database}",
             "",
             "Next:",

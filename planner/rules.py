@@ -324,9 +324,7 @@ def _check_reason(rule_name: str, reason: str) -> None:
     try:
         pieces = list(string.Formatter().parse(reason))
     except ValueError:
-        raise RulesError(
-            f'{where}: reason has an unmatched "{{" or "}}"; write {{{{ or }}}} for a brace'
-        ) from None
+        raise RulesError(f'{where}: reason has an unmatched "{{" or "}}"; write {{{{ or }}}} for a brace') from None
     for _literal, name, spec, conversion in pieces:
         if name is None:
             continue
@@ -396,9 +394,7 @@ class _Table:
             raise RulesError(f"{self.prefix}{key} must be true or false")
         return value
 
-    def integer(
-        self, key: str, default: Any = ..., *, minimum: int | None = 0, maximum: int | None = None
-    ) -> int:
+    def integer(self, key: str, default: Any = ..., *, minimum: int | None = 0, maximum: int | None = None) -> int:
         value = self.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
             raise RulesError(f"{self.prefix}{key} must be a whole number (got {value!r})")
@@ -460,9 +456,7 @@ _ENGINE_TYPES = {
 }
 
 ENGINE_CONTEXT = rule_engine.Context(
-    type_resolver=rule_engine.type_resolver_from_dict(
-        {fact.name: _ENGINE_TYPES[fact.type] for fact in FACTS}
-    ),
+    type_resolver=rule_engine.type_resolver_from_dict({fact.name: _ENGINE_TYPES[fact.type] for fact in FACTS}),
     resolver=rule_engine.resolve_item,
     default_timezone="utc",
 )
@@ -557,9 +551,7 @@ def _describe_syntax_error(error: engine_errors.RuleSyntaxError) -> str:
 
 def _unknown_symbol(where: str, name: str, scope: str | None) -> RulesError:
     if scope is not None:
-        return RulesError(
-            f'{where}: built-in symbol "${name}" is not supported; use the facts (see delight facts)'
-        )
+        return RulesError(f'{where}: built-in symbol "${name}" is not supported; use the facts (see delight facts)')
     suggestion = _did_you_mean(name, FACTS_BY_NAME)
     return RulesError(f'{where}: unknown fact "{name}"{suggestion or " (see delight facts)"}')
 
@@ -639,9 +631,7 @@ class _Compiler:
             return self.contains(node)
         value = self.value(node)
         if value.kind != BOOL:
-            raise self.fail(
-                f"{value.describe()} is not a true/false condition; compare it, e.g. with > or =="
-            )
+            raise self.fail(f"{value.describe()} is not a true/false condition; compare it, e.g. with > or ==")
         if value.is_constant:
             result = bool(value.constant)
             return lambda facts: result
@@ -749,9 +739,7 @@ class _Compiler:
                 raise self.fail(f"unary minus needs a number, not {operand.describe()}")
             get = operand.get
             return _Value(NUMBER, lambda facts: None if (v := get(facts)) is None else -v)
-        if isinstance(
-            node, engine_ast.AddExpression | engine_ast.SubtractExpression | engine_ast.ArithmeticExpression
-        ):
+        if isinstance(node, engine_ast.AddExpression | engine_ast.SubtractExpression | engine_ast.ArithmeticExpression):
             return self.arithmetic(node)
         if isinstance(node, engine_ast.GetAttributeExpression):
             return self.attribute(node)
@@ -761,9 +749,7 @@ class _Compiler:
         if node.scope is not None or node.name not in FACTS_BY_NAME:
             raise _unknown_symbol(self.where, node.name, node.scope)
         self.symbols.append(node.name)
-        return _Value(
-            _FACT_KINDS[FACTS_BY_NAME[node.name].type], operator.itemgetter(node.name), symbol=node.name
-        )
+        return _Value(_FACT_KINDS[FACTS_BY_NAME[node.name].type], operator.itemgetter(node.name), symbol=node.name)
 
     def date_literal(self, value: datetime.datetime) -> _Value:
         if value.time() != datetime.time(0) or value.utcoffset() != datetime.timedelta(0):
@@ -795,9 +781,7 @@ class _Compiler:
         elif kinds == (NUMBER, NUMBER):
             kind = NUMBER
         elif DATE in kinds:
-            raise self.fail(
-                "there is no date arithmetic in when; use the days_since_* and days_until_* facts"
-            )
+            raise self.fail("there is no date arithmetic in when; use the days_since_* and days_until_* facts")
         else:
             raise self.fail(f'"{symbol}" cannot combine {left.describe()} and {right.describe()}')
         get_left, get_right = left.get, right.get
@@ -831,6 +815,4 @@ def _compare(compare: Callable[[Any, Any], bool], left: _Value, right: _Value) -
         constant = right.constant
         return lambda facts: (a := get_left(facts)) is not None and compare(a, constant)
     get_right = right.get
-    return lambda facts: (
-        (a := get_left(facts)) is not None and (b := get_right(facts)) is not None and compare(a, b)
-    )
+    return lambda facts: (a := get_left(facts)) is not None and (b := get_right(facts)) is not None and compare(a, b)

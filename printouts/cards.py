@@ -45,9 +45,7 @@ class _CardPainter:
         self.brand_char_space = style.brand_char_space
         if brand and fonts.width(brand, style.brand_size) + style.brand_char_space * len(brand) > self.width:
             self.brand_char_space = 0.0
-            brand, self.brand_size = _fit_line(
-                brand, fonts, self.width, style.brand_size, style.brand_size * 0.7
-            )
+            brand, self.brand_size = _fit_line(brand, fonts, self.width, style.brand_size, style.brand_size * 0.7)
         self.brand = brand
         # Left edge of the centred brand line, from the card's left margin.
         self.brand_offset = (

@@ -32,9 +32,7 @@ def address_blocks(label: GiftLabel, home_country: str = "") -> list[Block]:
     if label.country.strip().upper() == "KR":
         blocks = [label.postal_code, f"{label.region} {label.city}", *street]
         return [(text, False) for text in blocks if text.strip()] + [(f"{label.name} {HONORIFIC}", True)]
-    town = ", ".join(
-        part for part in (label.city.strip(), f"{label.region} {label.postal_code}".strip()) if part
-    )
+    town = ", ".join(part for part in (label.city.strip(), f"{label.region} {label.postal_code}".strip()) if part)
     country = "" if label.country.strip().upper() == home_country.strip().upper() else label.country
     return [(label.name, True)] + [(text, False) for text in (*street, town, country) if text.strip()]
 
@@ -52,8 +50,7 @@ def _fit_label(blocks: list[Block], fonts: Fonts, width: float, height: float) -
     size = style.min_size
     capacity = int(height // (size * style.leading))
     lines = [
-        (clip(wrap(text, fonts, size, width, bold), 1, fonts, size, width, bold)[0], bold)
-        for text, bold in blocks
+        (clip(wrap(text, fonts, size, width, bold), 1, fonts, size, width, bold)[0], bold) for text, bold in blocks
     ]
     while len(lines) > capacity:
         last_address = max(index for index, (_, bold) in enumerate(lines) if not bold)
@@ -107,9 +104,7 @@ def render_labels(
         canvas.showPage()
     canvas.save()
     write_pdf(path, buffer.getvalue())
-    return PrintResult(
-        Path(path), pages=-(-len(printable) // per_page), printed=len(printable), skipped=skipped
-    )
+    return PrintResult(Path(path), pages=-(-len(printable) // per_page), printed=len(printable), skipped=skipped)
 
 
 def render_packing_list(
@@ -161,7 +156,5 @@ def render_packing_list(
     )
     heading = f"{words['title']} · {title}" if title.strip() else words["title"]
     story: list[Flowable] = [cell(heading, "writer"), Spacer(0, 8), table]
-    pages = build_document(
-        story, path, page_size=page_size, title=words["title"], footer=heading, fonts=fonts
-    )
+    pages = build_document(story, path, page_size=page_size, title=words["title"], footer=heading, fonts=fonts)
     return PrintResult(Path(path), pages=pages, printed=len(labels))

@@ -91,9 +91,7 @@ def _crop_marks(page_size: tuple[float, float], slots: tuple[Rect, ...]) -> tupl
     return tuple(marks)
 
 
-def _centred_cards(
-    page_size: tuple[float, float], card: tuple[float, float], columns: int, rows: int
-) -> Sheet:
+def _centred_cards(page_size: tuple[float, float], card: tuple[float, float], columns: int, rows: int) -> Sheet:
     left = (page_size[0] - columns * card[0]) / 2
     top = (page_size[1] - rows * card[1]) / 2
     slots = _grid(page_size, card, columns, rows, left=left, top=top, pitch=card)

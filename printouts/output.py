@@ -19,9 +19,7 @@ def new_canvas(buffer: BytesIO, page_size: tuple[float, float], title: str, font
     ``font_name`` replaces ReportLab's initial Helvetica, which would otherwise be listed,
     unembedded, in every page's resources.
     """
-    canvas = Canvas(
-        buffer, pagesize=page_size, invariant=INVARIANT, pageCompression=1, initialFontName=font_name
-    )
+    canvas = Canvas(buffer, pagesize=page_size, invariant=INVARIANT, pageCompression=1, initialFontName=font_name)
     canvas.setTitle(title)
     return canvas
 

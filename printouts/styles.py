@@ -83,9 +83,7 @@ def brief_styles(fonts: Fonts) -> dict[str, ParagraphStyle]:
         "writer": ParagraphStyle(
             "writer", body, fontName=bold, fontSize=16, leading=21, textColor=ACCENT, spaceAfter=4
         ),
-        "kind": ParagraphStyle(
-            "kind", body, fontName=bold, fontSize=12, leading=16, spaceBefore=8, spaceAfter=6
-        ),
+        "kind": ParagraphStyle("kind", body, fontName=bold, fontSize=12, leading=16, spaceBefore=8, spaceAfter=6),
         "name": ParagraphStyle("name", body, fontName=bold, fontSize=11.5, leading=15),
         "meta": ParagraphStyle("meta", body, fontSize=8.5, leading=12, textColor=MUTED, spaceAfter=4),
         "label": ParagraphStyle(

@@ -62,9 +62,7 @@ def wrap(text: str, fonts: Fonts, size: float, width: float, bold: bool = False)
     return lines
 
 
-def clip(
-    lines: list[str], max_lines: int, fonts: Fonts, size: float, width: float, bold: bool = False
-) -> list[str]:
+def clip(lines: list[str], max_lines: int, fonts: Fonts, size: float, width: float, bold: bool = False) -> list[str]:
     """Keep at most ``max_lines`` lines, ending the last kept one with an ellipsis if any were cut."""
     if len(lines) <= max_lines:
         return lines

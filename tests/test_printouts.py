@@ -35,12 +35,8 @@ from printouts.fonts import BUNDLED_BOLD, BUNDLED_REGULAR, FONT_DIR, load_fonts
 from printouts.layouts import LABEL_SHEETS
 from printouts.styles import card_style
 
-MINJI = NoteCard(
-    "김민지", "ko", "handwritten_note", "지난번 주문해 주신 찻잔은 잘 쓰고 계신가요?", first_name="민지"
-)
-SARAH = NoteCard(
-    "Sarah Connor", "en-US", "small_gift", "I hope the apron keeps you company.", first_name="Sarah"
-)
+MINJI = NoteCard("김민지", "ko", "handwritten_note", "지난번 주문해 주신 찻잔은 잘 쓰고 계신가요?", first_name="민지")
+SARAH = NoteCard("Sarah Connor", "en-US", "small_gift", "I hope the apron keeps you company.", first_name="Sarah")
 A6_MARGIN = card_style(*A6).margin
 
 
@@ -49,9 +45,7 @@ def pages_text(path: Path) -> list[str]:
 
 
 def page_sizes(path: Path) -> set[tuple[float, float]]:
-    return {
-        (round(float(p.mediabox.width), 2), round(float(p.mediabox.height), 2)) for p in PdfReader(path).pages
-    }
+    return {(round(float(p.mediabox.width), 2), round(float(p.mediabox.height), 2)) for p in PdfReader(path).pages}
 
 
 def font_files(path: Path) -> dict[str, bool]:
@@ -215,18 +209,14 @@ def test_long_names_and_openers_stay_inside_the_card(tmp_path: Path, language: s
         NoteCard("X" * 200, language, "note", "Y" * 300),
     ]
     path = tmp_path / "long.pdf"
-    render_cards(
-        cards, path, guide=True, shop_name="The Very Long Name of a Small Tea Shop in Seoul 서울 찻집 " * 3
-    )
+    render_cards(cards, path, guide=True, shop_name="The Very Long Name of a Small Tea Shop in Seoul 서울 찻집 " * 3)
     chars_inside(path, A6_MARGIN)
     assert len(PdfReader(path).pages) == 3
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.text(max_size=120), opener=st.text(max_size=200), language=st.sampled_from(["ko", "en", "ar"]))
-def test_any_text_renders_one_card_inside_its_margins(
-    tmp_path: Path, name: str, opener: str, language: str
-) -> None:
+def test_any_text_renders_one_card_inside_its_margins(tmp_path: Path, name: str, opener: str, language: str) -> None:
     path = tmp_path / "any.pdf"
     result = render_cards([NoteCard(name, language, "note", opener, first_name=name)], path, guide=True)
     assert result.pages == 1
@@ -246,9 +236,7 @@ def test_bundled_font_covers_every_hangul_syllable_and_ships_its_licence() -> No
     for path in (BUNDLED_REGULAR, BUNDLED_BOLD):
         cmap = TTFont(path).getBestCmap()
         assert all(code in cmap for code in range(0xAC00, 0xD7A4))
-        assert all(
-            code in cmap for code in [*range(0x3131, 0x318F), *range(0x1100, 0x1113), 0x20A9, 0x2026, 0xE9]
-        )
+        assert all(code in cmap for code in [*range(0x3131, 0x318F), *range(0x1100, 0x1113), 0x20A9, 0x2026, 0xE9])
         assert "glyf" in TTFont(path)
         assert path.stat().st_size < 2_000_000
     assert "SIL OPEN FONT LICENSE" in (FONT_DIR / "OFL.txt").read_text()
@@ -390,9 +378,7 @@ ENTRIES = [
         "Sarah, I'm so sorry the teapot arrived broken.",
         writer="Alex",
         orders_count=14,
-        last_feedback=Feedback(
-            "It arrived in pieces.", date(2025, 5, 25), 1, is_complaint=True, days_without_reply=9
-        ),
+        last_feedback=Feedback("It arrived in pieces.", date(2025, 5, 25), 1, is_complaint=True, days_without_reply=9),
     ),
     BriefEntry("Noah", "en", "small_gift", "Birthday next week.", "Happy birthday!", writer="Alex"),
 ]
@@ -426,11 +412,7 @@ def test_brief_headings_in_korean(tmp_path: Path) -> None:
     path = tmp_path / "brief.pdf"
     render_briefs(WEEK, ENTRIES, path, language="ko")
     text = "\n".join(pages_text(path))
-    assert (
-        "₩200,000 중 ₩124,500 사용" in text
-        and "답변 지연: 9일째 답변 없음" in text
-        and "작성자: 지수" in text
-    )
+    assert "₩200,000 중 ₩124,500 사용" in text and "답변 지연: 9일째 답변 없음" in text and "작성자: 지수" in text
 
 
 def test_same_brief_gives_the_same_bytes(tmp_path: Path) -> None:
@@ -507,8 +489,7 @@ def test_long_addresses_stay_inside_their_labels(tmp_path: Path) -> None:
             bottom = page.height - char["bottom"]
             top = page.height - char["top"]
             assert any(
-                s.x <= char["x0"] and char["x1"] <= s.x + s.width and s.y <= bottom and top <= s.top
-                for s in slots
+                s.x <= char["x0"] and char["x1"] <= s.x + s.width and s.y <= bottom and top <= s.top for s in slots
             ), char["text"]
 
 

@@ -51,6 +51,7 @@ def test_same_seed_same_data(engine: Engine, db_url: str, tmp_path_factory) -> N
 def test_histories_an_ops_person_would_recognise(engine: Engine) -> None:
     seed(engine, customers=2000, seed=3, locale="ko_KR")
     with engine.connect() as connection:
+
         def scalar(sql: str, **params: object) -> int:
             return connection.execute(text(sql), params).scalar_one()
 
@@ -73,9 +74,7 @@ def test_histories_an_ops_person_would_recognise(engine: Engine) -> None:
         assert totals[int(len(totals) * 0.9)] > 5 * totals[len(totals) // 2] / 2
         # Lapsed regulars: several purchases, none for months.
         latest = connection.execute(
-            text(
-                "SELECT MAX(placed_at) FROM orders WHERE status = 'paid' GROUP BY customer_id HAVING COUNT(*) >= 5"
-            )
+            text("SELECT MAX(placed_at) FROM orders WHERE status = 'paid' GROUP BY customer_id HAVING COUNT(*) >= 5")
         ).scalars()
         cutoff = TODAY - timedelta(days=120)
         assert sum(1 for moment in latest if str(moment)[:10] < cutoff.isoformat()) > 50

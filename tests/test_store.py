@@ -58,8 +58,7 @@ def test_upgrading_step_by_step_keeps_data(db_url: str) -> None:
         command.upgrade(config, revisions[0])
         connection.execute(
             text(
-                "INSERT INTO customers (external_id, language, do_not_contact, created_at) "
-                "VALUES (:e, 'ko', false, :t)"
+                "INSERT INTO customers (external_id, language, do_not_contact, created_at) VALUES (:e, 'ko', false, :t)"
             ),
             {"e": "C-OLD", "t": "2026-01-01 00:00:00"},
         )
@@ -95,10 +94,7 @@ def test_missing_database_gives_one_line(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.db"
     result = CliRunner().invoke(cli, ["--db", str(missing), "seed", "--customers", "5"])
     assert result.exit_code == 1
-    assert (
-        result.output
-        == f"Error: no database at {missing}: create one with `delight init` (or try `delight demo`)\n"
-    )
+    assert result.output == f"Error: no database at {missing}: create one with `delight init` (or try `delight demo`)\n"
     assert not missing.exists()
 
 
@@ -223,9 +219,7 @@ def test_datetimes_round_trip_in_utc(engine: Engine) -> None:
         session.add(customer)
         session.flush()
         session.add(
-            Order(
-                external_id="O1", customer_id=customer.id, placed_at=placed, total_minor=12000, currency="KRW"
-            )
+            Order(external_id="O1", customer_id=customer.id, placed_at=placed, total_minor=12000, currency="KRW")
         )
     with transaction(engine) as session:
         stored = session.exec(sqlmodel.select(Order)).one()
@@ -233,7 +227,5 @@ def test_datetimes_round_trip_in_utc(engine: Engine) -> None:
         assert stored.placed_at.utcoffset() == timedelta(0)
     with pytest.raises(StatementError, match="has no time zone"), transaction(engine) as session:
         session.add(
-            Order(
-                external_id="O2", customer_id=1, placed_at=datetime(2026, 1, 1), total_minor=1, currency="KRW"
-            )
+            Order(external_id="O2", customer_id=1, placed_at=datetime(2026, 1, 1), total_minor=1, currency="KRW")
         )

@@ -133,8 +133,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_orders_customer_placed_total",
-            ["customer_id", "placed_at", "total_minor", "status"],
+            "ix_orders_customer_status_placed_total",
+            ["customer_id", "status", "placed_at", "total_minor"],
             unique=False,
         )
 
@@ -201,7 +201,7 @@ def downgrade() -> None:
 
     op.drop_table("feedback")
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_index("ix_orders_customer_placed_total")
+        batch_op.drop_index("ix_orders_customer_status_placed_total")
 
     op.drop_table("orders")
     with op.batch_alter_table("gestures", schema=None) as batch_op:

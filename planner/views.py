@@ -1,0 +1,155 @@
+"""How results look in a terminal and in files: the words and tables the CLI prints."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import asdict
+from decimal import Decimal
+
+from planner.output import clean, table, to_json, write_csv
+from planner.plan import HELD_OUT, PLANNED
+from planner.prepare import Message
+from planner.weekly import Explanation, GestureView, PlanResult
+from printouts import PrintResult, format_money
+
+GESTURE_FIELDS = (
+    "gesture_id",
+    "customer_id",
+    "customer_name",
+    "language",
+    "kind",
+    "rule",
+    "status",
+    "cost",
+    "currency",
+    "reason",
+    "week",
+    "writer",
+    "message",
+)
+
+
+def plan_summary(result: PlanResult) -> str:
+    """The plan as ops staff read it: the gestures, totals against budget and capacity, who was removed."""
+    plan, rules = result.plan, result.rules
+    planned = [g for g in result.gestures if g.status == PLANNED]
+    held = [g for g in result.gestures if g.status == HELD_OUT]
+    lines = [f"Plan for {result.week} (facts as of {result.as_of}, seed {result.seed}, plan run {result.run_id})", ""]
+    if planned:
+        rows = [
+            [g.customer_name, g.kind, g.rule or "", g.writer or "", g.reason, format_money(g.cost, g.currency)]
+            for g in planned
+        ]
+        lines.append(table(["customer", "kind", "rule", "writer", "why", "cost"], rows, max_width=44))
+    else:
+        lines.append("No gestures planned this week.")
+    lines += [
+        "",
+        f"Budget: {format_money(plan.spent, result.currency)} of {format_money(plan.budget, result.currency)}",
+    ]
+    capacity = [f"{name} {plan.used[name]}/{kind.capacity}" for name, kind in rules.gestures.items()]
+    lines.append("Capacity: " + ", ".join(capacity))
+    if plan.writer_load:
+        writers = {writer.name: writer.capacity for writer in rules.writers}
+        lines.append(
+            "Writers: " + ", ".join(f"{w} {n}/{writers.get(w, '?')}" for w, n in sorted(plan.writer_load.items()))
+        )
+    lines.append(
+        f"Matched by rules: {plan.matched_customers:,} customers; planned {len(planned)}, "
+        f"held out as control {len(held)}."
+    )
+    if plan.removed:
+        lines.append("Removed by constraint:")
+        lines += [f"  {name}: {count:,}" for name, count in plan.removed.most_common()]
+    if result.replaced:
+        lines.append(f"Replaced {result.replaced} gestures that were still only planned.")
+    lines += ["", "Next: delight print cards, delight print briefs, delight print labels, delight export messages"]
+    return "\n".join(lines)
+
+
+def gestures_output(gestures: Sequence[GestureView], output_format: str) -> str:
+    """`delight list` in a table, CSV (spreadsheet-safe, round-trips through `delight log import`) or JSON."""
+    if output_format == "json":
+        return to_json([{name: getattr(g, name) for name in GESTURE_FIELDS} for g in gestures])
+    if output_format == "csv":
+        return csv_text(GESTURE_FIELDS, [[getattr(g, name) for name in GESTURE_FIELDS] for g in gestures])
+    if not gestures:
+        return "No gestures for this week. Plan one with `delight plan`."
+    rows = [
+        [
+            g.gesture_id,
+            g.customer_id,
+            g.customer_name,
+            g.kind,
+            g.status,
+            g.writer or "",
+            g.reason,
+            format_money(g.cost, g.currency),
+        ]
+        for g in gestures
+    ]
+    return table(["id", "customer", "name", "kind", "status", "writer", "why", "cost"], rows, max_width=40)
+
+
+def rows_output(headers: Sequence[str], rows: Sequence[Sequence[object]], output_format: str) -> str:
+    """Rows as CSV or as a JSON list of objects."""
+    if output_format == "json":
+        return to_json([dict(zip(headers, row, strict=True)) for row in rows])
+    return csv_text(headers, rows)
+
+
+def messages_output(messages: Sequence[Message], output_format: str) -> str:
+    """Cheer messages as CSV or JSON."""
+    records = [asdict(message) for message in messages]
+    if output_format == "json":
+        return to_json(records)
+    headers = list(Message.__dataclass_fields__)
+    return csv_text(headers, [[record[name] for name in headers] for record in records])
+
+
+def csv_text(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """CSV as one string (UTF-8 BOM first, for Excel)."""
+    buffer = io.StringIO()
+    write_csv(buffer, headers, rows)
+    return buffer.getvalue()
+
+
+def explanation(found: Explanation) -> str:
+    """`delight explain`: the facts, each rule, and the decision."""
+    lines = [f"{clean(found.customer_name)} ({found.customer_id}), week {found.week}, facts as of {found.as_of}", ""]
+    lines.append(table(["fact", "value"], [[name, _fact_text(value)] for name, value in found.facts.items()]))
+    lines += ["", "Rules:"]
+    lines += [f"  {'matched' if hit else '-      '}  {name} → {kind}" for name, kind, hit in found.rules]
+    lines.append("")
+    if found.stored:
+        for gesture in found.stored:
+            lines.append(f"This week: {gesture.kind} ({gesture.status}) — {clean(gesture.reason)}")
+    decision = found.decision
+    if decision is not None and decision.constraint and decision.outcome != PLANNED:
+        lines.append(f"Not chosen: {decision.constraint} — {decision.detail}")
+    elif decision is None and found.blocked_by:
+        lines.append(f"Not chosen: {found.blocked_by}")
+    elif decision is None and not any(hit for _, _, hit in found.rules):
+        lines.append("Not chosen: no rule matched.")
+    elif decision is None:
+        lines.append("No plan for this week yet: run `delight plan` to see the decision.")
+    return "\n".join(lines)
+
+
+def _fact_text(value: object) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, Decimal):
+        return f"{value:,}"
+    if isinstance(value, tuple):
+        return ", ".join(value) or "(none)"
+    return str(value)
+
+
+def printed(result: PrintResult, what: str) -> str:
+    """One line about a PDF written, and who was left out."""
+    line = f"Wrote {result.printed} {what} on {result.pages} pages: {result.path}"
+    if result.skipped:
+        line += f"\n  left out (no address): {', '.join(clean(name) for name in result.skipped)}"
+    return line

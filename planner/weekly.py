@@ -1,0 +1,345 @@
+"""The planner's week, end to end: load the inputs, plan, store, list and explain.
+
+Each function here is one command's whole library call; the CLI only formats.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, select, text, update
+from sqlmodel import Session
+
+from db.engine import transaction
+from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun
+from db.money import from_minor, to_minor
+from planner.errors import InputError, NotFound
+from planner.facts import FACTS, PastGesture, Profile, as_utc, load_profiles
+from planner.plan import Decision, Plan, PlanRequest, in_holdout, make_plan
+from planner.rules import RuleSet, load_rules, parse_rules
+from planner.templates import load_templates
+from planner.weeks import current_week, monday, parse_week
+
+# Statuses that mean a person already acted on a gesture: re-planning keeps them.
+KEPT = (GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)
+# Statuses that used the week's budget and writing capacity.
+SPENT = (GestureStatus.SENT, GestureStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What `delight plan` was asked for; ``None`` means the default."""
+
+    week: str | None = None
+    rules_path: Path | None = None
+    budget: Decimal | None = None
+    seed: int | None = None
+    as_of: date | None = None
+
+
+@dataclass(frozen=True)
+class GestureView:
+    """A stored gesture with its customer, as `delight list` shows it."""
+
+    gesture_id: int
+    customer_id: str
+    customer_name: str
+    language: str
+    kind: str
+    rule: str | None
+    status: str
+    cost: Decimal
+    currency: str
+    reason: str
+    week: str
+    writer: str | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A stored plan: the run's id and inputs, the gestures made, and the planner's totals."""
+
+    run_id: int
+    week: str
+    as_of: date
+    seed: int
+    currency: str
+    rules: RuleSet
+    plan: Plan
+    gestures: list[GestureView]
+    replaced: int
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a customer was or was not chosen in a week."""
+
+    customer_id: str
+    customer_name: str
+    week: str
+    as_of: date
+    facts: dict[str, object]
+    rules: list[tuple[str, str, bool]]  # (rule name, gesture kind, matched)
+    decision: Decision | None
+    stored: list[GestureView]
+    blocked_by: str | None
+
+
+def resolve_week(week: str | None, rules: RuleSet) -> str:
+    """The ISO week asked for, or this week in the shop's time zone."""
+    return parse_week(week) if week else current_week(ZoneInfo(rules.timezone))
+
+
+def load_history(connection: Connection, week: str, timezone: ZoneInfo) -> dict[int, list[PastGesture]]:
+    """Every gesture that counts for planning ``week``: sent, logged, and planned for other weeks."""
+    rows = connection.execute(
+        text(
+            "SELECT customer_id, week, kind, status, template, sent_at FROM gestures "
+            "WHERE status IN ('sent', 'skipped', 'failed') OR (status = 'planned' AND week <> :week)"
+        ),
+        {"week": week},
+    )
+    history: dict[int, list[PastGesture]] = defaultdict(list)
+    for customer_id, gesture_week, kind, status, template, sent_at in rows:
+        sent_on = as_utc(sent_at).astimezone(timezone).date() if sent_at is not None else None
+        history[customer_id].append(PastGesture(customer_id, gesture_week, kind, status, template, sent_on))
+    return history
+
+
+def plan_week(engine: Engine, options: PlanOptions) -> PlanResult:
+    """Plan a week and store it in one transaction, replacing what is still only planned."""
+    rules = load_rules(options.rules_path)
+    week = resolve_week(options.week, rules)
+    as_of = options.as_of or monday(week)
+    seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
+    budget = rules.weekly_budget if options.budget is None else options.budget
+    if budget < 0:
+        raise InputError("--budget cannot be negative")
+    templates = load_templates()
+    with transaction(engine) as session:
+        connection = session.connection()
+        history = load_history(connection, week, ZoneInfo(rules.timezone))
+        profiles = load_profiles(
+            connection,
+            as_of=as_of,
+            timezone=ZoneInfo(rules.timezone),
+            currency=rules.currency,
+            history=history,
+            with_last_items=True,
+        )
+        spent, used, writer_load = _this_week_so_far(session, week, rules.currency)
+        plan = make_plan(
+            PlanRequest(
+                week=week,
+                as_of=as_of,
+                seed=seed,
+                rules=rules,
+                budget=budget,
+                profiles=profiles,
+                history=history,
+                templates=templates,
+                spent_this_week=spent,
+                used_this_week=used,
+                writer_load_this_week=writer_load,
+            )
+        )
+        run = PlanRun(
+            week=week,
+            seed=seed,
+            as_of=as_of,
+            rules_snapshot=rules.source_text,
+            budget_minor=to_minor(budget, rules.currency),
+            currency=rules.currency,
+        )
+        session.add(run)
+        session.flush()
+        replaced = session.execute(
+            update(Gesture)
+            .where(Gesture.week == week, Gesture.status.in_([GestureStatus.PLANNED, GestureStatus.HELD_OUT]))
+            .values(status=GestureStatus.CANCELLED, note=f"replaced by plan run {run.id}")
+        ).rowcount
+        session.add_all(
+            Gesture(
+                customer_id=g.customer_id,
+                plan_run_id=run.id,
+                week=week,
+                kind=g.kind,
+                rule=g.rule,
+                reason=g.reason,
+                status=g.status,
+                cost_minor=to_minor(g.cost, rules.currency),
+                currency=rules.currency,
+                writer=g.writer,
+                template=g.template,
+                message=g.message,
+            )
+            for g in plan.gestures
+        )
+        session.add(
+            AuditEvent(
+                actor="planner",
+                entity="plan_run",
+                entity_id=run.id,
+                action="plan",
+                detail=f"week {week}, seed {seed}, {len(plan.gestures)} gestures, {replaced} replaced",
+            )
+        )
+        session.flush()
+        stored = list_gestures_in(session, week, statuses=(GestureStatus.PLANNED, GestureStatus.HELD_OUT))
+    return PlanResult(run.id, week, as_of, seed, rules.currency, rules, plan, stored, replaced)
+
+
+def _this_week_so_far(session: Session, week: str, currency: str) -> tuple[Decimal, dict[str, int], dict[str, int]]:
+    """Budget spent, gestures per kind and per writer already used this week by logged gestures."""
+    spent_minor = 0
+    used: dict[str, int] = defaultdict(int)
+    writers: dict[str, int] = defaultdict(int)
+    rows = session.execute(
+        select(Gesture.kind, Gesture.cost_minor, Gesture.writer).where(Gesture.week == week, Gesture.status.in_(SPENT))
+    )
+    for kind, cost_minor, writer in rows:
+        spent_minor += cost_minor
+        used[kind] += 1
+        if writer:
+            writers[writer] += 1
+    return from_minor(spent_minor, currency), dict(used), dict(writers)
+
+
+def list_gestures_in(session: Session, week: str | None, statuses: Sequence[str] | None = None) -> list[GestureView]:
+    """Gestures with their customers, by writer, kind and customer; all weeks when ``week`` is None."""
+    query = select(Gesture, Customer).join(Customer, Customer.id == Gesture.customer_id)
+    if week is not None:
+        query = query.where(Gesture.week == week)
+    if statuses:
+        query = query.where(Gesture.status.in_(list(statuses)))
+    query = query.order_by(Gesture.week, Gesture.writer, Gesture.kind, Customer.name, Gesture.id)
+    return [
+        GestureView(
+            gesture_id=gesture.id,
+            customer_id=customer.external_id,
+            customer_name=customer.name or "(erased)",
+            language=customer.language,
+            kind=gesture.kind,
+            rule=gesture.rule,
+            status=gesture.status,
+            cost=from_minor(gesture.cost_minor, gesture.currency),
+            currency=gesture.currency,
+            reason=gesture.reason,
+            week=gesture.week,
+            writer=gesture.writer,
+            message=gesture.message,
+        )
+        for gesture, customer in session.execute(query)
+    ]
+
+
+def list_gestures(
+    engine: Engine, week: str | None, status: str | None, *, all_weeks: bool = False
+) -> list[GestureView]:
+    """`delight list`: a week's gestures (default: this week), optionally one status."""
+    rules = load_rules(None)
+    chosen = None if all_weeks else resolve_week(week, rules)
+    statuses = [status] if status else [s for s in GestureStatus if s != GestureStatus.CANCELLED]
+    with transaction(engine) as session:
+        return list_gestures_in(session, chosen, statuses)
+
+
+def explain_customer(
+    engine: Engine, customer_ref: str, week: str | None, rules_path: Path | None = None
+) -> Explanation:
+    """Why a customer was or was not chosen: facts, each rule, and the constraint that removed them.
+
+    Re-runs the planner with the week's stored seed and rules (or the current rules when the
+    week has no plan), so the decision is the one the plan made unless the data has changed since.
+    """
+    with transaction(engine) as session:
+        customer = find_customer(session, customer_ref)
+        current = load_rules(rules_path)
+        chosen_week = resolve_week(week, current)
+        run = session.execute(
+            select(PlanRun).where(PlanRun.week == chosen_week).order_by(PlanRun.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        rules = current if run is None else _snapshot_rules(run.rules_snapshot)
+        as_of = run.as_of if run is not None else monday(chosen_week)
+        connection = session.connection()
+        history = load_history(connection, chosen_week, ZoneInfo(rules.timezone))
+        profiles = load_profiles(
+            connection, as_of=as_of, timezone=ZoneInfo(rules.timezone), currency=rules.currency, history=history
+        )
+        profile = next(p for p in profiles if p.customer_id == customer.id)
+        decision = None
+        if run is not None:
+            plan = make_plan(
+                PlanRequest(
+                    week=chosen_week,
+                    as_of=as_of,
+                    seed=run.seed,
+                    rules=rules,
+                    budget=from_minor(run.budget_minor, run.currency),
+                    profiles=profiles,
+                    history=history,
+                    templates=load_templates(),
+                )
+            )
+            decision = plan.decisions.get(customer.id)
+        stored = [g for g in list_gestures_in(session, chosen_week) if g.customer_id == customer.external_id]
+    matched = [(rule.name, rule.gesture, rule.matches(profile.facts)) for rule in rules.rules]
+    return Explanation(
+        customer_id=customer.external_id,
+        customer_name=customer.name or "(erased)",
+        week=chosen_week,
+        as_of=as_of,
+        facts={fact.name: profile.facts[fact.name] for fact in FACTS},
+        rules=matched,
+        decision=decision,
+        stored=stored,
+        blocked_by=_customer_block(profile, rules),
+    )
+
+
+def _customer_block(profile: Profile, rules: RuleSet) -> str | None:
+    if profile.erased:
+        return "erased: never planned"
+    if profile.do_not_contact:
+        return "do-not-contact: never planned"
+    if in_holdout(profile.customer_id, rules.holdout_percent):
+        return "in the control group: held out whenever a rule matches"
+    return None
+
+
+def _snapshot_rules(snapshot: str) -> RuleSet:
+    return parse_rules(snapshot, source="the week's stored rules")
+
+
+def find_customer(session: Session, reference: str) -> Customer:
+    """A customer by their id as imported (or email); a clear error when there is none."""
+    found = session.execute(select(Customer).where(Customer.external_id == reference)).scalar_one_or_none()
+    if found is None:
+        found = session.execute(
+            select(Customer).where(Customer.email == reference.lower()).order_by(Customer.id).limit(1)
+        ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f'no customer "{reference}": use the customer id as imported (see `delight facts`)')
+    return found
+
+
+def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = None) -> tuple[list[str], list[list]]:
+    """`delight facts`: one row per customer (id as imported, then every fact), as of a date."""
+    rules = load_rules(rules_path)
+    day = as_of or monday(current_week(ZoneInfo(rules.timezone)))
+    with transaction(engine) as session:
+        connection = session.connection()
+        history = load_history(connection, "", ZoneInfo(rules.timezone))
+        profiles = load_profiles(
+            connection, as_of=day, timezone=ZoneInfo(rules.timezone), currency=rules.currency, history=history
+        )
+    names = [fact.name for fact in FACTS]
+    return ["customer_id", *names], [[p.external_id, *(p.facts[name] for name in names)] for p in profiles]
