@@ -75,7 +75,8 @@ def make_database(path: Path, customers: int) -> None:
     now = datetime.now(UTC)
     rows = [(number + 1, f"C{number:07d}", "ko", False, now) for number in range(customers)]
     with engine.begin() as connection:
-        bulk_insert(connection, Customer.__table__, ("id", "external_id", "language", "do_not_contact", "created_at"), rows)
+        columns = ("id", "external_id", "language", "do_not_contact", "created_at")
+        bulk_insert(connection, Customer.__table__, columns, rows)
     engine.dispose()
 
 

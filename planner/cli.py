@@ -440,6 +440,142 @@ def export_messages(app: App, week: str | None, output_format: str, rules_path: 
     say(views.messages_output(messages, output_format))
 
 
+def import_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The FILE argument and options every ``delight import`` command shares."""
+    from db import importers  # imported here so that the import commands stay one block
+
+    decorators = [
+        click.argument("file", type=click.Path(dir_okay=False, path_type=Path)),
+        click.option(
+            "--format",
+            "file_format",
+            type=click.Choice(importers.FORMATS),
+            default="auto",
+            show_default=True,
+            help="shopify: a Shopify export; csv: columns through --map; auto: Shopify if recognised.",
+        ),
+        click.option(
+            "--map",
+            "pairs",
+            multiple=True,
+            metavar="'COLUMN=field'",
+            help="Read a column as a field, e.g. --map '주문번호=order_id' (repeatable).",
+        ),
+        click.option(
+            "--mapping",
+            "mapping_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A TOML file: [columns], [status], decimal_comma, currency, timezone, date_format, language.",
+        ),
+        click.option("--encoding", type=click.Choice(importers.ENCODINGS), default="auto", show_default=True),
+        click.option("--dry-run", is_flag=True, help="Check and count everything; write nothing."),
+        click.option(
+            "--skip-bad",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Import the good rows; write the bad ones, with line and reason, to FILE.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def run_import(
+    app: App,
+    kind: str,
+    file: Path,
+    file_format: str,
+    pairs: tuple[str, ...],
+    mapping_file: Path | None,
+    encoding: str,
+    dry_run: bool,
+    skip_bad: Path | None,
+) -> None:
+    """Import FILE as KIND and print the summary; bad rows and warnings go to stderr."""
+    from db import importers
+
+    mapping = importers.load_mapping(mapping_file, pairs)
+    options = importers.ImportOptions(file_format, encoding, mapping, dry_run, skip_bad)
+    size = file.stat().st_size if file.is_file() else 0
+    try:
+        with progress_bar(size, f"Importing {kind}") as advance:
+            summary = importers.import_file(app.engine(), kind, file, options, advance)
+    except importers.RejectedImport as rejected:
+        for line in rejected.summary.describe_bad_rows():
+            click.echo(line, err=True)
+        raise
+    for line in [*summary.describe_bad_rows(), *summary.describe_warnings()]:
+        click.echo(line, err=True)
+    for line in summary.describe():
+        click.echo(line)
+
+
+@cli.group("import")
+def import_group() -> None:
+    """Bring in a shop's customers, orders and feedback: Shopify exports or any CSV.
+
+    Re-importing a file changes nothing; a newer export updates changed rows and adds
+    new ones. A bad row stops the whole import (nothing is written) unless --skip-bad
+    sets it aside. Erased customers stay erased; opt-outs stay opted out.
+
+    \b
+    Example:
+      delight import customers customers_export.csv
+      delight import orders orders_export.csv --dry-run
+    """
+
+
+@import_group.command("customers")
+@import_options
+@pass_app
+def import_customers(app: App, file: Path, **options: object) -> None:
+    """Import customers from a Shopify customers export or a CSV.
+
+    Fields for --map: customer_id, name, first_name, last_name, email, phone, language,
+    birthday, address1, address2, city, region, postal_code, country, do_not_contact.
+    A customer without customer_id is known by their email, lower-cased.
+
+    \b
+    Example:
+      delight import customers 고객목록.csv --map '고객번호=customer_id' --map '고객명=name'
+    """
+    run_import(app, "customers", file, **options)
+
+
+@import_group.command("orders")
+@import_options
+@pass_app
+def import_orders(app: App, file: Path, **options: object) -> None:
+    """Import orders from a Shopify orders export or a CSV (one row per order or per item).
+
+    Fields for --map: order_id, customer_id, email, name, placed_at, total, currency,
+    status, item_name, item_sku, quantity, unit_price. Customers not yet known are
+    created. Without order_id (a bare transaction list) each row is one order.
+
+    \b
+    Example:
+      delight import orders 주문내역.csv --mapping shop.toml --skip-bad bad-rows.csv
+    """
+    run_import(app, "orders", file, **options)
+
+
+@import_group.command("feedback")
+@import_options
+@pass_app
+def import_feedback(app: App, file: Path, **options: object) -> None:
+    """Import reviews, complaints, surveys and requests from a CSV.
+
+    Fields for --map: feedback_id, customer_id, order_id, kind, rating, text,
+    received_at. Each row's customer (and order, if given) must already be imported.
+
+    \b
+    Example:
+      delight import feedback reviews.csv --map '작성일=received_at' --map '평점=rating'
+    """
+    run_import(app, "feedback", file, **options)
+
+
 def main() -> None:
     """Entry point of the ``delight`` console script."""
     cli(prog_name="delight")

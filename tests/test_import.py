@@ -23,8 +23,6 @@ from db.importers.parsing import parse_amount, parse_datetime
 from db.models import Customer, Feedback, Order, OrderItem
 from planner.errors import InputError
 
-import sys; sys.path.insert(0, "/tmp/stage"); import devcli  # noqa  DEV ONLY
-
 DATA = Path(__file__).parent / "data" / "import"
 SEOUL = ZoneInfo("Asia/Seoul")
 TRANSACTION_MAP = ("--map", "member=customer_id", "--map", "date=placed_at", "--map", "amount=total")

@@ -630,9 +630,9 @@ _FIRST_DAY, _LAST_DAY = datetime.date(2025, 12, 28), datetime.date(2026, 1, 4)
 
 _FACT_VALUES = {
     FactType.INT: st.integers(-5, 12),
-    FactType.MONEY: st.decimals(-20, 20, places=1, allow_nan=False, allow_infinity=False),
+    FactType.MONEY: st.integers(-200, 200).map(lambda tenths: Decimal(tenths) / 10),
     FactType.DATE: st.dates(_FIRST_DAY, _LAST_DAY),
-    FactType.TEXT: st.sampled_from(_TEXTS) | st.text(alphabet="aKo1 ", max_size=4),
+    FactType.TEXT: st.sampled_from(_TEXTS),
     FactType.BOOL: st.booleans(),
     FactType.TEXT_LIST: st.lists(st.sampled_from(_TEXTS), max_size=3).map(tuple),
 }
@@ -674,9 +674,9 @@ _atoms = st.one_of(
     st.tuples(_texts, st.just("in"), st.sampled_from(_TEXT_FACTS)).map(" ".join),
     st.tuples(numbers, st.sampled_from(["in", "not in"]), st.just("[1, 2, 3, 2.5]")).map(" ".join),
     st.tuples(
-        st.sampled_from(_TEXT_FACTS + ["last_order_items"]), st.just(".length >"), st.integers(0, 3).map(str)
+        st.sampled_from([*_TEXT_FACTS, "last_order_items"]), st.just(".length >"), st.integers(0, 3).map(str)
     ).map("".join),
-    st.sampled_from(_BOOL_FACTS + ["true", "false"]),
+    st.sampled_from([*_BOOL_FACTS, "true", "false"]),
 )
 conditions = st.recursive(
     _atoms,
@@ -689,14 +689,12 @@ conditions = st.recursive(
     max_leaves=4,
 )
 
-DEFAULT_CONDITIONS = [rule.when for rule in load_rules().rules]
-
 
 def _agrees_with_rule_engine(when: str, customers: list[dict[str, object]]) -> None:
     try:
         engine_rule = rule_engine.Rule(when, context=ENGINE_CONTEXT)
     except rule_engine.errors.ArithmeticError:  # a constant like (1 / 0), folded while parsing
-        with pytest.raises(RulesError, match="division by zero|arithmetic error"):
+        with pytest.raises(RulesError, match=r"division by zero|arithmetic error"):
             compile_when("x", when)
         return
     predicate, _ = compile_when("x", when)
@@ -708,14 +706,19 @@ def _agrees_with_rule_engine(when: str, customers: list[dict[str, object]]) -> N
         assert predicate(facts) is expected, (when, facts)
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-@given(customers=st.lists(non_null_facts, min_size=10, max_size=10))
-def test_default_conditions_agree_with_rule_engine(customers: list[dict[str, object]]) -> None:
-    for when in DEFAULT_CONDITIONS:
-        _agrees_with_rule_engine(when, customers)
+DEFAULT_RULES_BOTH_WAYS = [
+    (rule.when, rule_engine.Rule(rule.when, context=ENGINE_CONTEXT), rule.matches) for rule in load_rules().rules
+]
 
 
-@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
-@given(customers=st.lists(non_null_facts, min_size=10, max_size=10), when=conditions)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(facts=non_null_facts)
+def test_default_conditions_agree_with_rule_engine(facts: dict[str, object]) -> None:
+    for when, engine_rule, compiled in DEFAULT_RULES_BOTH_WAYS:
+        assert compiled(facts) is engine_rule.matches(facts), when
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(customers=st.lists(non_null_facts, min_size=2, max_size=2), when=conditions)
 def test_generated_conditions_agree_with_rule_engine(customers: list[dict[str, object]], when: str) -> None:
     _agrees_with_rule_engine(when, customers)

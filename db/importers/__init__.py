@@ -123,11 +123,12 @@ def choose_layout(kind: str, source: SourceFile, options: ImportOptions) -> Layo
     for alternatives in REQUIRED[kind]:
         if not any(field_name in indices for field_name in alternatives):
             wanted = " or ".join(alternatives)
+            article = "an" if kind == "orders" else "a"
             columns = ", ".join(column for column in source.header if column)
             if len(columns) > 120:
                 columns = columns[:117] + "..."
             raise InputError(
-                f"{name}: not a {kind} file: no column for {wanted} (its columns: {columns}); "
+                f"{name}: not {article} {kind} file: no column for {wanted} (its columns: {columns}); "
                 f'name one with --map "COLUMN={alternatives[0]}"'
             )
     return Layout("CSV", indices)

@@ -13,7 +13,15 @@ from db.importers.parsing import parse_bool, parse_date
 from db.importers.reading import SourceFile, read_rows
 from db.importers.results import BadRowSink, ImportSummary
 from db.importers.shopify import Layout
-from db.importers.store import CUSTOMER_COLUMNS, finish, insert_rows, next_id, rows_by_key, update_rows
+from db.importers.store import (
+    CUSTOMER_COLUMNS,
+    NEW_CUSTOMER_COLUMNS,
+    finish,
+    insert_rows,
+    next_id,
+    rows_by_key,
+    update_rows,
+)
 from db.models import Customer, utc_now
 
 BATCH = 2000
@@ -217,7 +225,7 @@ class _CustomerBatch:
         if not self.pending:
             return
         table = Customer.__table__
-        compared = tuple(column for column in self.columns)
+        compared = self.columns
         existing = {
             row.external_id: row
             for row in rows_by_key(
@@ -252,6 +260,6 @@ class _CustomerBatch:
             else:
                 updates.append({"id": current.id, **wanted})
                 counts.updated += 1
-        insert_rows(self.connection, table, ("id", "external_id", *CUSTOMER_COLUMNS, "created_at"), inserts)
+        insert_rows(self.connection, table, NEW_CUSTOMER_COLUMNS, inserts)
         update_rows(self.connection, table, updates)
         self.pending = []

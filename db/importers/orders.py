@@ -122,12 +122,10 @@ class _OrderImporter:
         self.zone = mapping.zone
         self.sink = sink
         self.summary = summary
-        self.fields = layout.fields
         self.synthetic = "order_id" not in layout.fields
         self.has_items = "item_name" in layout.fields
         self.customer_columns = columns_present(layout.fields & {"email", "name", *_CUSTOMER_EXTRAS})
         self.directory = CustomerDirectory(connection)
-        self.customers_before = len(self.directory.by_external)
         self.pending: list[_Order] = []
         self.pending_ids: set[str] = set()
         self.seen: set[str] = set()

@@ -1,0 +1,199 @@
+"""Customer facts, checked against values worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+
+from db.engine import transaction
+from db.models import Customer, Feedback, Order, OrderItem
+from planner.facts import FACTS, PastGesture, add_rfm_scores, gesture_facts, load_profiles
+
+SEOUL = ZoneInfo("Asia/Seoul")
+KST = timezone(timedelta(hours=9))
+AS_OF = date(2026, 11, 30)  # a Monday
+
+
+def at(day: str, clock: str = "12:00") -> datetime:
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=KST)
+
+
+def add_customer(session, external_id: str, **fields) -> int:  # type: ignore[no-untyped-def]
+    customer = Customer(external_id=external_id, name=fields.pop("name", external_id), **fields)
+    session.add(customer)
+    session.flush()
+    return customer.id
+
+
+def add_order(
+    session, customer_id: int, external_id: str, placed: datetime, total: int, status: str = "paid", items=()
+):  # type: ignore[no-untyped-def]
+    order = Order(
+        external_id=external_id,
+        customer_id=customer_id,
+        placed_at=placed,
+        total_minor=total,
+        currency="KRW",
+        status=status,
+    )
+    session.add(order)
+    session.flush()
+    for name in items:
+        session.add(OrderItem(order_id=order.id, name=name, quantity=1, unit_price_minor=total))
+    return order.id
+
+
+def facts_of(engine: Engine, history=None) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        profiles = load_profiles(connection, as_of=AS_OF, timezone=SEOUL, currency="KRW", history=history or {})
+    return {p.external_id: p.facts for p in profiles}
+
+
+def test_hand_computed_facts(engine: Engine) -> None:
+    with transaction(engine) as s:
+        minji = add_customer(
+            s, "minji", first_name="민지", birthday=date(1990, 12, 3), address1="테헤란로 1", city="서울"
+        )
+        add_order(s, minji, "o1", at("2025-11-30"), 20000, items=["머그컵"])
+        add_order(s, minji, "o2", at("2026-09-15"), 30000, items=["향초"])
+        add_order(s, minji, "o3", at("2026-11-20", "23:30"), 10000, items=["엽서 세트", "손수건"])
+        add_order(s, minji, "o4", at("2026-11-25"), 99000, status="refunded")
+        add_order(s, minji, "o5", at("2026-11-26"), 5000, status="cancelled")
+        add_order(s, minji, "o6", at("2026-12-01"), 7000)  # after the as-of day: not counted
+        s.add(Feedback(customer_id=minji, kind="review", rating=5, text="좋아요", received_at=at("2026-09-20")))
+        s.add(Feedback(customer_id=minji, kind="complaint", text="깨졌어요", received_at=at("2026-11-22")))
+        s.add(Feedback(customer_id=minji, kind="review", rating=2, text="아쉬워요", received_at=at("2026-11-23")))
+        add_customer(s, "nobody", language="en")
+    facts = facts_of(engine)
+    minji_facts = facts["minji"]
+    assert minji_facts == {
+        **minji_facts,
+        "orders_count": 3,
+        "total_spent": Decimal(60000),
+        "average_order_value": Decimal(20000),
+        "first_order_date": date(2025, 11, 30),
+        "last_order_date": date(2026, 11, 20),
+        "days_since_first_order": 365,
+        "days_since_last_order": 10,
+        "orders_last_90_days": 2,  # 2026-09-15 is 76 days before; 2025-11-30 is 365
+        "spent_last_365_days": Decimal(40000),
+        "last_order_items": ("엽서 세트", "손수건"),
+        "refunds_count": 2,
+        "days_until_birthday": 3,
+        "days_until_first_order_anniversary": 0,
+        "last_rating": 2,
+        "days_since_last_complaint": 8,
+        "has_open_complaint": True,
+        "gestures_last_365_days": 0,
+        "days_since_last_gesture": None,
+        "last_gesture_kind": None,
+        "language": "ko",
+    }
+    assert facts["nobody"] == {
+        **{fact.name: None for fact in FACTS},
+        "orders_count": 0,
+        "total_spent": Decimal(0),
+        "orders_last_90_days": 0,
+        "spent_last_365_days": Decimal(0),
+        "last_order_items": (),
+        "refunds_count": 0,
+        "has_open_complaint": False,
+        "gestures_last_365_days": 0,
+        "language": "en",
+    }
+    assert set(minji_facts) == {fact.name for fact in FACTS}
+
+
+def test_the_shop_time_zone_decides_the_day(engine: Engine) -> None:
+    with transaction(engine) as s:
+        late = add_customer(s, "late")
+        # 23:30 in Seoul on 29 Nov is 14:30 UTC the same day; 00:30 on 1 Dec Seoul is after the as-of day.
+        add_order(s, late, "a", at("2026-11-29", "23:30"), 1000)
+        add_order(s, late, "b", datetime(2026, 11, 30, 15, 30, tzinfo=UTC), 1000)
+    facts = facts_of(engine)["late"]
+    assert facts["last_order_date"] == date(2026, 11, 29)
+    assert facts["orders_count"] == 1
+
+
+def test_a_refund_only_customer_has_no_purchases(engine: Engine) -> None:
+    with transaction(engine) as s:
+        refunded = add_customer(s, "refunded")
+        add_order(s, refunded, "r", at("2026-11-01"), 5000, status="refunded")
+    facts = facts_of(engine)["refunded"]
+    assert facts["orders_count"] == 0
+    assert facts["refunds_count"] == 1
+    assert facts["rfm_segment"] is None
+    assert facts["days_until_first_order_anniversary"] is None
+
+
+@pytest.mark.parametrize(
+    ("birthday", "expected"),
+    [
+        (date(1990, 11, 30), 0),
+        (date(1990, 11, 29), 364),
+        (date(1992, 2, 29), 90),  # 2027 has no 29 February: 28 February counts
+        (date(1985, 1, 1), 32),
+    ],
+)
+def test_days_until_birthday(engine: Engine, birthday: date, expected: int) -> None:
+    with transaction(engine) as s:
+        add_customer(s, "b", birthday=birthday)
+    assert facts_of(engine)["b"]["days_until_birthday"] == expected
+
+
+def test_gesture_facts_count_only_what_was_sent() -> None:
+    history = [
+        PastGesture(1, "2026-W10", "handwritten_note", "sent", "note-ko-1", date(2026, 3, 5)),
+        PastGesture(1, "2025-W40", "small_gift", "sent", "gift-ko-1", date(2025, 10, 1)),
+        PastGesture(1, "2026-W44", "cheer_message", "skipped", None, None),
+        PastGesture(1, "2026-W50", "cheer_message", "planned", None, None),
+    ]
+    assert gesture_facts(history, AS_OF) == {
+        "gestures_last_365_days": 1,
+        "days_since_last_gesture": (AS_OF - date(2026, 3, 5)).days,
+        "last_gesture_kind": "handwritten_note",
+    }
+
+
+def test_rfm_scores_and_segments() -> None:
+    def buyer(days: int, orders: int, spent: int) -> dict[str, object]:
+        return {"orders_count": orders, "days_since_last_order": days, "total_spent": Decimal(spent)}
+
+    facts = [
+        buyer(days, orders, spent)
+        for days, orders, spent in [(1, 50, 900), (400, 1, 10), (30, 10, 300), (200, 2, 50), (5, 1, 20)]
+    ]
+    facts.append({"orders_count": 0, "days_since_last_order": None, "total_spent": Decimal(0)})
+    add_rfm_scores(facts)
+    scores = [(f["rfm_recency"], f["rfm_frequency"], f["rfm_monetary"], f["rfm_segment"]) for f in facts]
+    assert scores == [
+        (5, 5, 5, "Champions"),
+        (1, 1, 1, "Lost"),
+        (3, 4, 4, "Loyal"),
+        (2, 3, 3, "At Risk"),
+        (4, 1, 2, "Potential Loyalist"),  # FM = (1 + 2) / 2, rounded half up = 2
+        (None, None, None, None),
+    ]
+
+
+def test_every_segment_is_reachable() -> None:
+    from planner.facts import RFM_SEGMENTS
+
+    named = {segment for row in RFM_SEGMENTS.values() for segment in row}
+    assert named == {
+        "Champions",
+        "Loyal",
+        "Potential Loyalist",
+        "New Customers",
+        "Promising",
+        "Need Attention",
+        "About To Sleep",
+        "At Risk",
+        "Cannot Lose Them",
+        "Hibernating",
+        "Lost",
+    }
