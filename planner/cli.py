@@ -184,11 +184,14 @@ def demo(directory: Path, force: bool, customers: int, seed_value: int) -> None:
     click.echo(demo_module.describe(summary))
 
 
+RULES_FILE = "delight-rules.toml"
 rules_option = click.option(
     "--rules",
     "rules_path",
+    envvar="DELIGHT_RULES",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Rules file (default: the one shipped; see `delight rules show`).",
+    default=lambda: RULES_FILE if Path(RULES_FILE).is_file() else None,
+    help=f"Rules file (default: ./{RULES_FILE} if present, else the shipped rules; env DELIGHT_RULES).",
 )
 week_option = click.option("--week", help="ISO week like 2026-W49 (default: this week).")
 format_option = click.option(

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from db import schema
 from db.engine import database_url, make_engine, transaction
 from db.seed import SeedOptions, SeedSummary, seed_database
+from planner import prepare, weekly
 from planner.errors import InputError
+from planner.rules import default_rules_text
+from planner.views import plural
+from printouts import PrintResult
 
 DEMO_DB = "delight.db"
+RULES_FILE = "delight-rules.toml"
+DEMO_SHOP = "마루 잡화점 Maru Goods"
 
 
 @dataclass(frozen=True)
@@ -22,7 +29,10 @@ class DemoSummary:
 
     directory: Path
     database: Path
+    rules: Path
     seeded: SeedSummary
+    plan: weekly.PlanResult
+    printed: list[tuple[str, PrintResult]]
 
 
 def make_demo(
@@ -46,28 +56,52 @@ def make_demo(
     except OSError as exc:
         raise InputError(f"cannot create {directory}: {exc.strerror}") from None
     database = directory / DEMO_DB
+    rules = directory / RULES_FILE
+    rules.write_text(
+        default_rules_text().replace('# shop_name = "Haneul Tea House"', f'shop_name = "{DEMO_SHOP}"'), encoding="utf-8"
+    )
     engine = make_engine(database_url(str(database)))
     try:
         schema.upgrade(engine)
         options = SeedOptions(customers=customers, locale="mixed", seed=seed, today=today or date.today())
         with transaction(engine) as session:
             seeded = seed_database(session.connection(), options, progress)
+        plan = weekly.plan_week(engine, weekly.PlanOptions(rules_path=rules, seed=seed))
+        printing = prepare.PrintOptions(week=plan.week, rules_path=rules, guide=True)
+        printed = [
+            ("note cards", prepare.print_cards(engine, _into(directory, printing, "cards", plan.week))),
+            ("writer's briefs", prepare.print_briefs(engine, _into(directory, printing, "briefs", plan.week))),
+        ]
+        labels, packing = prepare.print_labels(engine, _into(directory, printing, "labels", plan.week))
+        printed += [("gift labels", labels), ("packing list", packing)]
     finally:
         engine.dispose()
-    return DemoSummary(directory=directory, database=database, seeded=seeded)
+    return DemoSummary(directory, database, rules, seeded, plan, printed)
+
+
+def _into(directory: Path, options: prepare.PrintOptions, stem: str, week: str) -> prepare.PrintOptions:
+    return replace(options, output=directory / f"{stem}-{week}.pdf")
 
 
 def describe(summary: DemoSummary) -> str:
-    """A short, friendly account of what the demo made."""
-    seeded = summary.seeded
-    return "\n".join(
-        [
-            f"Demo shop ready in {summary.directory}/",
-            f"  {seeded.customers:,} customers, {seeded.orders:,} orders, {seeded.feedback:,} reviews and messages",
-            f"  database: {summary.database}",
-            "",
-            "Next:",
-            f"  cd {summary.directory}",
-            "  delight --help",
-        ]
-    )
+    """A short, friendly account of what the demo made, and what to try next."""
+    seeded, plan = summary.seeded, summary.plan
+    planned = [g for g in plan.gestures if g.status == "planned"]
+    kinds = Counter(g.kind for g in planned)
+    lines = [
+        f"Demo shop ready in {summary.directory}/",
+        f"  {seeded.customers:,} customers, {seeded.orders:,} orders, {seeded.feedback:,} reviews and messages",
+        f"  planned {len(planned)} gestures for {plan.week}: "
+        + ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in kinds.most_common())
+        + f"; {len(plan.gestures) - len(planned)} held out as the control group",
+    ]
+    lines += [f"  {what}: {result.path} ({plural(result.pages, 'page')})" for what, result in summary.printed]
+    lines += [
+        "",
+        "Try next:",
+        f"  cd {summary.directory}",
+        "  delight list                 # the week's gestures and why",
+        "  delight explain C0000042     # why a customer was (not) chosen",
+        "  delight rules show           # the rules, with comments",
+    ]
+    return "\n".join(lines)

@@ -147,9 +147,14 @@ def _fact_text(value: object) -> str:
     return str(value)
 
 
+def plural(count: int, noun: str) -> str:
+    """ "1 page", "2 pages"."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
 def printed(result: PrintResult, what: str) -> str:
     """One line about a PDF written, and who was left out."""
-    line = f"Wrote {result.printed} {what} on {result.pages} pages: {result.path}"
+    line = f"Wrote {what} ({result.printed} customers, {plural(result.pages, 'page')}): {result.path}"
     if result.skipped:
         line += f"\n  left out (no address): {', '.join(clean(name) for name in result.skipped)}"
     return line

@@ -167,7 +167,7 @@ def test_printouts_for_the_week(seeded: Callable[..., Result], tmp_path: Path) -
     assert result.exit_code == 0, result.output
     listed = json.loads(seeded("list", "--week", WEEK, "--status", "planned", "--format", "json").output)
     notes = [g for g in listed if g["kind"] in ("handwritten_note", "small_gift")]
-    assert f"Wrote {len(notes)} note cards" in result.output
+    assert f"Wrote note cards ({len(notes)} customers, " in result.output
     reader = PdfReader(cards)
     assert len(reader.pages) == -(-len(notes) // 4)
     briefs = tmp_path / "briefs.pdf"
