@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import random
-import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +31,8 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.measure import child_report, in_subprocess  # noqa: E402
 
 SEOUL = ZoneInfo("Asia/Seoul")
 INSERT = (
@@ -123,23 +122,8 @@ def run_delight(database: Path, source: Path) -> int:
     return summary.rows
 
 
-def child(which: str, database: Path, source: Path) -> None:
-    """Run one loader and print its figures as JSON (in a subprocess, so peak memory is its own)."""
-    started = time.perf_counter()
-    rows = run_baseline(database, source) if which == "baseline" else run_delight(database, source)
-    seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak_kib / 1024}))
-
-
 def measure(which: str, database: Path, source: Path) -> dict:
-    result = subprocess.run(
-        [sys.executable, __file__, "--child", which, str(database), str(source)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return in_subprocess(__file__, which, str(database), str(source))
 
 
 def main() -> None:
@@ -150,7 +134,8 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.child:
         which, database, source = arguments.child
-        child(which, Path(database), Path(source))
+        loader = run_baseline if which == "baseline" else run_delight
+        child_report(lambda: loader(Path(database), Path(source)))
         return
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Boolean, Connection, Date, Engine, Table, create_engine, event, func, select
 from sqlalchemy.engine import make_url
@@ -22,6 +22,8 @@ from planner.errors import DatabaseError
 
 DEFAULT_DB = "delight.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+T = TypeVar("T")
 
 
 def database_url(db: str | None) -> str:
@@ -91,15 +93,47 @@ def describe_database_error(exc: Exception, engine: Engine) -> str:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One transaction for one command: everything commits together or nothing does."""
+def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """One transaction for one command: everything commits together or nothing does.
+
+    ``write=True`` is for commands that read rows and then change them while others may
+    do the same: on SQLite it takes the write lock first (``BEGIN IMMEDIATE``), so a
+    second writer waits on the busy timeout instead of failing when it upgrades its lock.
+    On PostgreSQL, lock the rows you will change with ``.with_for_update()``.
+    """
     # Bulk paths talk to the driver directly, so its own errors are caught beside SQLAlchemy's.
     driver_error = engine.dialect.loaded_dbapi.Error
     try:
         with Session(engine, expire_on_commit=False) as session, session.begin():
+            if write and is_sqlite(engine):
+                # pysqlite begins no transaction before this statement, and none of its own after it.
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
     except (DBAPIError, driver_error) as exc:
         raise DatabaseError(describe_database_error(exc, engine)) from exc
+
+
+# PostgreSQL's "serialization failure" and "deadlock detected": the transaction may simply be run again.
+_RETRYABLE_SQLSTATES = ("40001", "40P01")
+
+
+def write_transaction(engine: Engine, work: Callable[[Session], T], *, attempts: int = 3) -> T:
+    """Run ``work`` in one write transaction (see ``transaction``), again if the database asks for a retry."""
+    attempt = 1
+    while True:
+        try:
+            with transaction(engine, write=True) as session:
+                return work(session)
+        except DatabaseError as exc:
+            if attempt >= attempts or not _retryable(exc):
+                raise
+            attempt += 1
+
+
+def _retryable(exc: DatabaseError) -> bool:
+    cause = exc.__cause__
+    original = cause.orig if isinstance(cause, DBAPIError) else cause
+    return getattr(original, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
 def bulk_insert(connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

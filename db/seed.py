@@ -6,6 +6,10 @@ minutes): Faker draws pools of names, streets and towns once, a seeded
 batches, never one SQLModel object per row.
 
 The same seed and the same ``today`` give identical data.
+
+With ``plant_effect``, it also logs twelve past weeks of gestures with a held-out control
+group and a known effect on repurchase, so `delight report` can be checked against it
+(see ``_plant_effect``).
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from sqlalchemy import Connection, Table, func, select
 
 from db import catalogue
 from db.engine import advance_id_sequences, bulk_insert
-from db.models import Customer, Feedback, FeedbackKind, Order, OrderItem, OrderStatus
+from db.models import Customer, Feedback, FeedbackKind, Gesture, GestureStatus, Order, OrderItem, OrderStatus, PlanRun
 from planner.errors import InputError
+from planner.weeks import week_of
 
 LOCALES = ("ko_KR", "en_US", "mixed")
 BATCH_CUSTOMERS = 5_000
@@ -39,6 +44,7 @@ class SeedOptions:
     locale: str = "ko_KR"
     seed: int = 1
     today: date = field(default_factory=date.today)
+    plant_effect: float | None = None
 
     @property
     def currency(self) -> str:
@@ -63,6 +69,8 @@ class SeedSummary:
     open_complaints: int = 0
     do_not_contact: int = 0
     currency: str = "KRW"
+    planted_treated: int = 0
+    planted_control: int = 0
 
 
 @dataclass(frozen=True)
@@ -278,6 +286,11 @@ def seed_database(
         raise InputError(f'unknown locale "{options.locale}": use one of {", ".join(LOCALES)}')
     if options.customers < 1:
         raise InputError("--customers must be at least 1")
+    if options.plant_effect is not None and not -PLANT_BASE_RATE <= options.plant_effect <= 1 - PLANT_BASE_RATE:
+        raise InputError(
+            f"--plant-effect {options.plant_effect:g} is out of range: use a number from "
+            f"{-PLANT_BASE_RATE:g} to {1 - PLANT_BASE_RATE:g} (0.15 means 15 points more repurchases)"
+        )
     existing = connection.execute(select(func.count()).select_from(Customer.__table__)).scalar_one()
     if existing:
         raise InputError(
@@ -287,21 +300,29 @@ def seed_database(
     generator = _Generator(options)
     summary = SeedSummary(currency=options.currency)
     ids = {"order": 0, "item": 0, "feedback": 0}
+    experiment = _Experiment(generator) if options.plant_effect is not None else None
     for start in range(1, options.customers + 1, BATCH_CUSTOMERS):
         batch = _Batch()
         stop = min(start + BATCH_CUSTOMERS, options.customers + 1)
         for customer_id in range(start, stop):
-            _add_customer(generator, batch, customer_id, ids, summary)
+            _add_customer(generator, batch, customer_id, ids, summary, experiment)
         batch.insert(connection)
         if progress:
             progress(stop - start)
+    if experiment is not None:
+        _plant_effect(connection, generator, experiment, ids, summary)
     for table in (Customer.__table__, Order.__table__, OrderItem.__table__, Feedback.__table__):
         advance_id_sequences(connection, table)
     return summary
 
 
 def _add_customer(
-    generator: _Generator, batch: _Batch, customer_id: int, ids: dict[str, int], summary: SeedSummary
+    generator: _Generator,
+    batch: _Batch,
+    customer_id: int,
+    ids: dict[str, int],
+    summary: SeedSummary,
+    experiment: _Experiment | None = None,
 ) -> None:
     rng = generator.rng
     customer, archetype = generator.customer(customer_id)
@@ -314,6 +335,8 @@ def _add_customer(
     order_times = generator.order_times(archetype)
     if order_times:
         customer["created_at"] = order_times[0] - timedelta(days=generator.between(0, 59))
+        if experiment is not None:
+            experiment.consider(customer, order_times[-1])
     for placed_at in order_times:
         ids["order"] += 1
         order_id = ids["order"]
@@ -399,3 +422,161 @@ def _add_feedback(
         }
     )
     summary.feedback += 1
+
+
+# --- A planted effect, for checking `delight report` ---------------------------------------------
+
+PLANT_BASE_RATE = 0.30
+"""How often a held-out customer buys again within the 90 days after the gesture's week."""
+PLANT_WEEKS = 12
+PLANT_WEEKS_BEFORE_TODAY = 14
+"""The last planted week starts this many weeks before this week, so every 90-day window has ended."""
+PLANT_WINDOW_DAYS = 90
+PLANT_TREATED_SHARE = 0.5
+PLANT_RULES = (
+    ("we miss you", "handwritten_note"),
+    ("we miss you", "cheer_message"),
+    ("quiet loyal customer", "cheer_message"),
+    ("first-order anniversary", "small_gift"),
+)
+PLANT_COST = {
+    "KRW": {"handwritten_note": 1500, "small_gift": 15000},
+    "USD": {"handwritten_note": 250, "small_gift": 1200},
+}
+PLANT_WRITERS = ("Minji", "Tom")
+GESTURE_COLUMNS = (
+    "customer_id",
+    "plan_run_id",
+    "week",
+    "kind",
+    "rule",
+    "reason",
+    "status",
+    "cost_minor",
+    "currency",
+    "writer",
+    "sent_at",
+    "sent_by",
+    "note",
+    "created_at",
+)
+
+
+class _Experiment:
+    """Past weeks of gestures with a control group, and who may take part.
+
+    Only customers whose every order came before the first window opens take part (and none
+    marked do-not-contact), so their normal history cannot decide the outcome: whether they
+    buy again after their gesture's week comes from ``_plant_effect`` alone.
+    """
+
+    def __init__(self, generator: _Generator) -> None:
+        today = generator.options.today
+        this_monday = today - timedelta(days=today.weekday())
+        last_monday = this_monday - timedelta(weeks=PLANT_WEEKS_BEFORE_TODAY)
+        self.mondays = [last_monday - timedelta(weeks=PLANT_WEEKS - 1 - k) for k in range(PLANT_WEEKS)]
+        self.timezone = generator.options.timezone
+        self.opens = self.midnight(self.mondays[0] + timedelta(days=7))
+        self.candidates: list[int] = []
+
+    def midnight(self, day: date) -> datetime:
+        """The start of ``day`` in the shop's time zone, in UTC."""
+        return datetime.combine(day, time(0), tzinfo=self.timezone).astimezone(UTC)
+
+    def consider(self, customer: dict, last_order_at: datetime) -> None:
+        """Note a customer who may take part: contactable, and no order once the first window opens."""
+        if not customer["do_not_contact"] and last_order_at < self.opens:
+            self.candidates.append(customer["id"])
+
+
+def _plant_effect(
+    connection: Connection, generator: _Generator, experiment: _Experiment, ids: dict[str, int], summary: SeedSummary
+) -> None:
+    """Log gestures for past weeks and plant repurchases: ``PLANT_BASE_RATE`` held out, plus the effect if sent.
+
+    Each candidate gets a week and a rule at random and is sent the gesture (status ``sent``)
+    or held out (``held_out``) with even odds; then buys again, on a random day of the 90 days
+    after the gesture's week, with probability ``PLANT_BASE_RATE`` (held out) or
+    ``PLANT_BASE_RATE + plant_effect`` (sent). Every choice comes from the seeded generator.
+    """
+    rng, options = generator.rng, generator.options
+    effect = options.plant_effect or 0.0
+    currency = options.currency
+    costs = PLANT_COST.get(currency, PLANT_COST["USD"])
+    budget_step = 4 * costs["small_gift"]
+    assigned = [
+        (customer_id, rng.randrange(PLANT_WEEKS), rng.choice(PLANT_RULES), rng.random() < PLANT_TREATED_SHARE)
+        for customer_id in experiment.candidates
+    ]
+    run_ids = {}
+    for index, monday in enumerate(experiment.mondays):
+        week_cost = sum(costs.get(kind, 0) for _, w, (_, kind), sent in assigned if w == index and sent)
+        run_ids[index] = connection.execute(
+            PlanRun.__table__.insert().values(
+                week=week_of(monday),
+                seed=options.seed,
+                as_of=monday,
+                rules_snapshot="# planted by `delight seed --plant-effect`\n",
+                budget_minor=(week_cost // budget_step + 1) * budget_step,  # a round figure above the spend
+                currency=currency,
+                created_at=experiment.midnight(monday),
+            )
+        ).inserted_primary_key[0]
+    gestures, orders, items = [], [], []
+    for customer_id, week_index, (rule, kind), sent in assigned:
+        monday = experiment.mondays[week_index]
+        local_day = datetime.combine(monday, time(10), tzinfo=experiment.timezone)
+        sent_at = (local_day + timedelta(days=generator.between(0, 4), minutes=generator.between(0, 420))).astimezone(
+            UTC
+        )
+        gestures.append(
+            (
+                customer_id,
+                run_ids[week_index],
+                week_of(monday),
+                kind,
+                rule,
+                f'matched "{rule}"',
+                GestureStatus.SENT if sent else GestureStatus.HELD_OUT,
+                costs.get(kind, 0),
+                currency,
+                rng.choice(PLANT_WRITERS) if kind != "cheer_message" else None,
+                sent_at if sent else None,
+                "demo" if sent else None,
+                "planted by delight seed --plant-effect",
+                experiment.midnight(monday),
+            )
+        )
+        summary.planted_treated += sent
+        summary.planted_control += not sent
+        if rng.random() >= PLANT_BASE_RATE + (effect if sent else 0.0):
+            continue
+        # Days 1 to 88 of the window at midday, so no shop time zone moves the order out of it.
+        window_opens = datetime.combine(monday + timedelta(days=7), time(10), tzinfo=experiment.timezone)
+        placed_at = (
+            window_opens
+            + timedelta(days=generator.between(1, PLANT_WINDOW_DAYS - 2), minutes=generator.between(0, 480))
+        ).astimezone(UTC)
+        ids["order"] += 1
+        lines = generator.basket(1)
+        subtotal = sum(quantity * price for _, _, quantity, price in lines)
+        shipping = 0 if subtotal >= generator.free_shipping_minor else generator.shipping_minor
+        orders.append(
+            (
+                ids["order"],
+                f"O{ids['order']:08d}",
+                customer_id,
+                placed_at,
+                subtotal + shipping,
+                currency,
+                OrderStatus.PAID,
+            )
+        )
+        for name, sku, quantity, price in lines:
+            ids["item"] += 1
+            items.append((ids["item"], ids["order"], name, sku, quantity, price))
+        summary.orders += 1
+        summary.order_items += len(lines)
+    bulk_insert(connection, Gesture.__table__, GESTURE_COLUMNS, gestures)
+    bulk_insert(connection, Order.__table__, ORDER_COLUMNS, orders)
+    bulk_insert(connection, OrderItem.__table__, ITEM_COLUMNS, items)

@@ -16,14 +16,10 @@ from pathlib import Path
 import click
 from sqlalchemy import Engine
 
-from db import schema
-from db.engine import database_url, make_engine, transaction
+from db.engine import database_url, make_engine
 from db.models import GestureStatus
-from db.seed import LOCALES, SeedOptions, seed_database
-from planner import demo as demo_module
-from planner import prepare, views, weekly
-from planner.errors import DelightError
-from planner.rules import default_rules_text, load_rules
+from db.seed import LOCALES
+from planner.errors import DelightError, RejectedImport
 
 
 class DelightGroup(click.Group):
@@ -48,6 +44,8 @@ class App:
         if self._engine is None:
             self._engine = make_engine(self.url)
         if check_schema:
+            from db import schema
+
             schema.check(self._engine)
         return self._engine
 
@@ -120,6 +118,8 @@ def init(app: App) -> None:
     Example:
       delight --db shop.db init
     """
+    from db import schema
+
     before, after = schema.upgrade(app.engine(check_schema=False))
     if before == after:
         click.echo(f"{app.url}: already up to date (schema {after}).")
@@ -134,8 +134,16 @@ def init(app: App) -> None:
 @click.option("--locale", type=click.Choice(LOCALES), default="ko_KR", show_default=True)
 @click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="Same seed, same data.")
 @click.option("--today", callback=parse_date, help="Make histories up to this date (default: today).")
+@click.option(
+    "--plant-effect",
+    type=float,
+    help="Also log 12 past weeks of gestures with a control group; those sent one buy again this much more "
+    "often (0.15 = 15 points), to check `delight report` against.",
+)
 @pass_app
-def seed(app: App, customers: int, locale: str, seed_value: int, today: date | None) -> None:
+def seed(
+    app: App, customers: int, locale: str, seed_value: int, today: date | None, plant_effect: float | None
+) -> None:
     """Fill an empty database with believable customers, orders and reviews.
 
     First-time buyers, regulars, lapsed regulars, high spenders, birthdays this week,
@@ -143,10 +151,16 @@ def seed(app: App, customers: int, locale: str, seed_value: int, today: date | N
     an ops team sees. The same --seed and --today give identical data.
 
     \b
-    Example:
+    Examples:
       delight init && delight seed --customers 10000 --locale mixed --seed 7
+      delight seed --customers 6000 --plant-effect 0.15 && delight report
     """
-    options = SeedOptions(customers=customers, locale=locale, seed=seed_value, today=today or date.today())
+    from db.engine import transaction
+    from db.seed import SeedOptions, seed_database
+
+    options = SeedOptions(
+        customers=customers, locale=locale, seed=seed_value, today=today or date.today(), plant_effect=plant_effect
+    )
     engine = app.engine()
     with progress_bar(customers, "Seeding") as advance, transaction(engine) as session:
         summary = seed_database(session.connection(), options, advance)
@@ -155,6 +169,11 @@ def seed(app: App, customers: int, locale: str, seed_value: int, today: date | N
         f"({summary.refunded_or_cancelled:,} refunded or cancelled), {summary.feedback:,} feedback "
         f"({summary.open_complaints:,} open complaints), {summary.do_not_contact:,} do-not-contact."
     )
+    if plant_effect is not None:
+        click.echo(
+            f"Planted an effect of {plant_effect:+.0%} on repurchase: {summary.planted_treated:,} gestures sent, "
+            f"{summary.planted_control:,} held out, over 12 past weeks."
+        )
 
 
 @cli.command()
@@ -179,6 +198,8 @@ def demo(directory: Path, force: bool, customers: int, seed_value: int) -> None:
     Example:
       delight demo && cd delight-demo && delight list
     """
+    from planner import demo as demo_module
+
     with progress_bar(customers, "Seeding") as advance:
         summary = demo_module.make_demo(directory, force=force, customers=customers, seed=seed_value, progress=advance)
     click.echo(demo_module.describe(summary))
@@ -240,6 +261,8 @@ def plan(
       delight plan --week 2026-W49 --budget 200000 --seed 42
       delight plan --rules our-rules.toml
     """
+    from planner import views, weekly
+
     result = weekly.plan_week(
         app.engine(), weekly.PlanOptions(week=week, rules_path=rules_path, budget=budget, seed=seed_value, as_of=as_of)
     )
@@ -259,6 +282,8 @@ def list_(app: App, week: str | None, status: str | None, output_format: str) ->
       delight list
       delight list --week 2026-W49 --status planned --format csv > week.csv
     """
+    from planner import views, weekly
+
     gestures = weekly.list_gestures(app.engine(), week, status)
     say(views.gestures_output(gestures, output_format))
 
@@ -277,6 +302,8 @@ def explain(app: App, customer: str, week: str | None, rules_path: Path | None) 
     Example:
       delight explain C0000042 --week 2026-W49
     """
+    from planner import views, weekly
+
     click.echo(views.explanation(weekly.explain_customer(app.engine(), customer, week, rules_path)))
 
 
@@ -294,6 +321,8 @@ def facts(app: App, as_of: date | None, output_format: str, rules_path: Path | N
     Example:
       delight facts --as-of 2026-11-30 > facts.csv
     """
+    from planner import views, weekly
+
     headers, rows = weekly.export_facts(app.engine(), as_of, rules_path)
     say(views.rows_output(headers, rows, output_format))
 
@@ -311,6 +340,8 @@ def rules_show() -> None:
     Example:
       delight rules show > our-rules.toml
     """
+    from planner.rules import default_rules_text
+
     click.echo(default_rules_text(), nl=False)
 
 
@@ -323,6 +354,8 @@ def rules_check(file: Path) -> None:
     Example:
       delight rules check our-rules.toml
     """
+    from planner.rules import load_rules
+
     ruleset = load_rules(file)
     click.echo(f"{file}: OK — {len(ruleset.rules)} rules, {len(ruleset.gestures)} gesture kinds.")
 
@@ -344,8 +377,15 @@ font_option = click.option(
 )
 
 
+def printing_options(command: Callable) -> Callable:
+    """The options every printout shares: week, output file, font, rules."""
+    for option in reversed((week_option, output_option, font_option, rules_option)):
+        command = option(command)
+    return command
+
+
 @print_.command("cards")
-@week_option
+@printing_options
 @click.option(
     "--layout",
     type=click.Choice(["a6", "a4x4", "letter4x6"]),
@@ -354,9 +394,6 @@ font_option = click.option(
     help="a6: one card per page; a4x4: four A6 on A4; letter4x6: two 4x6 in on US Letter.",
 )
 @click.option("--guide", is_flag=True, help="Print the suggested opening line lightly, to copy or ignore.")
-@output_option
-@font_option
-@rules_option
 @pass_app
 def print_cards(
     app: App,
@@ -374,6 +411,8 @@ def print_cards(
       delight print cards
       delight print cards --layout a4x4 --guide -o cards.pdf
     """
+    from planner import prepare, views
+
     options = prepare.PrintOptions(
         week=week, output=output, layout=layout, guide=guide, font_path=font_path, rules_path=rules_path
     )
@@ -381,11 +420,8 @@ def print_cards(
 
 
 @print_.command("briefs")
-@week_option
+@printing_options
 @paper_option
-@output_option
-@font_option
-@rules_option
 @pass_app
 def print_briefs(
     app: App, week: str | None, paper: str, output: Path | None, font_path: Path | None, rules_path: Path | None
@@ -396,16 +432,15 @@ def print_briefs(
     Example:
       delight print briefs --paper letter
     """
+    from planner import prepare, views
+
     options = prepare.PrintOptions(week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path)
     click.echo(views.printed(prepare.print_briefs(app.engine(), options), "briefs"))
 
 
 @print_.command("labels")
-@week_option
+@printing_options
 @paper_option
-@output_option
-@font_option
-@rules_option
 @pass_app
 def print_labels(
     app: App, week: str | None, paper: str, output: Path | None, font_path: Path | None, rules_path: Path | None
@@ -416,6 +451,8 @@ def print_labels(
     Example:
       delight print labels --paper letter -o gifts.pdf
     """
+    from planner import prepare, views
+
     options = prepare.PrintOptions(week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path)
     labels, packing = prepare.print_labels(app.engine(), options)
     click.echo(views.printed(labels, "address labels"))
@@ -439,6 +476,8 @@ def export_messages(app: App, week: str | None, output_format: str, rules_path: 
     Example:
       delight export messages --week 2026-W49 > cheer.csv
     """
+    from planner import prepare, views
+
     messages = prepare.cheer_messages(app.engine(), week, rules_path)
     say(views.messages_output(messages, output_format))
 
@@ -504,14 +543,432 @@ def run_import(
     try:
         with progress_bar(size, f"Importing {kind}") as advance:
             summary = importers.import_file(app.engine(), kind, file, options, advance)
-    except importers.RejectedImport as rejected:
-        for line in rejected.summary.describe_bad_rows():
+    except RejectedImport as rejected:
+        for line in rejected.details:
             click.echo(line, err=True)
         raise
     for line in [*summary.describe_bad_rows(), *summary.describe_warnings()]:
         click.echo(line, err=True)
     for line in summary.describe():
         click.echo(line)
+
+
+@cli.group("feedback")
+def feedback_group() -> None:
+    """Listen: reviews, complaints, surveys and requests, and who has had a reply from a person.
+
+    \b
+    Example:
+      delight feedback list --open
+      delight feedback reply 42 --by Minji --text "보내주신 말씀 잘 받았습니다. 곧 좋은 답변 드릴게요!"
+    """
+
+
+def _who_am_i() -> str | None:
+    """The default for --by: $DELIGHT_USER, else the login name."""
+    import getpass  # only when a default is needed
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return None
+
+
+@feedback_group.command("list")
+@click.option("--open", "open_only", is_flag=True, help="Only what still waits for a person (no reply, or unresolved).")
+@click.option("--max-rating", type=click.IntRange(1, 5), metavar="N", help="Only ratings of N or less.")
+@click.option("--kind", metavar="KIND", help="Only review, complaint, survey or request.")
+@click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True, help="At most this many (0: all).")
+@format_option
+@rules_option
+@pass_app
+def feedback_list(
+    app: App,
+    open_only: bool,
+    max_rating: int | None,
+    kind: str | None,
+    limit: int,
+    output_format: str,
+    rules_path: Path | None,
+) -> None:
+    """Show feedback newest first: what was said, who replied and when, and who is still waiting.
+
+    A complaint, or a rating of 2 or less, with no reply from a person after
+    reply_within_days (a rules setting, default 2) is OVERDUE; the writer's brief flags it too.
+    A complaint stays open until it is resolved.
+
+    \b
+    Examples:
+      delight feedback list --open
+      delight feedback list --max-rating 2 --format csv > low-ratings.csv
+    """
+    from planner import feedback as inbox  # imported here so that the feedback commands stay one block
+
+    filters = inbox.FeedbackFilter(open_only=open_only, max_rating=max_rating, kind=kind, limit=limit or None)
+    say(inbox.feedback_output(inbox.list_feedback(app.engine(), filters, rules_path), output_format))
+
+
+@feedback_group.command("reply")
+@click.argument("feedback_id", metavar="ID")
+@click.option("--by", required=True, envvar="DELIGHT_USER", help="Who replied (env DELIGHT_USER).")
+@click.option("--text", "reply_text", required=True, help="The reply, as it was sent.")
+@rules_option
+@pass_app
+def feedback_reply(app: App, feedback_id: str, by: str, reply_text: str, rules_path: Path | None) -> None:
+    """Record a person's reply to feedback ID (the id in `delight feedback list`): who, what and when.
+
+    A complaint stays open after a reply; resolve it when it is put right.
+
+    \b
+    Example:
+      delight feedback reply 42 --by Minji --text "보내주신 말씀 잘 받았습니다. 곧 좋은 답변 드릴게요!"
+    """
+    from planner import feedback as inbox
+
+    say(inbox.describe_change(inbox.reply_to(app.engine(), feedback_id, by, reply_text, rules_path), "reply"))
+
+
+@feedback_group.command("resolve")
+@click.argument("feedback_id", metavar="ID")
+@click.option("--by", envvar="DELIGHT_USER", default=_who_am_i, help="Who resolved it (default: DELIGHT_USER, or you).")
+@rules_option
+@pass_app
+def feedback_resolve(app: App, feedback_id: str, by: str | None, rules_path: Path | None) -> None:
+    """Close feedback ID: a resolved complaint no longer keeps the customer to recovery gestures.
+
+    After a recovery gesture is sent, the cooldown still applies before any surprise.
+
+    \b
+    Example:
+      delight feedback resolve 42 --by Minji
+    """
+    from planner import feedback as inbox
+
+    say(inbox.describe_change(inbox.resolve(app.engine(), feedback_id, by or "", rules_path), "resolve"))
+
+
+@cli.group("tone")
+def tone_group() -> None:
+    """Check wording for the voice of a machine, a bureaucracy or an advert, before a customer hears it.
+
+    \b
+    Example:
+      delight tone check "고객님의 문의는 접수되었습니다"
+    """
+
+
+@tone_group.command("check")
+@click.argument("text", required=False)
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Check a file.")
+@click.option("--templates", "all_templates", is_flag=True, help="Check every template, shipped and your team's.")
+@click.option(
+    "--templates-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    envvar="DELIGHT_TEMPLATES",
+    help="Your team's templates folder (default: ./delight-templates/ if present; env DELIGHT_TEMPLATES).",
+)
+@click.option(
+    "--lexicon",
+    "lexicon_path",
+    type=click.Path(exists=True, path_type=Path),
+    envvar="DELIGHT_LEXICON",
+    help="Your team's lexicon file or folder (default: ./delight-lexicon.toml or ./delight-lexicon/; DELIGHT_LEXICON).",
+)
+@click.option("--language", type=click.Choice(["ko", "en"]), help="Only this language's rules (default: all).")
+def tone_check(
+    text: str | None,
+    file: Path | None,
+    all_templates: bool,
+    templates_dir: Path | None,
+    lexicon_path: Path | None,
+    language: str | None,
+) -> None:
+    """Flag wording that reads like a machine, a bureaucracy or an advert, and suggest warmer words.
+
+    Checks TEXT, a --file, or every template (--templates). Rules live in lexicon files
+    (phrase or regex, language, blocking or warning, why, suggestion) your team can extend.
+    Exits 1 when anything blocking is flagged, so it can gate your own templates; the planner
+    never uses a template with a blocking flag. It checks wording patterns, not warmth.
+
+    \b
+    Examples:
+      delight tone check "고객님의 문의는 접수되었습니다"
+      delight tone check --file reply.txt
+      delight tone check --templates --templates-dir delight-templates
+    """
+    from planner import tone  # imported here so that the tone commands stay one block
+
+    if sum((text is not None, file is not None, all_templates)) != 1:
+        raise click.UsageError("give one of TEXT, --file FILE or --templates")
+    report = tone.check(
+        text,
+        file=file,
+        templates=all_templates,
+        templates_dir=templates_dir,
+        lexicon_path=lexicon_path,
+        language=language,
+    )
+    say("\n".join(report.lines()))
+    if report.blocking:
+        raise SystemExit(1)
+
+
+def by_option(command: Callable[..., None]) -> Callable[..., None]:
+    """The --by option of commands that change what was done: who did it (default: this computer's user)."""
+
+    def default_actor() -> str:
+        from planner.logbook import default_actor as user_name
+
+        return user_name()
+
+    return click.option(
+        "--by",
+        envvar="DELIGHT_USER",
+        default=default_actor,
+        show_default="your user name",
+        help="Who did it (env DELIGHT_USER).",
+    )(command)
+
+
+def report_rejected(run: Callable[[], list[str]]) -> None:
+    """Print a log command's lines; for a rejected batch, each bad entry to stderr, then the error."""
+    from planner.errors import LogRejected
+
+    try:
+        lines = run()
+    except LogRejected as rejected:
+        for line in rejected.details:
+            click.echo(line, err=True)
+        raise
+    for line in lines:
+        click.echo(line)
+
+
+@cli.group("log")
+def log_group() -> None:
+    """Log what was done with the week's gestures: sent, skipped or failed; undo; history.
+
+    What is logged as sent counts at once for cooldowns, max_per_year and variety.
+    A batch with a bad entry logs nothing and lists every bad one. Logging a gesture
+    again keeps the first record. Nothing is deleted: `delight log history` shows who
+    changed what, and when.
+
+    \b
+    Example:
+      delight log sent 12 13 14 --by 지민
+      delight log import week.csv
+    """
+
+
+LOG_HELP = {
+    "sent": "Log gestures as sent: written, packed or called, and on its way.",
+    "skipped": "Log gestures as skipped: decided not to send them this week.",
+    "failed": "Log gestures as failed: returned, undeliverable or unanswered.",
+}
+
+
+def _log_command(status: str) -> None:
+    help_text = f"""{LOG_HELP[status]}
+
+    GESTURE_ID is the id `delight list` shows. All or none: if any id cannot be logged
+    (unknown, held out, cancelled, or already logged otherwise), nothing is logged and
+    every bad id is listed. --at takes an ISO date and time; without an offset it is
+    the shop's time zone (the rules file's timezone).
+
+    \b
+    Example:
+      delight log {status} 12 13 14 --by 지민 --note "{"on time" if status == "sent" else "next week"}"
+      delight log {status} 15 --at 2026-12-01T15:30
+    """
+
+    @log_group.command(status, help=help_text)
+    @click.argument("gesture_ids", metavar="GESTURE_ID...", nargs=-1, required=True, type=int)
+    @by_option
+    @click.option("--note", help="A note kept with the gesture and its audit trail.")
+    @click.option("--at", "at", metavar="DATETIME", help="When it happened (default: now).")
+    @rules_option
+    @pass_app
+    def command(
+        app: App, gesture_ids: tuple[int, ...], by: str, note: str | None, at: str | None, rules_path: Path | None
+    ) -> None:
+        from planner import logbook
+
+        options = logbook.LogOptions(by=by, note=note, at=at, rules_path=rules_path)
+        report_rejected(lambda: logbook.log_gestures(app.engine(), status, gesture_ids, options).describe())
+
+
+for _status in LOG_HELP:
+    _log_command(_status)
+
+
+@log_group.command("undo")
+@click.argument("gesture_id", type=int)
+@by_option
+@rules_option
+@pass_app
+def log_undo(app: App, gesture_id: int, by: str, rules_path: Path | None) -> None:
+    """Take back a log entry: the gesture is planned again; its audit trail keeps what it was.
+
+    \b
+    Example:
+      delight log undo 12 --by 지민
+    """
+    from planner import logbook
+
+    click.echo(logbook.undo(app.engine(), gesture_id, by, rules_path).describe())
+
+
+@log_group.command("history")
+@click.argument("gesture_id", type=int)
+@rules_option
+@pass_app
+def log_history(app: App, gesture_id: int, rules_path: Path | None) -> None:
+    """Show a gesture's audit trail: when it was planned, and who logged or undid what, when.
+
+    \b
+    Example:
+      delight log history 12
+    """
+    from planner import logbook
+
+    click.echo(logbook.gesture_history(app.engine(), gesture_id, rules_path).describe())
+
+
+@log_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@by_option
+@click.option("--at", "at", metavar="DATETIME", help="When, for rows without an at column (default: now).")
+@click.option("--encoding", type=click.Choice(["auto", "utf-8", "cp949"]), default="auto", show_default=True)
+@rules_option
+@pass_app
+def log_import(app: App, file: Path, by: str, at: str | None, encoding: str, rules_path: Path | None) -> None:
+    """Log a week from a filled-in `delight list --format csv` file.
+
+    Fill in the status column with sent, skipped or failed (and, if you like, by and
+    note columns); rows still planned or held out are left alone. Excel's re-saved
+    files are fine (UTF-8 with or without BOM, or CP949). All rows or none: a bad row
+    logs nothing, and every bad row is listed with its line number.
+
+    \b
+    Example:
+      delight list --week 2026-W49 --format csv > week.csv
+      delight log import week.csv --by 지민
+    """
+    from planner import logbook
+
+    options = logbook.LogOptions(by=by, at=at, rules_path=rules_path, encoding=encoding)
+    report_rejected(lambda: logbook.import_log(app.engine(), file, options).describe())
+
+
+@cli.command("week")
+@week_option
+@rules_option
+@pass_app
+def week_(app: App, week: str | None, rules_path: Path | None) -> None:
+    """The week at a glance: planned, sent, skipped and failed per kind and writer, budget, what is open.
+
+    \b
+    Example:
+      delight week --week 2026-W49
+    """
+    from planner import weekview
+
+    click.echo(weekview.week_text(weekview.week_summary(app.engine(), week, rules_path)))
+
+
+@cli.group("customer")
+def customer_group() -> None:
+    """Customers' privacy: opt a customer out, or forget them.
+
+    \b
+    Example:
+      delight customer optout C0000042
+    """
+
+
+@customer_group.command("optout")
+@click.argument("customer")
+@by_option
+@rules_option
+@pass_app
+def customer_optout(app: App, customer: str, by: str, rules_path: Path | None) -> None:
+    """Never plan CUSTOMER again; their planned gestures this week and later are cancelled.
+
+    CUSTOMER is the customer id as imported (or their email). Re-importing never
+    clears an opt-out.
+
+    \b
+    Example:
+      delight customer optout C0000042 --by 지민
+    """
+    from planner import privacy
+
+    click.echo(privacy.opt_out(app.engine(), customer, by, rules_path).describe())
+
+
+@customer_group.command("forget")
+@click.argument("customer")
+@by_option
+@rules_option
+@pass_app
+def customer_forget(app: App, customer: str, by: str, rules_path: Path | None) -> None:
+    """Erase CUSTOMER's personal data for good: name, contact details, address, birthday, words.
+
+    Feedback texts and replies, messages and notes go too. The customer id, order and
+    gesture counts stay (anonymous), so reports stay true and re-imports skip them.
+    They are never planned again; planned gestures this week and later are cancelled.
+
+    \b
+    Example:
+      delight customer forget C0000042 --by 지민
+    """
+    from planner import privacy
+
+    click.echo(privacy.forget(app.engine(), customer, by, rules_path).describe())
+
+
+@cli.command()
+@click.option("--since", callback=parse_date, help="Only gestures from weeks whose Monday is on or after this date.")
+@click.option(
+    "--until", callback=parse_date, help="Last day counted (default: today); only windows ended by then count."
+)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write a PDF with charts."
+)
+@rules_option
+@pass_app
+def report(
+    app: App,
+    since: date | None,
+    until: date | None,
+    output_format: str,
+    pdf_path: Path | None,
+    rules_path: Path | None,
+) -> None:
+    """Did it work? Gestures and spend per week, and customers sent a gesture against the held-out ones.
+
+    Compares how often customers bought again within 30, 60 and 90 days after the gesture's
+    week (from the Monday after it), their revenue and later complaints, with a 95% confidence
+    interval: overall, per rule and per kind. Groups that are too small or too young are named
+    in plain words instead of given a misleading number. Also shows spend against budget,
+    each writer's load and feedback still waiting for a reply.
+
+    \b
+    Examples:
+      delight report
+      delight report --since 2026-06-01 --format json > outcomes.json
+      delight report --pdf outcome-report.pdf
+    """
+    from planner import report as report_module
+
+    options = report_module.ReportOptions(since=since, until=until, rules_path=rules_path, pdf=pdf_path)
+    result = report_module.make_report(app.engine(), options)
+    say(report_module.report_output(result, output_format))
+    if result.pdf_path is not None:
+        from planner.views import plural
+
+        click.echo(f"Wrote {result.pdf_path} ({plural(result.pdf_pages, 'page')}).", err=True)
 
 
 @cli.group("import")

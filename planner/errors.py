@@ -35,3 +35,27 @@ class InputError(DelightError):
 
 class PrintoutError(DelightError):
     """A printout that cannot be made (font missing, unwritable file)."""
+
+
+class RejectedImport(InputError):
+    """A file with bad rows, imported without --skip-bad: nothing was written; ``details`` lists the rows."""
+
+    def __init__(self, message: str, details: list[str]) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class TemplateError(DelightError):
+    """A template file that cannot be read or parsed, or a template the tone check blocks."""
+
+
+class LexiconError(DelightError):
+    """A tone lexicon file that cannot be read or parsed, or a pattern that does not compile."""
+
+
+class LogRejected(InputError):
+    """A batch of log entries (command or file) with bad ones: nothing was logged; ``details`` lists each."""
+
+    def __init__(self, message: str, details: list[str]) -> None:
+        super().__init__(message)
+        self.details = details

@@ -12,10 +12,9 @@ Refunded and cancelled orders are not purchases: they count only in ``refunds_co
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, text
@@ -111,7 +110,7 @@ class PastGesture:
     sent_on: date | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Profile:
     """One customer as the planner sees them: who they are, what may be done, and their facts."""
 
@@ -184,91 +183,89 @@ def load_profiles(
     currency: str,
     history: Mapping[int, Sequence[PastGesture]],
     with_last_items: bool = True,
-) -> list[Profile]:
-    """Every customer's facts as of the end of ``as_of`` in the shop's time zone.
+) -> Iterator[Profile]:
+    """Every customer's facts as of the end of ``as_of`` in the shop's time zone, one at a time.
 
-    Orders are aggregated by the database in one ``GROUP BY`` pass; Python only derives
-    dates, RFM scores and the gesture facts from ``history``. ``with_last_items=False``
-    skips the second pass that finds the latest order's items (when no rule needs them).
-    This runs over every customer, so the loop below is written for speed.
+    Orders are aggregated by the database in one ``GROUP BY`` pass; Python derives dates,
+    RFM scores and the gesture facts from ``history``. Customers are streamed, so a caller
+    that keeps only the profiles it needs keeps memory flat. ``with_last_items=False`` skips
+    the second pass that finds the latest order's items (when no rule needs them).
+    This runs over every customer, so the loop is written for speed.
     """
     until = end_of_day(as_of, timezone)
-    parameters = {"paid": OrderStatus.PAID.value, "until": until}
-    purchases: dict[int, tuple] = {}
+    paid = OrderStatus.PAID.value
+    purchases: dict[int, tuple[int, int, date, date, int, int]] = {}
     refunds: dict[int, int] = {}
-    for row in connection.execute(
+    for customer_id, status, count, total_minor, first_at, last_at, recent_count, recent_minor in connection.execute(
         _ORDERS_SQL, {"since_90": until - timedelta(days=90), "since_365": until - timedelta(days=365), "until": until}
-    ).all():
-        if row[1] == OrderStatus.PAID:
-            purchases[row[0]] = row
-        else:
-            refunds[row[0]] = refunds.get(row[0], 0) + int(row[2])
-    last_items: dict[int, list[str]] = {}
-    if with_last_items:
-        for customer_id, item_name in connection.execute(_LAST_ITEMS_SQL, parameters).all():
-            last_items.setdefault(customer_id, []).append(item_name)
-    feedback = _feedback_facts(connection, until, as_of, timezone)
-    no_orders = _order_facts(None, as_of, timezone, currency)
-    profiles = []
-    for customer_id, external_id, name, first_name, language, birthday, dnc, erased, has_address in connection.execute(
-        _CUSTOMERS_SQL
-    ).all():
-        row = purchases.get(customer_id)
-        facts = dict(no_orders) if row is None else _order_facts(row, as_of, timezone, currency)
-        facts["refunds_count"] = refunds.get(customer_id, 0)
-        facts["last_order_items"] = tuple(last_items.get(customer_id, ()))
-        facts["days_until_birthday"] = (
-            None if birthday is None else _days_until_yearly(_as_date(birthday), as_of, from_year=as_of.year)
-        )
-        first_order = facts["first_order_date"]
-        facts["days_until_first_order_anniversary"] = (
-            None if first_order is None else _days_until_yearly(first_order, as_of, from_year=first_order.year + 1)
-        )
-        facts.update(feedback.get(customer_id, _NO_FEEDBACK))
-        past = history.get(customer_id)
-        facts.update(gesture_facts(past, as_of) if past else _NO_GESTURES)
-        facts["language"] = language
-        profiles.append(
-            Profile(
-                customer_id, external_id, name, first_name, language, bool(dnc), bool(erased), bool(has_address), facts
+    ):
+        if status == paid:
+            purchases[customer_id] = (
+                int(count),
+                int(total_minor),
+                as_utc(first_at).astimezone(timezone).date(),
+                as_utc(last_at).astimezone(timezone).date(),
+                int(recent_count),
+                int(recent_minor),
             )
-        )
-    add_rfm_scores([profile.facts for profile in profiles])
-    return profiles
-
-
-def _order_facts(row: tuple | None, as_of: date, timezone: ZoneInfo, currency: str) -> dict[str, object]:
-    """The purchase facts from the paid row of ``_ORDERS_SQL`` (``None``: no purchases)."""
-    if row is None:
-        zero = from_minor(0, currency)
-        return {
-            "orders_count": 0,
-            "total_spent": zero,
-            "average_order_value": None,
-            "first_order_date": None,
-            "last_order_date": None,
-            "days_since_first_order": None,
-            "days_since_last_order": None,
-            "orders_last_90_days": 0,
-            "spent_last_365_days": zero,
-            "refunds_count": 0,
+        else:
+            refunds[customer_id] = refunds.get(customer_id, 0) + int(count)
+    rfm = rfm_scores({cid: ((as_of - bought[3]).days, bought[0], bought[1]) for cid, bought in purchases.items()})
+    last_items: dict[int, tuple[str, ...]] = {}
+    if with_last_items:
+        names: dict[str, str] = {}  # one string object per item name, however many customers bought it
+        grouped: dict[int, list[str]] = {}
+        for customer_id, item_name in connection.execute(_LAST_ITEMS_SQL, {"paid": paid, "until": until}):
+            grouped.setdefault(customer_id, []).append(names.setdefault(item_name, item_name))
+        last_items = {customer_id: tuple(items) for customer_id, items in grouped.items()}
+    feedback = _feedback_facts(connection, until, as_of, timezone)
+    zero = from_minor(0, currency)
+    no_rfm = (None, None, None, None)
+    customers = connection.execute(_CUSTOMERS_SQL.execution_options(yield_per=5_000))
+    for customer_id, external_id, name, first_name, language, birthday, dnc, erased, has_address in customers:
+        bought = purchases.get(customer_id)
+        if bought is None:
+            count = total_minor = recent_count = recent_minor = 0
+            first_date = last_date = None
+        else:
+            count, total_minor, first_date, last_date, recent_count, recent_minor = bought
+        recency, frequency, monetary, segment = rfm.get(customer_id, no_rfm)
+        said = feedback.get(customer_id, _NO_FEEDBACK)
+        past = history.get(customer_id)
+        gestures = gesture_facts(past, as_of) if past else _NO_GESTURES
+        facts = {
+            "orders_count": count,
+            "total_spent": from_minor(total_minor, currency) if count else zero,
+            "average_order_value": from_minor(round(total_minor / count), currency) if count else None,
+            "first_order_date": first_date,
+            "last_order_date": last_date,
+            "days_since_first_order": (as_of - first_date).days if first_date else None,
+            "days_since_last_order": (as_of - last_date).days if last_date else None,
+            "orders_last_90_days": recent_count,
+            "spent_last_365_days": from_minor(recent_minor, currency) if recent_minor else zero,
+            "last_order_items": last_items.get(customer_id, ()),
+            "refunds_count": refunds.get(customer_id, 0),
+            "days_until_birthday": (
+                None if birthday is None else _days_until_yearly(_as_date(birthday), as_of, from_year=as_of.year)
+            ),
+            "days_until_first_order_anniversary": (
+                None if first_date is None else _days_until_yearly(first_date, as_of, from_year=first_date.year + 1)
+            ),
+            "last_rating": said["last_rating"],
+            "days_since_last_complaint": said["days_since_last_complaint"],
+            "has_open_complaint": said["has_open_complaint"],
+            "gestures_last_365_days": gestures["gestures_last_365_days"],
+            "days_since_last_gesture": gestures["days_since_last_gesture"],
+            "last_gesture_kind": gestures["last_gesture_kind"],
+            "language": language,
+            "rfm_recency": recency,
+            "rfm_frequency": frequency,
+            "rfm_monetary": monetary,
+            "rfm_segment": segment,
         }
-    _, _, count, total_minor, first_at, last_at, recent_count, recent_minor = row
-    first_date = as_utc(first_at).astimezone(timezone).date()
-    last_date = as_utc(last_at).astimezone(timezone).date()
-    count, total_minor = int(count), int(total_minor)
-    return {
-        "orders_count": count,
-        "total_spent": from_minor(total_minor, currency),
-        "average_order_value": from_minor(round(total_minor / count), currency),
-        "first_order_date": first_date,
-        "last_order_date": last_date,
-        "days_since_first_order": (as_of - first_date).days,
-        "days_since_last_order": (as_of - last_date).days,
-        "orders_last_90_days": int(recent_count),
-        "spent_last_365_days": from_minor(int(recent_minor), currency),
-        "refunds_count": 0,
-    }
+        yield Profile(
+            customer_id, external_id, name, first_name, language, bool(dnc), bool(erased), bool(has_address), facts
+        )
 
 
 _NO_FEEDBACK: dict[str, object] = {"last_rating": None, "days_since_last_complaint": None, "has_open_complaint": False}
@@ -332,34 +329,29 @@ def _on_year(day: date, year: int) -> date:
         return date(year, 2, 28)
 
 
-def add_rfm_scores(all_facts: Sequence[dict[str, object]]) -> None:
-    """Set RFM quintiles (1-5) and the segment on every buyer's facts; None for the rest.
+def rfm_scores(buyers: Mapping[int, tuple[int, int, object]]) -> dict[int, tuple[int, int, int, str]]:
+    """RFM quintiles (1-5) and segment for each buyer, from (days since last order, orders, spend).
 
-    A score is ``1 + 5 * rank // buyers``, where rank counts buyers strictly worse, so
-    ties share a score: the many customers with one order all get frequency 1.
+    A score is ``1 + 5 * rank // buyers``, where rank counts buyers strictly worse, so ties
+    share a score: the many customers with one order all get frequency 1.
     """
-    buyers = []
-    for facts in all_facts:
-        if facts["orders_count"]:
-            buyers.append(facts)
-        else:
-            facts.update(rfm_recency=None, rfm_frequency=None, rfm_monetary=None, rfm_segment=None)
     count = len(buyers)
-    for score_name, key in (
-        ("rfm_recency", lambda f: -f["days_since_last_order"]),
-        ("rfm_frequency", itemgetter("orders_count")),
-        ("rfm_monetary", itemgetter("total_spent")),
-    ):
-        ranked = sorted(buyers, key=key)
+    scores: dict[int, list[int]] = {customer_id: [0, 0, 0] for customer_id in buyers}
+    columns = (
+        sorted((-days, customer_id) for customer_id, (days, _, _) in buyers.items()),  # recent is good
+        sorted((orders, customer_id) for customer_id, (_, orders, _) in buyers.items()),
+        sorted((spent, customer_id) for customer_id, (_, _, spent) in buyers.items()),
+    )
+    for position, ranked in enumerate(columns):
         tie_start, previous = 0, None
-        for rank, facts in enumerate(ranked):
-            value = key(facts)
+        for rank, (value, customer_id) in enumerate(ranked):
             if value != previous:
                 tie_start, previous = rank, value
-            facts[score_name] = 1 + 5 * tie_start // count
-    for facts in buyers:
-        fm = (facts["rfm_frequency"] + facts["rfm_monetary"] + 1) // 2  # the mean, rounded half up
-        facts["rfm_segment"] = RFM_SEGMENTS[facts["rfm_recency"]][fm - 1]
+            scores[customer_id][position] = 1 + 5 * tie_start // count
+    return {
+        customer_id: (r, f, m, RFM_SEGMENTS[r][(f + m + 1) // 2 - 1])  # FM: the mean, rounded half up
+        for customer_id, (r, f, m) in scores.items()
+    }
 
 
 def as_utc(value: datetime | str) -> datetime:

@@ -12,7 +12,9 @@ The order of work:
    are held out as the control group (status ``held_out``; no budget, no capacity).
 3. Selection: candidates are drawn by priority-weighted random sampling (seeded;
    Efraimidis-Spirakis keys ``u ** (1 / priority)``), recovery first. Each takes the first
-   of their gestures that fits the per-kind capacity, the budget and a writer's capacity.
+   of their gestures that fits the per-kind capacity, the budget, a writer's capacity and
+   fresh words: a template whose opener (first sentence) no other gesture this week starts
+   with and the customer never had before (else "no fresh words").
 4. Wildcards: ``wildcards`` random eligible customers no rule matched get the cheapest
    kind that still fits.
 """
@@ -29,9 +31,10 @@ from decimal import Decimal
 
 from planner.facts import PastGesture, Profile
 from planner.rules import GestureKind, Rule, RuleSet
-from planner.templates import Template, TemplateLibrary
+from planner.templates import Template, TemplateLibrary, occasion_word, opener_key
 
 PLANNED = "planned"
+WILDCARD_POOL_PER_WILDCARD = 50
 HELD_OUT = "held_out"
 REMOVED = "removed"
 WILDCARD_RULE = "wildcard"
@@ -67,6 +70,9 @@ class PlanRequest:
     spent_this_week: Decimal = Decimal(0)
     used_this_week: Mapping[str, int] = field(default_factory=dict)
     writer_load_this_week: Mapping[str, int] = field(default_factory=dict)
+    # Openers (``templates.opener_key``) each customer had before, and ones already sent this week.
+    past_openers: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    openers_this_week: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -117,8 +123,8 @@ def in_holdout(customer_id: int, percent: int) -> bool:
     return int.from_bytes(digest, "big") % 10_000 < percent * 100
 
 
-def template_values(profile: Profile) -> dict[str, str | None]:
-    """What template placeholders can be filled with for this customer."""
+def template_values(profile: Profile, occasion: str | None = None) -> dict[str, str | None]:
+    """What template placeholders can be filled with for this customer (and the rule's occasion)."""
     facts = profile.facts
     items = facts.get("last_order_items") or ()
     days = facts.get("days_since_first_order")
@@ -127,6 +133,7 @@ def template_values(profile: Profile) -> dict[str, str | None]:
         "first_name": profile.first_name or None,
         "last_item": items[0] if items else None,
         "years": str(years) if years >= 1 else None,
+        "occasion": occasion_word(occasion, profile.language),
     }
 
 
@@ -142,6 +149,7 @@ class _Planner:
         self.plan.used.update(request.used_this_week)
         self.plan.writer_load.update(request.writer_load_this_week)
         self.batch_template_use: Counter[str] = Counter()
+        self.batch_openers: set[str] = set(request.openers_this_week)
         self.ordered_rules = sorted(self.rules.rules, key=lambda rule: -rule.priority)
 
     # -- step 1: who may get what ------------------------------------------------------------
@@ -156,7 +164,7 @@ class _Planner:
             return THIS_WEEK
         return None
 
-    def kind_block(self, profile: Profile, kind: GestureKind) -> tuple[str, str] | None:
+    def kind_block(self, profile: Profile, kind: GestureKind, occasion: str | None = None) -> tuple[str, str] | None:
         """A constraint that stops this kind of gesture to this customer, with the detail."""
         facts = profile.facts
         if facts["has_open_complaint"] and not kind.recovery:
@@ -174,23 +182,54 @@ class _Planner:
         latest = max(past, key=lambda g: (_day_of(g) or date.min, g.week), default=None)
         if latest is not None and latest.kind == kind.name:
             return SAME_KIND, f"their last gesture was also a {kind.name}"
-        if self.pick_template(profile, kind.name, dry_run=True) is None:
-            return NO_FRESH_WORDS, f"every {kind.name} wording in {profile.language} was used for them before"
+        # Fresh words are checked only when a gesture is placed: checking them for every matched
+        # customer, most of whom capacity removes anyway, would cost more than the rest of the plan.
         return None
 
-    def pick_template(self, profile: Profile, kind: str, *, dry_run: bool = False) -> Template | None:
-        """Fresh words: a variant that fits, never used for this customer, least used in this batch."""
+    def fresh_words(
+        self, profile: Profile, kind: str, occasion: str | None, *, in_batch: bool = True
+    ) -> list[tuple[Template, str, bool]]:
+        """(variant, message, greeted) for words that fit the customer and were never theirs (by id or opener).
+
+        With ``in_batch``, also no opener another gesture in this week's batch starts with; a variant
+        whose own opener is taken may then come with another greeting (``greeted``).
+        """
         used = {g.template for g in self.request.history.get(profile.customer_id, ()) if g.template}
-        values = template_values(profile)
-        fresh = [
-            t for t in self.request.templates.variants(kind, profile.language) if t.id not in used and t.fits(values)
-        ]
-        if not fresh or dry_run:
-            return fresh[0] if fresh else None
-        fewest = min(self.batch_template_use[t.id] for t in fresh)
-        choice = self.rng.choice([t for t in fresh if self.batch_template_use[t.id] == fewest])
-        self.batch_template_use[choice.id] += 1
-        return choice
+        had = self.request.past_openers.get(profile.customer_id, frozenset())
+        taken = self.batch_openers if in_batch else set()
+        values = template_values(profile, occasion)
+        fresh = []
+        for template in self.request.templates.variants(kind, profile.language):
+            if template.id in used or not template.fits(values, occasion):
+                continue
+            message = template.render(values)
+            if opener_key(message) in had:
+                continue
+            if opener_key(message) not in taken:
+                fresh.append((template, message, False))
+                continue
+            greeted = next((m for m in template.render_greeted(values) if opener_key(m) not in taken | had), None)
+            if greeted is not None:
+                fresh.append((template, greeted, True))
+        return fresh
+
+    def pick_template(self, profile: Profile, kind: str, occasion: str | None) -> tuple[Template, str] | None:
+        """Fresh words, most personal first: for this occasion, then with a placeholder, then a
+        fallback, each in its own words before another greeting; among those, the variant least
+        used in this batch, at random."""
+        fresh = self.fresh_words(profile, kind, occasion)
+        if not fresh:
+            return None
+
+        def rank(choice: tuple[Template, str, bool]) -> tuple[bool, bool, bool, int]:
+            template, _message, greeted = choice
+            return (not template.occasions, not template.placeholders, greeted, self.batch_template_use[template.id])
+
+        best = min(rank(choice) for choice in fresh)
+        template, message, _greeted = self.rng.choice([choice for choice in fresh if rank(choice) == best])
+        self.batch_template_use[template.id] += 1
+        self.batch_openers.add(opener_key(message))
+        return template, message
 
     # -- step 3: fitting within capacity and budget ------------------------------------------
 
@@ -212,9 +251,16 @@ class _Planner:
         writer = max(free, key=lambda w: (w.capacity - self.plan.writer_load[w.name], w.name))
         return None, writer.name
 
-    def take(self, profile: Profile, kind: GestureKind, rule: str, reason: str, writer: str | None) -> None:
-        template = self.pick_template(profile, kind.name)
-        assert template is not None  # kind_block checked there are fresh words
+    def take(
+        self,
+        profile: Profile,
+        kind: GestureKind,
+        rule: str,
+        reason: str,
+        writer: str | None,
+        words: tuple[Template, str],
+    ) -> None:
+        template, message = words
         self.plan.used[kind.name] += 1
         self.plan.spent += kind.cost
         if writer:
@@ -229,7 +275,7 @@ class _Planner:
                 cost=kind.cost,
                 writer=writer,
                 template=template.id,
-                message=template.render(template_values(profile)),
+                message=message,
             )
         )
 
@@ -241,14 +287,22 @@ class _Planner:
 
     def run(self) -> Plan:
         candidates: list[tuple[Profile, tuple[str, ...], list[tuple[Rule, GestureKind]]]] = []
+        # A uniform random sample of the customers no rule matched (reservoir sampling), so the
+        # plan never holds every customer in memory; wildcards are drawn from it.
         wildcard_pool: list[Profile] = []
+        pool_size = WILDCARD_POOL_PER_WILDCARD * max(self.rules.wildcards, 1)
+        unmatched = 0
         gestures = self.rules.gestures
         for profile in self.request.profiles:
             matched_rules = [rule for rule in self.ordered_rules if rule.matches(profile.facts)]
             block = self.customer_block(profile)
             if not matched_rules:
-                if block is None and not profile.facts["has_open_complaint"]:
-                    wildcard_pool.append(profile)
+                if self.rules.wildcards and block is None and not profile.facts["has_open_complaint"]:
+                    unmatched += 1
+                    if len(wildcard_pool) < pool_size:
+                        wildcard_pool.append(profile)
+                    elif (slot := int(self.rng.random() * unmatched)) < pool_size:
+                        wildcard_pool[slot] = profile
                 continue
             self.plan.matched_customers += 1
             matched = tuple(rule.name for rule in matched_rules)
@@ -258,7 +312,7 @@ class _Planner:
             options, first_block = [], None
             for rule in matched_rules:
                 kind = gestures[rule.gesture]
-                blocked = self.kind_block(profile, kind)
+                blocked = self.kind_block(profile, kind, rule.occasion)
                 if blocked is None:
                     options.append((rule, kind))
                 elif first_block is None:
@@ -299,12 +353,17 @@ class _Planner:
         last_constraint = ""
         for rule, kind in options:
             constraint, writer = self.fits(profile, kind)
-            if constraint is None:
-                self.take(profile, kind, rule.name, self.reason(rule, profile), writer)
+            words = self.pick_template(profile, kind.name, rule.occasion) if constraint is None else None
+            if words is not None:
+                self.take(profile, kind, rule.name, self.reason(rule, profile), writer, words)
                 self.plan.decisions[profile.customer_id] = Decision(profile.customer_id, matched, PLANNED)
                 return
-            last_constraint = constraint
-        self.remove(profile, matched, last_constraint, f"{last_constraint} reached before their turn in the draw")
+            last_constraint = constraint or NO_FRESH_WORDS
+        if last_constraint == NO_FRESH_WORDS:
+            detail = "every fitting wording starts like another gesture this week already does"
+        else:
+            detail = f"{last_constraint} reached before their turn in the draw"
+        self.remove(profile, matched, last_constraint, detail)
 
     def add_wildcards(self, pool: list[Profile]) -> None:
         wanted = self.rules.wildcards
@@ -318,12 +377,13 @@ class _Planner:
                 return
             profile = pool[index]
             for kind in kinds:
-                if self.kind_block(profile, kind) is not None:
-                    continue
                 constraint, writer = self.fits(profile, kind)
-                if constraint is None:
+                if constraint is not None or self.kind_block(profile, kind) is not None:
+                    continue
+                words = self.pick_template(profile, kind.name, None)
+                if words is not None:
                     reason = f"A wildcard: a surprise {kind.name.replace('_', ' ')} for someone no rule picked"
-                    self.take(profile, kind, WILDCARD_RULE, reason, writer)
+                    self.take(profile, kind, WILDCARD_RULE, reason, writer, words)
                     self.plan.decisions[profile.customer_id] = Decision(profile.customer_id, (), PLANNED)
                     wanted -= 1
                     break

@@ -19,6 +19,7 @@ from db.engine import transaction
 from db.models import Customer, Feedback, FeedbackKind, Gesture, GestureStatus, Order, OrderItem, OrderStatus, PlanRun
 from db.money import from_minor
 from planner.errors import NotFound
+from planner.feedback import is_overdue
 from planner.rules import RuleSet, load_rules
 from planner.weekly import resolve_week
 from printouts import (
@@ -38,7 +39,6 @@ from printouts import PastGesture as PastGestureView
 CARD_KINDS = ("handwritten_note", "small_gift")
 GIFT_KIND = "small_gift"
 MESSAGE_KIND = "cheer_message"
-REPLY_OVERDUE_DAYS = 2
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def print_briefs(engine: Engine, options: PrintOptions) -> PrintResult:
                 customer_since=(first_at or p.customer.created_at).astimezone(timezone).date(),
                 orders_count=count,
                 last_bought=", ".join(last_items.get(p.customer.id, [])),
-                last_feedback=_feedback_view(feedback.get(p.customer.id), now, timezone),
+                last_feedback=_feedback_view(feedback.get(p.customer.id), now, timezone, rules.reply_within_days),
                 past_gestures=tuple(past.get(p.customer.id, [])),
             )
         )
@@ -273,12 +273,13 @@ def _last_feedback(session: Session, customer_ids: list[int]) -> dict[int, Feedb
     return {row.customer_id: row for row in rows}
 
 
-def _feedback_view(row: Feedback | None, now: datetime, timezone: ZoneInfo) -> FeedbackView | None:
+def _feedback_view(
+    row: Feedback | None, now: datetime, timezone: ZoneInfo, reply_within_days: int
+) -> FeedbackView | None:
     if row is None:
         return None
     waiting = (now - row.received_at).days
-    needs_reply = row.kind == FeedbackKind.COMPLAINT or (row.rating is not None and row.rating <= 2)
-    overdue = needs_reply and row.replied_at is None and row.resolved_at is None and waiting >= REPLY_OVERDUE_DAYS
+    overdue = is_overdue(row, now, reply_within_days)
     return FeedbackView(
         text=row.text or "",
         on=row.received_at.astimezone(timezone).date(),

@@ -73,6 +73,17 @@ CURRENCY_DECIMALS: dict[str, int] = {
 
 DEFAULT_TIMEZONE = "Asia/Seoul"
 
+DEFAULT_REPLY_WITHIN_DAYS = 2
+
+OCCASIONS = ("birthday", "anniversary", "first_order", "milestone", "we_miss_you", "thanks")
+"""Why a rule picks a customer, for words that fit the moment (a rule's optional ``occasion``)."""
+
+# A rule without an ``occasion`` key gets one from the facts its condition uses, when that is clear.
+_OCCASION_FROM_FACT = {
+    "days_until_birthday": "birthday",
+    "days_until_first_order_anniversary": "anniversary",
+}
+
 
 @dataclass(frozen=True)
 class GestureKind:
@@ -109,6 +120,7 @@ class Rule:
     reason: str | None
     matches: Predicate = field(compare=False, repr=False)
     facts_used: tuple[str, ...] = ()
+    occasion: str | None = None
 
     def explain(self, values: Mapping[str, object]) -> str:
         """The rule's ``reason`` filled in from ``values`` (facts plus ``first_name``).
@@ -141,6 +153,7 @@ class RuleSet:
     writers: tuple[Writer, ...]
     rules: tuple[Rule, ...]
     source_text: str = field(repr=False)
+    reply_within_days: int = DEFAULT_REPLY_WITHIN_DAYS
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -177,13 +190,14 @@ _TOP_LEVEL_KEYS = (
     "wildcards",
     "shop_name",
     "timezone",
+    "reply_within_days",
     "gestures",
     "writers",
     "rules",
 )
 _GESTURE_KEYS = ("cost", "capacity", "physical", "recovery")
 _WRITER_KEYS = ("capacity", "languages")
-_RULE_KEYS = ("name", "gesture", "when", "priority", "reason")
+_RULE_KEYS = ("name", "gesture", "when", "priority", "reason", "occasion")
 _REQUIRED_KEY_EXAMPLES = {
     "currency": 'currency = "KRW"',
     "weekly_budget": "weekly_budget = 300000",
@@ -232,6 +246,7 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         writers=_parse_writers(top.table("writers", required=False)),
         rules=_parse_rule_list(top.array_of_tables("rules"), gestures),
         source_text=text,
+        reply_within_days=top.integer("reply_within_days", DEFAULT_REPLY_WITHIN_DAYS),
     )
 
 
@@ -295,6 +310,14 @@ def _parse_rule_list(items: list[Any], gestures: Mapping[str, GestureKind]) -> t
         if reason is not None:
             _check_reason(name, reason)
         matches, facts_used = compile_when(name, when)
+        occasion = rule.string("occasion", None)
+        if occasion is None:
+            occasion = next((_OCCASION_FROM_FACT[f] for f in facts_used if f in _OCCASION_FROM_FACT), None)
+        elif occasion not in OCCASIONS:
+            raise RulesError(
+                f'{where}: occasion "{occasion}" is not known{_did_you_mean(occasion, OCCASIONS)} '
+                f"(use one of {', '.join(OCCASIONS)})"
+            )
         rules.append(
             Rule(
                 name=name,
@@ -304,6 +327,7 @@ def _parse_rule_list(items: list[Any], gestures: Mapping[str, GestureKind]) -> t
                 reason=reason,
                 matches=matches,
                 facts_used=facts_used,
+                occasion=occasion,
             )
         )
     # Highest priority first; ties keep the file's order (sorted is stable).

@@ -1,40 +1,103 @@
 """The words delight suggests: template variants per gesture kind and language.
 
-Templates are plain TOML the team can read and edit. A variant is used for a customer
-only if every placeholder in it is known for them, and never twice for the same customer.
+Templates are plain TOML the team can read and edit: the shipped files in
+``planner/templates/``, then the team's own folder of ``*.toml`` (``--templates-dir``,
+``$DELIGHT_TEMPLATES`` or ``./delight-templates/``). A team template with a shipped id
+replaces it; any other id adds a variant.
+
+A variant is used for a customer only if every placeholder in it is known for them, its
+``occasions`` (if any) include the occasion of the rule that chose them, and it was never
+used for them before. Every template is tone-checked when loaded: one with a blocking flag
+is an error that names the template and the flag, so the planner never uses it.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import string
 import tomllib
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from planner.errors import RulesError
+from sqlalchemy import select
+from sqlmodel import Session
 
-PLACEHOLDERS = frozenset({"first_name", "last_item", "years"})
+from db.models import Gesture, GestureStatus
+from planner.errors import TemplateError
+from planner.rules import LANGUAGES, OCCASIONS
+from planner.tone import Flag, Lexicon, check_text, load_lexicon
+
+PLACEHOLDERS = frozenset({"first_name", "last_item", "years", "occasion"})
+
+# {occasion} as a noun for the celebrations; for we_miss_you and thanks it is not known,
+# so a variant using {occasion} never fits them (restrict it with ``occasions`` to be clear).
+OCCASION_WORDS: dict[str, dict[str, str]] = {
+    "ko": {"birthday": "생일", "anniversary": "첫 주문 기념일", "first_order": "첫 주문", "milestone": "뜻깊은 주문"},
+    "en": {
+        "birthday": "birthday",
+        "anniversary": "anniversary with us",
+        "first_order": "first order",
+        "milestone": "milestone order",
+    },
+}
+
+# When every variant's opener is already taken in a week's batch (customers who share a first
+# name), a variant that starts with the name may start with one of these greetings instead; the
+# first sentence then differs while the words stay the variant's own.
+GREETINGS: dict[str, tuple[str, ...]] = {
+    "ko": ("안녕하세요 {first_name}님, ", "반가운 {first_name}님, ", "고마운 {first_name}님, "),
+    "en": ("Hi {first_name}, ", "Hello {first_name}, ", "Dear {first_name}, "),
+}
+_NAME_START = {"ko": "{first_name}님, ", "en": "{first_name}, "}
+
+TEAM_TEMPLATES_ENV = "DELIGHT_TEMPLATES"
+TEAM_TEMPLATES_DIR = "delight-templates"
+
+_KEYS = ("id", "kind", "language", "text", "occasions", "fallback")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 
 
 @dataclass(frozen=True)
 class Template:
-    """One variant of the words for a gesture kind in a language."""
+    """One variant of the words for a gesture kind in a language.
+
+    ``occasions`` empty means any occasion (or none). ``fallback`` marks a variant written
+    for when nothing personal is known: it needs no placeholder and is chosen last.
+    """
 
     id: str
     kind: str
     language: str
     text: str
     placeholders: frozenset[str]
+    occasions: frozenset[str] = frozenset()
+    fallback: bool = False
+    source: str = "shipped"
 
-    def fits(self, values: Mapping[str, str | None]) -> bool:
-        """True when every placeholder has a value for this customer."""
+    def fits(self, values: Mapping[str, str | None], occasion: str | None = None) -> bool:
+        """True when every placeholder has a value for this customer and the occasion is right."""
+        if self.occasions and occasion not in self.occasions:
+            return False
         return all(values.get(name) for name in self.placeholders)
 
     def render(self, values: Mapping[str, str | None]) -> str:
         """The text with placeholders filled in; call only when ``fits``."""
         return self.text.format_map({name: values[name] for name in self.placeholders})
+
+    def render_greeted(self, values: Mapping[str, str | None]) -> list[str]:
+        """The text with each of ``GREETINGS`` in place of its opening "{first_name}님, " / "{first_name}, "."""
+        start = _NAME_START.get(self.language, "")
+        if not start or not self.text.startswith(start):
+            return []
+        rest = self.text[len(start) :]
+        return [
+            (greeting + rest).format_map({name: values[name] for name in self.placeholders})
+            for greeting in GREETINGS[self.language]
+        ]
 
 
 @dataclass(frozen=True)
@@ -42,41 +105,193 @@ class TemplateLibrary:
     """All templates, grouped for the planner."""
 
     templates: tuple[Template, ...]
+    sources: tuple[str, ...] = ()
 
     def variants(self, kind: str, language: str) -> list[Template]:
         """The variants for a kind and language, in file order."""
         return [t for t in self.templates if t.kind == kind and t.language == language]
 
 
-def load_templates(path: Path | None = None) -> TemplateLibrary:
-    """Load a template file (default: the one shipped with delight), checking every entry."""
-    if path is None:
-        source, text = (
-            "default templates",
-            (resources.files("planner") / "templates" / "default.toml").read_text("utf-8"),
+def occasion_word(occasion: str | None, language: str) -> str | None:
+    """What ``{occasion}`` becomes for a customer: 생일 / birthday, or None when it has no word."""
+    return OCCASION_WORDS.get(language, {}).get(occasion or "")
+
+
+def opener(message: str) -> str:
+    """The first sentence of a message: the suggested opener a writer starts from."""
+    return _SENTENCE_END.split(message.strip(), maxsplit=1)[0].strip()
+
+
+def opener_key(message: str) -> str:
+    """The opener as compared for repetition: spacing, case and closing punctuation ignored."""
+    return " ".join(opener(message).split()).casefold().rstrip(".!?。！？~ ")
+
+
+def team_templates_dir(explicit: Path | None = None) -> Path | None:
+    """The team's folder: ``explicit``, else ``$DELIGHT_TEMPLATES``, else ./delight-templates/ if present."""
+    if explicit is not None:
+        return explicit
+    if os.environ.get(TEAM_TEMPLATES_ENV):
+        return Path(os.environ[TEAM_TEMPLATES_ENV])
+    default = Path(TEAM_TEMPLATES_DIR)
+    return default if default.is_dir() else None
+
+
+def read_templates(team: Path | None = None) -> TemplateLibrary:
+    """Parse the shipped templates and the team's folder, checking every entry (but not their tone)."""
+    shipped = resources.files("planner") / "templates"
+    sources = [
+        (f"shipped templates {entry.name}", entry.read_text("utf-8"))
+        for entry in sorted(shipped.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".toml")
+    ]
+    folder = team_templates_dir(team)
+    if folder is not None:
+        if not folder.is_dir():
+            raise TemplateError(f"templates folder {folder} does not exist: give a folder of .toml files")
+        sources += [(str(file), _read(file)) for file in sorted(folder.glob("*.toml"))]
+    by_id: dict[str, Template] = {}
+    for source, text in sources:
+        for template in _parse(source, text):
+            by_id[template.id] = template  # a team file replaces a shipped variant in place
+    return TemplateLibrary(tuple(by_id.values()), tuple(source for source, _ in sources))
+
+
+def load_templates(team: Path | None = None, lexicon: Lexicon | None = None) -> TemplateLibrary:
+    """The templates the planner may use: ``read_templates``, refusing any with a blocking tone flag.
+
+    Raises TemplateError naming the first blocked template and its flag.
+    """
+    library = read_templates(team)
+    blocked = [flag for flag in tone_flags(library, lexicon or load_lexicon()) if flag.blocking]
+    if blocked:
+        flag = blocked[0]
+        source = next(t.source for t in library.templates if t.id == flag.subject)
+        found = f' "{flag.matched}"' if flag.matched else ""
+        raise TemplateError(
+            f'template "{flag.subject}" ({source}) has a blocking tone flag [{flag.rule_id}]{found}: {flag.why} '
+            f"— change its words (try: {flag.suggestion}); `delight tone check --templates` lists every flag"
         )
-    else:
-        try:
-            source, text = str(path), path.read_text("utf-8")
-        except OSError as exc:
-            raise RulesError(f"cannot read templates {path}: {exc.strerror}") from None
+    return library
+
+
+def tone_flags(library: TemplateLibrary, lexicon: Lexicon) -> list[Flag]:
+    """Every tone flag on every template, each naming its template."""
+    flags = []
+    for template in library.templates:
+        flags += check_text(
+            template.text,
+            lexicon,
+            language=template.language,
+            subject=template.id,
+            expect_personal=not template.fallback,
+        )
+    return flags
+
+
+def _read(path: Path) -> str:
     try:
-        entries = tomllib.loads(text).get("template", [])
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise TemplateError(f"cannot read templates {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise TemplateError(f"templates {path} is not UTF-8 text; save it as UTF-8") from None
+
+
+def _parse(source: str, text: str) -> list[Template]:
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"{source}: {exc}") from None
-    templates = []
-    seen: set[str] = set()
-    for entry in entries:
-        template_id = str(entry.get("id", ""))
-        if not template_id or template_id in seen:
-            raise RulesError(f'{source}: every template needs a unique id (problem at "{template_id}")')
-        seen.add(template_id)
-        names = {name for _, name, _, _ in string.Formatter().parse(entry.get("text", "")) if name is not None}
-        unknown = names - PLACEHOLDERS
-        if unknown:
-            raise RulesError(
-                f'{source}: template "{template_id}" uses unknown placeholder "{sorted(unknown)[0]}" '
-                f"(use {', '.join(sorted(PLACEHOLDERS))})"
+        raise TemplateError(f"{source}: TOML syntax error: {exc}") from None
+    entries = data.get("template", [])
+    if set(data) - {"template"} or not isinstance(entries, list):
+        raise TemplateError(f"{source}: write each variant as [[template]] with id, kind, language and text")
+    templates, seen = [], set()
+    for number, entry in enumerate(entries, start=1):
+        template = _parse_entry(source, number, entry)
+        if template.id in seen:
+            raise TemplateError(f'{source}: template "{template.id}" is defined twice; give each a unique id')
+        seen.add(template.id)
+        templates.append(template)
+    return templates
+
+
+def _parse_entry(source: str, number: int, entry: object) -> Template:
+    if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"].strip():
+        raise TemplateError(f'{source}: template #{number} needs an id, e.g. id = "note-ko-9"')
+    where = f'{source}: template "{entry["id"]}"'
+    for key in entry:
+        if key not in _KEYS:
+            raise TemplateError(f'{where}: unknown key "{key}" (use {", ".join(_KEYS)})')
+    for key in ("kind", "language", "text"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise TemplateError(f'{where}: needs {key} = "..."')
+    if entry["language"] not in LANGUAGES:
+        raise TemplateError(f'{where}: language "{entry["language"]}" must be "ko" or "en"')
+    occasions = entry.get("occasions", [])
+    if not isinstance(occasions, list) or any(o not in OCCASIONS for o in occasions):
+        raise TemplateError(f"{where}: occasions must be a list of {', '.join(OCCASIONS)}")
+    fallback = entry.get("fallback", False)
+    if not isinstance(fallback, bool):
+        raise TemplateError(f"{where}: fallback must be true or false")
+    names = _placeholders(where, entry["text"])
+    if fallback and names:
+        raise TemplateError(f"{where}: a fallback variant is for when nothing is known, so it takes no placeholders")
+    return Template(
+        entry["id"], entry["kind"], entry["language"], entry["text"], names, frozenset(occasions), fallback, source
+    )
+
+
+def _placeholders(where: str, text: str) -> frozenset[str]:
+    try:
+        pieces = list(string.Formatter().parse(text))
+    except ValueError:
+        raise TemplateError(f'{where}: unmatched "{{" or "}}"; write {{{{ or }}}} for a brace') from None
+    names = set()
+    for _literal, name, spec, conversion in pieces:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS or spec or conversion:
+            raise TemplateError(
+                f'{where}: unknown placeholder "{{{name}}}" (use {", ".join(f"{{{p}}}" for p in sorted(PLACEHOLDERS))})'
             )
-        templates.append(Template(template_id, entry["kind"], entry["language"], entry["text"], frozenset(names)))
-    return TemplateLibrary(tuple(templates))
+        names.add(name)
+    return frozenset(names)
+
+
+# --- Repetition in a week's batch ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchRepetition:
+    """How fresh a week's words are: messages, and how many start with an opener used before that week."""
+
+    week: str
+    messages: int
+    repeated: int  # messages whose opener an earlier message of the week already used
+    most_repeated: tuple[tuple[str, int], ...]  # (opener, times), most used first, at most five
+
+
+def batch_repetition(session: Session, week: str) -> BatchRepetition:
+    """Repeated openers among a week's planned and sent messages (0 repeated is the goal)."""
+    messages = session.execute(
+        select(Gesture.message)
+        .where(
+            Gesture.week == week,
+            Gesture.status.in_([GestureStatus.PLANNED, GestureStatus.SENT]),
+            Gesture.message.is_not(None),
+        )
+        .order_by(Gesture.id)
+    ).scalars()
+    return repetition_of(week, messages)
+
+
+def repetition_of(week: str, messages: Iterable[str]) -> BatchRepetition:
+    """``batch_repetition`` over messages already loaded."""
+    texts = [message for message in messages if message]
+    keys = Counter(opener_key(message) for message in texts)
+    shown: dict[str, str] = {}
+    for message in texts:
+        shown.setdefault(opener_key(message), opener(message))  # as first written that week
+    repeated = [(shown[key], count) for key, count in keys.most_common() if count > 1]
+    return BatchRepetition(week, len(texts), sum(count - 1 for _, count in repeated), tuple(repeated[:5]))

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from decimal import Decimal
 
+from db.money import format_money
 from planner.output import clean, table, to_json, write_csv
 from planner.plan import HELD_OUT, PLANNED
 from planner.prepare import Message
 from planner.weekly import Explanation, GestureView, PlanResult
-from printouts import PrintResult, format_money
+from printouts import PrintResult
 
 GESTURE_FIELDS = (
     "gesture_id",

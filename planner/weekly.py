@@ -7,24 +7,25 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlmodel import Session
 
 from db.engine import transaction
-from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun
+from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun, utc_now
 from db.money import from_minor, to_minor
 from planner.errors import InputError, NotFound
 from planner.facts import FACTS, PastGesture, Profile, as_utc, load_profiles
 from planner.plan import Decision, Plan, PlanRequest, in_holdout, make_plan
 from planner.rules import RuleSet, load_rules, parse_rules
-from planner.templates import load_templates
+from planner.templates import load_templates, opener_key
+from planner.tone import load_lexicon
 from planner.weeks import current_week, monday, parse_week
 
 # Statuses that mean a person already acted on a gesture: re-planning keeps them.
@@ -42,6 +43,9 @@ class PlanOptions:
     budget: Decimal | None = None
     seed: int | None = None
     as_of: date | None = None
+    # The team's templates folder and lexicon; None finds them (env, then ./delight-templates/ ...).
+    templates_dir: Path | None = None
+    lexicon_path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,25 @@ def load_history(connection: Connection, week: str, timezone: ZoneInfo) -> dict[
     return history
 
 
+def load_openers(connection: Connection, week: str) -> tuple[dict[int, frozenset[str]], frozenset[str]]:
+    """Openers each customer had before (the gestures ``load_history`` counts) and those sent this week."""
+    rows = connection.execute(
+        text(
+            "SELECT customer_id, week, status, message FROM gestures WHERE message IS NOT NULL "
+            "AND (status IN ('sent', 'skipped', 'failed') OR (status = 'planned' AND week <> :week))"
+        ),
+        {"week": week},
+    )
+    past: dict[int, set[str]] = defaultdict(set)
+    this_week: set[str] = set()
+    for customer_id, gesture_week, status, message in rows:
+        key = opener_key(message)
+        past[customer_id].add(key)
+        if gesture_week == week and status in SPENT:
+            this_week.add(key)
+    return {customer_id: frozenset(keys) for customer_id, keys in past.items()}, frozenset(this_week)
+
+
 def plan_week(engine: Engine, options: PlanOptions) -> PlanResult:
     """Plan a week and store it in one transaction, replacing what is still only planned."""
     rules = load_rules(options.rules_path)
@@ -123,10 +146,12 @@ def plan_week(engine: Engine, options: PlanOptions) -> PlanResult:
     budget = rules.weekly_budget if options.budget is None else options.budget
     if budget < 0:
         raise InputError("--budget cannot be negative")
-    templates = load_templates()
-    with transaction(engine) as session:
+    templates = load_templates(options.templates_dir, load_lexicon(options.lexicon_path))
+    # A write transaction: logging at the same moment waits for the plan instead of failing.
+    with transaction(engine, write=True) as session:
         connection = session.connection()
         history = load_history(connection, week, ZoneInfo(rules.timezone))
+        past_openers, openers_this_week = load_openers(connection, week)
         profiles = load_profiles(
             connection,
             as_of=as_of,
@@ -149,6 +174,8 @@ def plan_week(engine: Engine, options: PlanOptions) -> PlanResult:
                 spent_this_week=spent,
                 used_this_week=used,
                 writer_load_this_week=writer_load,
+                past_openers=past_openers,
+                openers_this_week=openers_this_week,
             )
         )
         run = PlanRun(
@@ -166,23 +193,27 @@ def plan_week(engine: Engine, options: PlanOptions) -> PlanResult:
             .where(Gesture.week == week, Gesture.status.in_([GestureStatus.PLANNED, GestureStatus.HELD_OUT]))
             .values(status=GestureStatus.CANCELLED, note=f"replaced by plan run {run.id}")
         ).rowcount
-        session.add_all(
-            Gesture(
-                customer_id=g.customer_id,
-                plan_run_id=run.id,
-                week=week,
-                kind=g.kind,
-                rule=g.rule,
-                reason=g.reason,
-                status=g.status,
-                cost_minor=to_minor(g.cost, rules.currency),
-                currency=rules.currency,
-                writer=g.writer,
-                template=g.template,
-                message=g.message,
-            )
+        created = utc_now()
+        gesture_rows = [
+            {
+                "customer_id": g.customer_id,
+                "plan_run_id": run.id,
+                "week": week,
+                "kind": g.kind,
+                "rule": g.rule,
+                "reason": g.reason,
+                "status": g.status,
+                "cost_minor": to_minor(g.cost, rules.currency),
+                "currency": rules.currency,
+                "writer": g.writer,
+                "template": g.template,
+                "message": g.message,
+                "created_at": created,
+            }
             for g in plan.gestures
-        )
+        ]
+        if gesture_rows:  # a bulk insert: a plan holds thousands of held-out rows on a big shop
+            session.execute(insert(Gesture), gesture_rows)
         session.add(
             AuditEvent(
                 actor="planner",
@@ -271,12 +302,17 @@ def explain_customer(
         as_of = run.as_of if run is not None else monday(chosen_week)
         connection = session.connection()
         history = load_history(connection, chosen_week, ZoneInfo(rules.timezone))
-        profiles = load_profiles(
-            connection, as_of=as_of, timezone=ZoneInfo(rules.timezone), currency=rules.currency, history=history
+        seen: list[Profile] = []
+        profiles = _noting(
+            load_profiles(
+                connection, as_of=as_of, timezone=ZoneInfo(rules.timezone), currency=rules.currency, history=history
+            ),
+            customer.id,
+            seen,
         )
-        profile = next(p for p in profiles if p.customer_id == customer.id)
         decision = None
         if run is not None:
+            past_openers, openers_this_week = load_openers(connection, chosen_week)
             plan = make_plan(
                 PlanRequest(
                     week=chosen_week,
@@ -287,9 +323,14 @@ def explain_customer(
                     profiles=profiles,
                     history=history,
                     templates=load_templates(),
+                    past_openers=past_openers,
+                    openers_this_week=openers_this_week,
                 )
             )
             decision = plan.decisions.get(customer.id)
+        for _ in profiles:  # without a plan, only the facts are needed
+            pass
+        profile = seen[0]
         stored = [g for g in list_gestures_in(session, chosen_week) if g.customer_id == customer.external_id]
     matched = [(rule.name, rule.gesture, rule.matches(profile.facts)) for rule in rules.rules]
     return Explanation(
@@ -303,6 +344,14 @@ def explain_customer(
         stored=stored,
         blocked_by=_customer_block(profile, rules),
     )
+
+
+def _noting(profiles: Iterator[Profile], customer_id: int, seen: list[Profile]) -> Iterator[Profile]:
+    """Pass the profiles through, keeping the one customer's in ``seen``."""
+    for profile in profiles:
+        if profile.customer_id == customer_id:
+            seen.append(profile)
+        yield profile
 
 
 def _customer_block(profile: Profile, rules: RuleSet) -> str | None:
@@ -341,5 +390,6 @@ def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = N
         profiles = load_profiles(
             connection, as_of=day, timezone=ZoneInfo(rules.timezone), currency=rules.currency, history=history
         )
-    names = [fact.name for fact in FACTS]
-    return ["customer_id", *names], [[p.external_id, *(p.facts[name] for name in names)] for p in profiles]
+        names = [fact.name for fact in FACTS]
+        rows = [[p.external_id, *(p.facts[name] for name in names)] for p in profiles]
+    return ["customer_id", *names], rows

@@ -4,11 +4,11 @@ Every function takes plain data (see :mod:`printouts.data`), writes one PDF and 
 :class:`PrintResult`; user-fixable problems raise :class:`planner.errors.PrintoutError`.
 """
 
+from db.money import format_money
 from printouts.briefs import render_briefs
 from printouts.cards import render_cards
 from printouts.data import BriefEntry, Feedback, GiftLabel, NoteCard, PastGesture, PrintResult, WeekSummary
 from printouts.labels import render_labels, render_packing_list
-from printouts.money import format_money
 
 __all__ = [
     "BriefEntry",

@@ -18,11 +18,11 @@ from reportlab.platypus import (
     Table,
 )
 
+from db.money import format_money
 from printouts.data import BriefEntry, PrintResult, WeekSummary, stack_order
 from printouts.documents import BODY, build_document, paragraph
 from printouts.fonts import Fonts, load_fonts
 from printouts.layouts import PAPERS, choose
-from printouts.money import format_money
 from printouts.output import require
 from printouts.styles import RULE, TINT, brief_styles, table_style
 from printouts.words import BRIEF, Language, kind_name, language_name, language_of

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from db.engine import transaction
 from db.models import Customer, Feedback, Order, OrderItem
-from planner.facts import FACTS, PastGesture, add_rfm_scores, gesture_facts, load_profiles
+from planner.facts import FACTS, PastGesture, gesture_facts, load_profiles, rfm_scores
 
 SEOUL = ZoneInfo("Asia/Seoul")
 KST = timezone(timedelta(hours=9))
@@ -50,7 +50,7 @@ def add_order(
 def facts_of(engine: Engine, history=None) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
     with engine.connect() as connection:
         profiles = load_profiles(connection, as_of=AS_OF, timezone=SEOUL, currency="KRW", history=history or {})
-    return {p.external_id: p.facts for p in profiles}
+        return {p.external_id: p.facts for p in profiles}
 
 
 def test_hand_computed_facts(engine: Engine) -> None:
@@ -160,24 +160,14 @@ def test_gesture_facts_count_only_what_was_sent() -> None:
 
 
 def test_rfm_scores_and_segments() -> None:
-    def buyer(days: int, orders: int, spent: int) -> dict[str, object]:
-        return {"orders_count": orders, "days_since_last_order": days, "total_spent": Decimal(spent)}
-
-    facts = [
-        buyer(days, orders, spent)
-        for days, orders, spent in [(1, 50, 900), (400, 1, 10), (30, 10, 300), (200, 2, 50), (5, 1, 20)]
-    ]
-    facts.append({"orders_count": 0, "days_since_last_order": None, "total_spent": Decimal(0)})
-    add_rfm_scores(facts)
-    scores = [(f["rfm_recency"], f["rfm_frequency"], f["rfm_monetary"], f["rfm_segment"]) for f in facts]
-    assert scores == [
-        (5, 5, 5, "Champions"),
-        (1, 1, 1, "Lost"),
-        (3, 4, 4, "Loyal"),
-        (2, 3, 3, "At Risk"),
-        (4, 1, 2, "Potential Loyalist"),  # FM = (1 + 2) / 2, rounded half up = 2
-        (None, None, None, None),
-    ]
+    buyers = {1: (1, 50, 900), 2: (400, 1, 10), 3: (30, 10, 300), 4: (200, 2, 50), 5: (5, 1, 20)}
+    assert rfm_scores(buyers) == {
+        1: (5, 5, 5, "Champions"),
+        2: (1, 1, 1, "Lost"),
+        3: (3, 4, 4, "Loyal"),
+        4: (2, 3, 3, "At Risk"),
+        5: (4, 1, 2, "Potential Loyalist"),  # FM = (1 + 2) / 2, rounded half up = 2
+    }
 
 
 def test_every_segment_is_reachable() -> None:

@@ -168,17 +168,20 @@ def test_a_failing_command_changes_nothing(
     from planner.errors import InputError
 
     monkeypatch.setattr(db.seed, "BATCH_CUSTOMERS", 10)
-    real = db.seed._add_customer
+    real_insert = db.seed._Batch.insert
+    inserted: list[int] = []
 
-    def fail_late(generator, batch, customer_id, ids, summary):  # type: ignore[no-untyped-def]
-        if customer_id == 25:  # after two batches are already inserted
+    def fail_on_third_batch(batch, connection):  # type: ignore[no-untyped-def]
+        if len(inserted) == 2:  # two batches are already written inside the transaction
             raise InputError("simulated failure")
-        real(generator, batch, customer_id, ids, summary)
+        real_insert(batch, connection)
+        inserted.append(len(batch.customers))
 
-    monkeypatch.setattr(db.seed, "_add_customer", fail_late)
+    monkeypatch.setattr(db.seed._Batch, "insert", fail_on_third_batch)
     result = initialised("seed", "--customers", "40")
     assert result.exit_code == 1
     assert result.output == "Error: simulated failure\n"
+    assert inserted == [10, 10]
     engine = make_engine(db_url)
     assert count(engine, Customer) == 0
     assert count(engine, Order) == 0

@@ -25,7 +25,7 @@ from db.importers.feedback import import_feedback
 from db.importers.mapping import FIELDS, KINDS, Mapping, load_mapping, resolve_columns
 from db.importers.orders import import_orders
 from db.importers.reading import ENCODINGS, SourceFile, inspect_file
-from db.importers.results import BadRow, BadRowSink, Counts, ImportSummary, RejectedImport
+from db.importers.results import BadRow, BadRowSink, Counts, ImportSummary, rejection
 from db.importers.shopify import Layout
 from planner.errors import InputError
 
@@ -39,7 +39,6 @@ __all__ = [
     "ImportOptions",
     "ImportSummary",
     "Mapping",
-    "RejectedImport",
     "import_file",
     "load_mapping",
 ]
@@ -79,7 +78,7 @@ def import_file(
     """Import ``path`` as ``kind`` (customers, orders or feedback) in one transaction.
 
     ``progress`` is called with the number of bytes read since its last call.
-    Raises ``RejectedImport`` (carrying the summary and bad rows) when a row is bad
+    Raises ``planner.errors.RejectedImport`` (listing the bad rows) when a row is bad
     and ``options.skip_bad`` is not set; the database is then unchanged.
     """
     options = options or ImportOptions()
@@ -95,7 +94,7 @@ def import_file(
         with transaction(engine) as session:
             IMPORTERS[kind](session.connection(), source, layout, options.mapping, sink, summary, progress)
             if summary.bad_count and options.skip_bad is None:
-                raise RejectedImport(summary)
+                raise rejection(summary)
             if options.dry_run:
                 raise _DryRun
     except _DryRun:

@@ -25,7 +25,7 @@ from db.importers.results import BadRowSink, Counts, ImportSummary
 from db.importers.shopify import Layout
 from db.importers.store import CustomerDirectory, finish, insert_rows, next_id, rows_by_key, update_rows
 from db.models import Customer, Order, OrderItem
-from db.money import CURRENCY_EXPONENTS, to_minor
+from db.money import CURRENCIES, to_minor
 
 BATCH = 5000
 MAX_ID_LENGTH = 100
@@ -215,7 +215,7 @@ class _OrderImporter:
 
     def _currency(self, text: str, symbol: str | None, line: int) -> str:
         currency = text.upper() if text else symbol or self.mapping.currency
-        if currency not in CURRENCY_EXPONENTS:
+        if currency not in CURRENCIES:
             raise _BadGroup(line, f'currency: unknown currency "{text or currency}"')
         return currency
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from planner.errors import InputError
+from planner.errors import InputError, RejectedImport
 
 SHOWN_BAD_ROWS = 50
 SHOWN_WARNINGS = 20
@@ -100,15 +100,13 @@ class ImportSummary:
         return lines
 
 
-class RejectedImport(InputError):
-    """A file with bad rows, imported with neither --skip-bad nor changes: nothing was written."""
-
-    def __init__(self, summary: ImportSummary) -> None:
-        self.summary = summary
-        super().__init__(
-            f"{summary.path.name}: {summary.bad_count:,} bad rows, so nothing was imported: "
-            "fix them, or pass --skip-bad FILE to import the good rows and set the bad ones aside"
-        )
+def rejection(summary: ImportSummary) -> RejectedImport:
+    """The error for a file with bad rows imported without --skip-bad: nothing was written."""
+    return RejectedImport(
+        f"{summary.path.name}: {summary.bad_count:,} bad rows, so nothing was imported: "
+        "fix them, or pass --skip-bad FILE to import the good rows and set the bad ones aside",
+        summary.describe_bad_rows(),
+    )
 
 
 class BadRowSink:

@@ -1,0 +1,110 @@
+"""How long does ``delight plan`` take on a big shop, next to one plain aggregate query?
+
+Run from the repository root:  python bench/bench_plan.py [--customers 200000] [--repeat 3]
+
+Seeds a database once (about 10 orders per customer; cached in the temp folder between
+runs), then alternates, each in a fresh subprocess so peak memory is its own:
+
+- baseline: one plain SQL query aggregating orders per customer (count, sum, min, max),
+  fetched in full — the floor any planner reading every customer's orders approaches;
+- delight: ``delight plan`` as the command runs it, on a fresh copy of the database: facts
+  for every customer, every rule, the plan, stored in one transaction.
+
+The target: planning takes at most 2x the baseline and stays under 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.measure import child_report, in_subprocess  # noqa: E402
+
+BASELINE_SQL = (
+    "SELECT customer_id, COUNT(*), SUM(total_minor), MIN(placed_at), MAX(placed_at) FROM orders GROUP BY customer_id"
+)
+WEEK = "2026-W49"
+
+
+def seeded_database(customers: int) -> Path:
+    """A seeded database of this size, made once and kept in the temp folder."""
+    path = Path(tempfile.gettempdir()) / f"delight-bench-{customers}.db"
+    if path.exists():
+        return path
+    from db import schema
+    from db.engine import database_url, make_engine, transaction
+    from db.seed import SeedOptions, seed_database
+
+    partial = path.with_suffix(".partial")
+    for leftover in partial.parent.glob(partial.name + "*"):
+        leftover.unlink()
+    engine = make_engine(database_url(str(partial)))
+    schema.upgrade(engine)
+    with transaction(engine) as session:
+        seed_database(session.connection(), SeedOptions(customers=customers, seed=1, today=date(2026, 11, 30)))
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    partial.rename(path)
+    return path
+
+
+def run_baseline(path: Path) -> int:
+    with sqlite3.connect(path) as connection:
+        return len(connection.execute(BASELINE_SQL).fetchall())
+
+
+def run_delight(path: Path) -> int:
+    from db.engine import database_url, make_engine
+    from planner.weekly import PlanOptions, plan_week
+
+    engine = make_engine(database_url(str(path)))
+    result = plan_week(engine, PlanOptions(week=WEEK, seed=1))
+    engine.dispose()
+    return len(result.gestures)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", nargs=2, metavar=("WHICH", "DB"), help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.child:
+        which, database = arguments.child
+        runner = run_baseline if which == "baseline" else run_delight
+        child_report(lambda: runner(Path(database)))
+        return
+    source = seeded_database(arguments.customers)
+    with sqlite3.connect(source) as connection:
+        orders = connection.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+    print(f"{arguments.customers:,} customers, {orders:,} orders ({source.stat().st_size / 1e6:.0f} MB)")
+    baseline, delight = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        for _ in range(arguments.repeat):
+            baseline.append(in_subprocess(__file__, "baseline", str(source)))
+            copy = Path(folder) / "plan.db"
+            shutil.copyfile(source, copy)
+            delight.append(in_subprocess(__file__, "delight", str(copy)))
+            copy.unlink()
+    print(f"{'':28} {'best s':>7} {'median s':>9} {'peak MB':>8}")
+    for label, runs in (("baseline: one GROUP BY", baseline), ("delight plan", delight)):
+        seconds = [run["seconds"] for run in runs]
+        peak = max(run["peak_mb"] for run in runs)
+        print(f"{label:28} {min(seconds):>7.2f} {statistics.median(seconds):>9.2f} {peak:>8.0f}")
+    best = min(r["seconds"] for r in delight) / min(r["seconds"] for r in baseline)
+    median = statistics.median(r["seconds"] for r in delight) / statistics.median(r["seconds"] for r in baseline)
+    print(f"ratio delight / baseline: best {best:.2f}x, median {median:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

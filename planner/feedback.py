@@ -1,0 +1,302 @@
+"""Listening: the feedback inbox. Reviews, complaints, surveys and requests, and a person's reply.
+
+Who replied or resolved, and when, is kept on the feedback row and in an ``AuditEvent`` each.
+A complaint, or a rating of 2 or less, that has had no reply from a person after
+``reply_within_days`` (a rules setting, default 2) is overdue. A complaint stays open, and
+the planner keeps that customer to recovery gestures only, until someone resolves it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session
+
+from db.engine import transaction
+from db.models import AuditEvent, Customer, Feedback, FeedbackKind
+from planner.errors import InputError, NotFound
+from planner.output import clean, fit, table, to_json, write_csv
+from planner.rules import load_rules
+
+LOW_RATING = 2
+"""A rating at or below this needs a reply from a person, like a complaint."""
+
+MAX_NAME = 100
+
+FIELDS = (
+    "feedback_id",
+    "reference",
+    "customer_id",
+    "customer_name",
+    "kind",
+    "rating",
+    "text",
+    "received_at",
+    "status",
+    "waiting_days",
+    "overdue",
+    "reply",
+    "replied_by",
+    "replied_at",
+    "resolved_by",
+    "resolved_at",
+)
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    """One piece of feedback as the inbox shows it."""
+
+    feedback_id: int
+    reference: str | None
+    customer_id: str
+    customer_name: str
+    kind: str
+    rating: int | None
+    text: str
+    received_at: datetime
+    reply: str | None
+    replied_by: str | None
+    replied_at: datetime | None
+    resolved_by: str | None
+    resolved_at: datetime | None
+    waiting_days: int | None  # days with no reply from a person, while it is open; None once answered
+    overdue: bool
+
+    @property
+    def status(self) -> str:
+        """overdue, waiting, open (a replied complaint not yet resolved), replied or resolved."""
+        if self.resolved_at is not None:
+            return "resolved"
+        if self.overdue:
+            return "overdue"
+        if self.replied_at is None:
+            return "waiting"
+        return "open" if self.kind == FeedbackKind.COMPLAINT else "replied"
+
+
+@dataclass(frozen=True)
+class FeedbackFilter:
+    """What `delight feedback list` was asked for."""
+
+    open_only: bool = False
+    max_rating: int | None = None
+    kind: str | None = None
+    limit: int | None = 100
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """What `delight feedback list` shows: the items, and the settings they were judged by."""
+
+    items: list[FeedbackItem]
+    reply_within_days: int
+    timezone: str
+
+
+def needs_reply(kind: str, rating: int | None) -> bool:
+    """A complaint or a low rating must have a reply from a person."""
+    return kind == FeedbackKind.COMPLAINT or (rating is not None and rating <= LOW_RATING)
+
+
+def is_overdue(row: Feedback, now: datetime, days: int) -> bool:
+    """True when ``row`` needs a reply, has none, is unresolved and has waited ``days`` days or more."""
+    return (
+        needs_reply(row.kind, row.rating)
+        and row.replied_at is None
+        and row.resolved_at is None
+        and (now - row.received_at).days >= days
+    )
+
+
+def _item(row: Feedback, customer: Customer, now: datetime, days: int) -> FeedbackItem:
+    waiting = (now - row.received_at).days if row.replied_at is None and row.resolved_at is None else None
+    return FeedbackItem(
+        feedback_id=row.id,
+        reference=row.external_id,
+        customer_id=customer.external_id,
+        customer_name="(erased)" if customer.erased_at is not None else customer.name or "",
+        kind=row.kind,
+        rating=row.rating,
+        text=row.text or "",
+        received_at=row.received_at,
+        reply=row.reply,
+        replied_by=row.replied_by,
+        replied_at=row.replied_at,
+        resolved_by=row.resolved_by,
+        resolved_at=row.resolved_at,
+        waiting_days=waiting,
+        overdue=is_overdue(row, now, days),
+    )
+
+
+def _is_open() -> ColumnElement[bool]:
+    """Still waiting for a person: not resolved, and no reply yet (a complaint stays open until resolved)."""
+    return Feedback.resolved_at.is_(None) & or_(Feedback.replied_at.is_(None), Feedback.kind == FeedbackKind.COMPLAINT)
+
+
+def list_feedback(
+    engine: Engine, filters: FeedbackFilter, rules_path: Path | None = None, now: datetime | None = None
+) -> Inbox:
+    """`delight feedback list`: newest first, each with its reply, wait and overdue flag."""
+    if filters.kind is not None and filters.kind not in set(FeedbackKind):
+        raise InputError(f'--kind "{filters.kind}" is not a feedback kind (use {", ".join(FeedbackKind)})')
+    rules = load_rules(rules_path)
+    days = rules.reply_within_days
+    now = now or datetime.now(UTC)
+    query = select(Feedback, Customer).join(Customer, Customer.id == Feedback.customer_id)
+    if filters.open_only:
+        query = query.where(_is_open())
+    if filters.max_rating is not None:
+        query = query.where(Feedback.rating <= filters.max_rating)
+    if filters.kind is not None:
+        query = query.where(Feedback.kind == filters.kind)
+    query = query.order_by(Feedback.received_at.desc(), Feedback.id.desc())
+    if filters.limit:
+        query = query.limit(filters.limit)
+    with transaction(engine) as session:
+        items = [_item(row, customer, now, days) for row, customer in session.execute(query)]
+    return Inbox(items, days, rules.timezone)
+
+
+def overdue_feedback(session: Session, now: datetime, days: int) -> list[FeedbackItem]:
+    """Complaints and low ratings with no reply from a person after ``days`` days, oldest first.
+
+    Erased customers are left out. For `delight week` and anything else that asks who is waiting.
+    """
+    query = (
+        select(Feedback, Customer)
+        .join(Customer, Customer.id == Feedback.customer_id)
+        .where(
+            Customer.erased_at.is_(None),
+            Feedback.replied_at.is_(None),
+            Feedback.resolved_at.is_(None),
+            or_(Feedback.kind == FeedbackKind.COMPLAINT, Feedback.rating <= LOW_RATING),
+            Feedback.received_at <= now - timedelta(days=days),
+        )
+        .order_by(Feedback.received_at, Feedback.id)
+    )
+    return [_item(row, customer, now, days) for row, customer in session.execute(query)]
+
+
+def _find(session: Session, reference: str) -> tuple[Feedback, Customer]:
+    query = select(Feedback, Customer).join(Customer, Customer.id == Feedback.customer_id)
+    key = reference.strip()
+    condition = Feedback.id == int(key) if key.isdigit() else Feedback.external_id == key
+    found = session.execute(query.where(condition).with_for_update()).first()
+    if found is None:
+        raise NotFound(f'no feedback "{reference}": use the id shown by `delight feedback list`')
+    return found[0], found[1]
+
+
+def _person(by: str, what: str) -> str:
+    name = " ".join(by.split())
+    if not name:
+        raise InputError(f"--by must name the person who {what}, e.g. --by Minji")
+    if len(name) > MAX_NAME:
+        raise InputError(f"--by is longer than {MAX_NAME} characters")
+    return name
+
+
+def reply_to(
+    engine: Engine, reference: str, by: str, text: str, rules_path: Path | None = None, now: datetime | None = None
+) -> FeedbackItem:
+    """Record a person's reply to a piece of feedback (a new reply replaces the last; the audit keeps both)."""
+    by = _person(by, "replied")
+    text = text.strip()
+    if not text:
+        raise InputError("--text is empty: write the reply you sent")
+    days = load_rules(rules_path).reply_within_days
+    now = now or datetime.now(UTC)
+    with transaction(engine) as session:
+        row, customer = _find(session, reference)
+        if customer.erased_at is not None:
+            raise InputError(f"feedback {row.id} belongs to an erased customer: there is no one to reply to")
+        detail = f"reply to {row.kind}"
+        if row.replied_at is not None:
+            detail += f"; replaces the reply by {row.replied_by} of {row.replied_at:%Y-%m-%d %H:%M} UTC"
+        row.reply, row.replied_by, row.replied_at = text, by, now
+        session.add(AuditEvent(at=now, actor=by, entity="feedback", entity_id=row.id, action="reply", detail=detail))
+        session.flush()
+        return _item(row, customer, now, days)
+
+
+def resolve(
+    engine: Engine, reference: str, by: str, rules_path: Path | None = None, now: datetime | None = None
+) -> FeedbackItem:
+    """Close a piece of feedback (for a complaint: the customer may have surprises again)."""
+    by = _person(by, "resolved it")
+    days = load_rules(rules_path).reply_within_days
+    now = now or datetime.now(UTC)
+    with transaction(engine) as session:
+        row, customer = _find(session, reference)
+        if row.resolved_at is not None:
+            raise InputError(
+                f"feedback {row.id} was already resolved by {row.resolved_by} on {row.resolved_at:%Y-%m-%d}"
+            )
+        row.resolved_at, row.resolved_by = now, by
+        detail = f"resolved {row.kind}" + ("" if row.replied_at else " without a recorded reply")
+        session.add(AuditEvent(at=now, actor=by, entity="feedback", entity_id=row.id, action="resolve", detail=detail))
+        session.flush()
+        return _item(row, customer, now, days)
+
+
+# --- How the inbox reads ----------------------------------------------------------------------------
+
+
+def feedback_output(inbox: Inbox, output_format: str) -> str:
+    """The inbox as a table, CSV or JSON; dates in the shop's time zone for the table."""
+    items = inbox.items
+    if output_format == "json":
+        return to_json([{**asdict(item), "status": item.status} for item in items])
+    rows = [[getattr(item, name) if name != "status" else item.status for name in FIELDS] for item in items]
+    if output_format == "csv":
+        stream = io.StringIO()
+        write_csv(stream, FIELDS, rows)
+        return stream.getvalue()
+    if not items:
+        return "No feedback matches."
+    zone = ZoneInfo(inbox.timezone)
+    table_rows = [
+        [
+            item.feedback_id,
+            f"{item.received_at.astimezone(zone):%Y-%m-%d}",
+            item.kind,
+            "" if item.rating is None else str(item.rating),
+            item.customer_name,
+            fit(clean(item.text), 36),
+            _answer(item, zone),
+            item.status.upper() if item.overdue else item.status,
+        ]
+        for item in items
+    ]
+    overdue = sum(1 for item in items if item.overdue)
+    summary = f"{len(items)} shown; {overdue} overdue (no reply from a person within {inbox.reply_within_days} days)."
+    return table(["id", "received", "kind", "rating", "customer", "said", "reply", "status"], table_rows) + (
+        "\n\n" + summary
+    )
+
+
+def _answer(item: FeedbackItem, zone: tzinfo) -> str:
+    if item.replied_at is not None:
+        return f"{item.replied_by}, {item.replied_at.astimezone(zone):%Y-%m-%d}"
+    if item.waiting_days is not None:
+        return f"none for {item.waiting_days} days"
+    return "none"
+
+
+def describe_change(item: FeedbackItem, action: str) -> str:
+    """One line after a reply or a resolution."""
+    who = f"{item.kind} from {item.customer_name or item.customer_id}"
+    if action == "reply":
+        line = f"Recorded {item.replied_by}'s reply to feedback {item.feedback_id} ({who})."
+        if item.kind == FeedbackKind.COMPLAINT and item.resolved_at is None:
+            line += f" The complaint stays open until `delight feedback resolve {item.feedback_id}`."
+        return line
+    return f"Resolved feedback {item.feedback_id} ({who}), by {item.resolved_by}."

@@ -1,0 +1,332 @@
+"""The tone check: wording that reads like a machine, a bureaucracy or an advert.
+
+The rules are data, in lexicon files (``planner/lexicon/*.toml``, plus the team's own file or
+folder). Each rule is a literal ``phrase`` or a ``regex``, a language (``ko``, ``en`` or ``any``),
+a severity (``blocking`` or ``warning``; a team file may switch a shipped rule ``off`` by giving
+its id), why it reads badly and a warmer suggestion. A team rule with a shipped rule's id replaces it.
+
+Patterns are compiled with :func:`re.compile` (case-insensitive) when the file is loaded; a bad
+pattern is a :class:`~planner.errors.LexiconError` naming the file and the rule. Nothing is ever
+evaluated. One check is not a pattern: a text with no personal detail at all (no placeholder and
+no name in a greeting) gets a warning.
+
+This checks wording patterns, not warmth: a text with no flags can still be cold.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from planner.errors import InputError, LexiconError
+
+BLOCKING = "blocking"
+WARNING = "warning"
+OFF = "off"
+SEVERITIES = (BLOCKING, WARNING, OFF)
+LANGUAGES = ("ko", "en", "any")
+READS_LIKE = {
+    "machine": "reads like a machine",
+    "bureaucracy": "reads like a bureaucracy",
+    "advert": "reads like an advert",
+    "form letter": "reads like a form letter",
+    "grammar": "reads wrong for some names",
+}
+"""What a rule's ``reads_like`` may say, and how a flag puts it."""
+
+TEAM_LEXICON_ENV = "DELIGHT_LEXICON"
+TEAM_LEXICON_FILE = "delight-lexicon.toml"
+TEAM_LEXICON_DIR = "delight-lexicon"
+
+NOTE = "Note: this checks wording patterns, not warmth. Read it aloud as the customer would."
+
+NO_PERSONAL_DETAIL = "no-personal-detail"
+_RULE_KEYS = ("id", "language", "phrase", "regex", "severity", "reads_like", "why", "suggestion")
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+# A name in a greeting: "민지님," (not 고객님/회원님) or "Hi Sam," (not "Dear Customer").
+_NAMED_GREETING = re.compile(
+    r"(?<![가-힣])(?!고객님|회원님|여러분)[가-힣]{2,4}님"
+    r"|\b(?i:hi|hello|dear|hey)\s+(?!(?i:customer|valued|sir|madam|friend)\b)[A-Z][a-z]+",
+)
+
+
+@dataclass(frozen=True)
+class ToneRule:
+    """One lexicon rule: what to look for, in which language, how bad it is, why, and what instead."""
+
+    id: str
+    language: str
+    pattern: re.Pattern[str]
+    severity: str
+    reads_like: str
+    why: str
+    suggestion: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The rules in force: shipped ones, then the team's (which may replace or switch them off)."""
+
+    rules: tuple[ToneRule, ...]
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One thing the check found: where, which rule, how bad, why, and a warmer way to say it."""
+
+    rule_id: str
+    severity: str
+    reads_like: str
+    matched: str
+    line: int
+    why: str
+    suggestion: str
+    subject: str | None = None  # the template id, when a template was checked
+
+    @property
+    def blocking(self) -> bool:
+        """True when the planner will not use words with this flag."""
+        return self.severity == BLOCKING
+
+
+def team_lexicon_path(explicit: Path | None = None) -> Path | None:
+    """The team lexicon: ``explicit``, else ``$DELIGHT_LEXICON``, else ./delight-lexicon.toml or ./delight-lexicon/."""
+    if explicit is not None:
+        return explicit
+    if os.environ.get(TEAM_LEXICON_ENV):
+        return Path(os.environ[TEAM_LEXICON_ENV])
+    for candidate in (Path(TEAM_LEXICON_FILE), Path(TEAM_LEXICON_DIR)):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def load_lexicon(team: Path | None = None) -> Lexicon:
+    """The shipped lexicon plus the team's file or folder of ``*.toml`` (``team_lexicon_path`` finds it)."""
+    shipped = resources.files("planner") / "lexicon"
+    sources = [
+        (f"shipped lexicon {entry.name}", entry.read_text("utf-8"))
+        for entry in sorted(shipped.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".toml")
+    ]
+    path = team_lexicon_path(team)
+    if path is not None:
+        sources += [(str(file), _read(file)) for file in _toml_files(path)]
+    rules: dict[str, ToneRule] = {}
+    for source, text in sources:
+        for rule in _parse(source, text):
+            rules.pop(rule.id, None)  # a later file replaces a rule with the same id
+            rules[rule.id] = rule
+    return Lexicon(tuple(r for r in rules.values() if r.severity != OFF), tuple(source for source, _ in sources))
+
+
+def _toml_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(path.glob("*.toml"))
+    if path.is_file():
+        return [path]
+    raise LexiconError(f"lexicon {path} does not exist: give a .toml file or a folder of them")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise LexiconError(f"cannot read lexicon {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise LexiconError(f"lexicon {path} is not UTF-8 text; save it as UTF-8") from None
+
+
+def _parse(source: str, text: str) -> list[ToneRule]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LexiconError(f"{source}: TOML syntax error: {exc}") from None
+    unknown = set(data) - {"rule"}
+    if unknown:
+        raise LexiconError(f'{source}: unknown top-level key "{sorted(unknown)[0]}"; write each rule as [[rule]]')
+    entries = data.get("rule", [])
+    if not isinstance(entries, list):
+        raise LexiconError(f"{source}: write each rule as [[rule]]")
+    rules, seen = [], set()
+    for number, entry in enumerate(entries, start=1):
+        rule = _parse_rule(source, number, entry)
+        if rule.id in seen:
+            raise LexiconError(f'{source}: rule "{rule.id}" is defined twice; give each rule a unique id')
+        seen.add(rule.id)
+        rules.append(rule)
+    return rules
+
+
+def _parse_rule(source: str, number: int, entry: object) -> ToneRule:
+    if not isinstance(entry, dict):
+        raise LexiconError(f"{source}: rule #{number} must be a table; write it as [[rule]]")
+    rule_id = entry.get("id")
+    if not isinstance(rule_id, str) or not rule_id.strip():
+        raise LexiconError(f'{source}: rule #{number} needs an id, e.g. id = "ko-received"')
+    where = f'{source}: rule "{rule_id}"'
+    for key, value in entry.items():
+        if key not in _RULE_KEYS:
+            raise LexiconError(f'{where}: unknown key "{key}" (use {", ".join(_RULE_KEYS)})')
+        if not isinstance(value, str):
+            raise LexiconError(f'{where}: {key} must be a quoted string, e.g. {key} = "..."')
+    severity = entry.get("severity", WARNING)
+    if severity not in SEVERITIES:
+        raise LexiconError(f'{where}: severity "{severity}" must be "blocking", "warning" or "off"')
+    language = entry.get("language", "any")
+    if language not in LANGUAGES:
+        raise LexiconError(f'{where}: language "{language}" must be "ko", "en" or "any"')
+    reads_like = entry.get("reads_like", "machine")
+    if reads_like not in READS_LIKE:
+        raise LexiconError(f'{where}: reads_like "{reads_like}" must be one of {", ".join(READS_LIKE)}')
+    phrase, regex = entry.get("phrase"), entry.get("regex")
+    if severity == OFF:
+        pattern = re.compile("(?!)")  # switched off: matches nothing and needs no pattern
+    elif (phrase is None) == (regex is None):
+        raise LexiconError(f'{where}: give exactly one of phrase = "literal words" or regex = "pattern"')
+    else:
+        pattern = _compile(where, regex if regex is not None else _phrase_pattern(phrase))
+    for key in ("why", "suggestion"):
+        if severity != OFF and not entry.get(key, "").strip():
+            raise LexiconError(f'{where}: needs {key} = "..." so the flag can explain itself')
+    return ToneRule(
+        rule_id, language, pattern, severity, reads_like, entry.get("why", ""), entry.get("suggestion", ""), source
+    )
+
+
+def _phrase_pattern(phrase: str) -> str:
+    if not phrase.strip():
+        raise LexiconError("a phrase cannot be empty")
+    # Literal words; any run of spaces in the text matches any run of spaces in the phrase.
+    return r"\s+".join(re.escape(word) for word in phrase.split())
+
+
+def _compile(where: str, regex: str) -> re.Pattern[str]:
+    if not regex:
+        raise LexiconError(f"{where}: regex cannot be empty")
+    try:
+        return re.compile(regex, re.IGNORECASE)
+    except re.error as exc:
+        raise LexiconError(f'{where}: regex "{regex}" does not compile: {exc}') from None
+
+
+def check_text(
+    text: str,
+    lexicon: Lexicon,
+    *,
+    language: str | None = None,
+    subject: str | None = None,
+    expect_personal: bool = True,
+) -> list[Flag]:
+    """Every flag for ``text``: lexicon matches (rules for ``language`` and ``any``; all rules when
+    the language is not known), then a warning when nothing in it is about the person."""
+    flags = []
+    for rule in lexicon.rules:
+        if language is not None and rule.language not in (language, "any"):
+            continue
+        for match in rule.pattern.finditer(text):
+            if not match.group(0):
+                continue
+            flags.append(
+                Flag(
+                    rule.id,
+                    rule.severity,
+                    rule.reads_like,
+                    match.group(0),
+                    text.count("\n", 0, match.start()) + 1,
+                    rule.why,
+                    rule.suggestion,
+                    subject,
+                )
+            )
+    if expect_personal and text.strip() and not has_personal_detail(text):
+        flags.append(
+            Flag(
+                NO_PERSONAL_DETAIL,
+                WARNING,
+                "form letter",
+                "",
+                1,
+                "nothing in it is about this person: no name, no item, no occasion",
+                "add {first_name}, {last_item} or {occasion}, or a detail only they would recognise",
+                subject,
+            )
+        )
+    return sorted(flags, key=lambda f: (f.line, f.severity != BLOCKING, f.rule_id))
+
+
+def has_personal_detail(text: str) -> bool:
+    """True when the text has a placeholder, or greets someone by name ("민지님", "Hi Sam")."""
+    return bool(_PLACEHOLDER.search(text) or _NAMED_GREETING.search(text))
+
+
+def describe_flags(flags: Iterable[Flag], checked: int) -> list[str]:
+    """The report as lines: one per flag (with why and a suggestion), a summary, and the honest note."""
+    flags = list(flags)
+    lines = []
+    for flag in flags:
+        where = f"{flag.subject}: " if flag.subject else f"line {flag.line}: " if checked == 1 else ""
+        found = f' "{flag.matched}"' if flag.matched else ""
+        lines.append(f"{flag.severity.upper()} [{flag.rule_id}] {where}{READS_LIKE[flag.reads_like]}{found}")
+        lines.append(f"    why: {flag.why}")
+        lines.append(f"    try: {flag.suggestion}")
+    blocking = sum(1 for f in flags if f.blocking)
+    what = "text" if checked == 1 else f"{checked} texts"
+    if flags:
+        lines.append(f"Checked {what}: {blocking} blocking, {len(flags) - blocking} warnings.")
+    else:
+        lines.append(f"Checked {what}: no flags.")
+    lines.append(NOTE)
+    return lines
+
+
+@dataclass(frozen=True)
+class ToneReport:
+    """What `delight tone check` found, over how many texts."""
+
+    flags: list[Flag]
+    checked: int
+
+    @property
+    def blocking(self) -> bool:
+        """True when anything is flagged as blocking (the command exits 1)."""
+        return any(flag.blocking for flag in self.flags)
+
+    def lines(self) -> list[str]:
+        """The report as lines to print."""
+        return describe_flags(self.flags, self.checked)
+
+
+def check(
+    text: str | None = None,
+    *,
+    file: Path | None = None,
+    templates: bool = False,
+    templates_dir: Path | None = None,
+    lexicon_path: Path | None = None,
+    language: str | None = None,
+) -> ToneReport:
+    """`delight tone check`: a text, a file's text, or every template (shipped and the team's)."""
+    lexicon = load_lexicon(lexicon_path)
+    if file is not None:
+        try:
+            text = file.read_bytes().decode("utf-8-sig")
+        except OSError as exc:
+            raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise InputError(f"{file} is not UTF-8 text; save it as UTF-8") from None
+    if not templates:
+        return ToneReport(check_text(text or "", lexicon, language=language), 1)
+    from planner.templates import read_templates, tone_flags  # templates import this module
+
+    library = read_templates(templates_dir)
+    chosen = [t for t in library.templates if language in (None, t.language)]
+    flags = [flag for flag in tone_flags(library, lexicon) if flag.subject in {t.id for t in chosen}]
+    return ToneReport(flags, len(chosen))

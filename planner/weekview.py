@@ -1,0 +1,199 @@
+"""The week at a glance: what was planned, sent, skipped and failed, the budget, what is still open.
+
+``week_summary`` gathers it in one read transaction and ``week_text`` renders it. Other
+modules add their own lines (overdue feedback, repetition, ...) with ``add_section``:
+a function given the session and the week that returns a ``WeekSection`` or ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from db.engine import transaction
+from db.models import Customer, Gesture, GestureStatus, PlanRun
+from db.money import format_money, from_minor
+from planner.output import clean, table
+from planner.rules import load_rules
+from planner.weekly import SPENT, resolve_week
+
+COUNTED = (GestureStatus.PLANNED, GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)
+NO_WRITER = "(no writer)"
+
+
+@dataclass(frozen=True)
+class WeekSection:
+    """Extra lines for the week at a glance, under a title."""
+
+    title: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WeekContext:
+    """What a section maker may use: the open session (read only), the week and the shop's time zone."""
+
+    session: Session
+    week: str
+    timezone: ZoneInfo
+
+
+SectionMaker = Callable[[WeekContext], WeekSection | None]
+_SECTION_MAKERS: list[SectionMaker] = []
+
+
+def add_section(maker: SectionMaker) -> SectionMaker:
+    """Have `delight week` show ``maker``'s section (after the built-in ones). Usable as a decorator."""
+    if maker not in _SECTION_MAKERS:
+        _SECTION_MAKERS.append(maker)
+    return maker
+
+
+@dataclass
+class Tally:
+    """Gestures by status."""
+
+    planned: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def count(self, status: str) -> None:
+        """Count one gesture with this status."""
+        setattr(self, status, getattr(self, status) + 1)
+
+    def row(self) -> list[int]:
+        """planned, sent, skipped, failed."""
+        return [self.planned, self.sent, self.skipped, self.failed]
+
+
+@dataclass(frozen=True)
+class OpenGesture:
+    """A gesture still planned: nobody has logged it yet."""
+
+    gesture_id: int
+    customer_id: str
+    customer_name: str
+    kind: str
+    writer: str | None
+
+
+@dataclass
+class WeekSummary:
+    """One week: tallies per kind and writer, money, what is open, and any added sections."""
+
+    week: str
+    currency: str
+    budget: Decimal | None  # the latest plan run's; None when the week was never planned
+    spent: Decimal
+    still_planned: Decimal
+    held_out: int
+    by_kind: dict[str, Tally] = field(default_factory=dict)
+    by_writer: dict[str, Tally] = field(default_factory=dict)
+    open: list[OpenGesture] = field(default_factory=list)
+    sections: list[WeekSection] = field(default_factory=list)
+
+    @property
+    def total(self) -> Tally:
+        """All kinds together."""
+        total = Tally()
+        for tally in self.by_kind.values():
+            for status in COUNTED:
+                setattr(total, status, getattr(total, status) + getattr(tally, status))
+        return total
+
+
+def week_summary(engine: Engine, week: str | None = None, rules_path: Path | None = None) -> WeekSummary:
+    """`delight week`: the week's gestures counted per kind and per writer, the budget, what is open."""
+    rules = load_rules(rules_path)
+    chosen = resolve_week(week, rules)
+    timezone = ZoneInfo(rules.timezone)
+    with transaction(engine) as session:
+        run = session.execute(
+            select(PlanRun).where(PlanRun.week == chosen).order_by(PlanRun.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        currency = run.currency if run is not None else rules.currency
+        rows = session.execute(
+            select(Gesture, Customer.external_id, Customer.name)
+            .join(Customer, Customer.id == Gesture.customer_id)
+            .where(Gesture.week == chosen, Gesture.status.in_([*COUNTED, GestureStatus.HELD_OUT]))
+            .order_by(Gesture.writer, Gesture.kind, Gesture.id)
+        ).all()
+        spent_minor = planned_minor = held_out = 0
+        by_kind: dict[str, Tally] = {}
+        by_writer: dict[str, Tally] = {}
+        still_open: list[OpenGesture] = []
+        for gesture, customer_id, name in rows:
+            if gesture.status == GestureStatus.HELD_OUT:
+                held_out += 1
+                continue
+            by_kind.setdefault(gesture.kind, Tally()).count(gesture.status)
+            by_writer.setdefault(gesture.writer or NO_WRITER, Tally()).count(gesture.status)
+            if gesture.status in SPENT:
+                spent_minor += gesture.cost_minor
+            elif gesture.status == GestureStatus.PLANNED:
+                planned_minor += gesture.cost_minor
+                still_open.append(
+                    OpenGesture(gesture.id, customer_id, name or "(erased)", gesture.kind, gesture.writer)
+                )
+        summary = WeekSummary(
+            week=chosen,
+            currency=currency,
+            budget=from_minor(run.budget_minor, run.currency) if run is not None else None,
+            spent=from_minor(spent_minor, currency),
+            still_planned=from_minor(planned_minor, currency),
+            held_out=held_out,
+            by_kind=dict(sorted(by_kind.items())),
+            by_writer=dict(sorted(by_writer.items())),
+            open=still_open,
+        )
+        context = WeekContext(session, chosen, timezone)
+        summary.sections = [section for maker in _SECTION_MAKERS if (section := maker(context)) is not None]
+    return summary
+
+
+def week_text(summary: WeekSummary) -> str:
+    """The week at a glance, for a terminal."""
+    if not summary.by_kind and not summary.held_out:
+        lines = [f"Week {summary.week}: nothing planned. Plan it with `delight plan --week {summary.week}`."]
+        return "\n".join([*lines, *_sections_text(summary.sections)])
+    headers = ["planned", "sent", "skipped", "failed"]
+    total = summary.total
+    lines = [f"Week {summary.week}", ""]
+    kinds = [[kind, *tally.row()] for kind, tally in summary.by_kind.items()]
+    lines.append(table(["kind", *headers], [*kinds, ["total", *total.row()]]))
+    lines.append("")
+    writers = [[writer, *tally.row()] for writer, tally in summary.by_writer.items()]
+    lines.append(table(["writer", *headers], writers))
+    lines.append("")
+    money = format_money(summary.spent, summary.currency)
+    if summary.budget is None:
+        lines.append(f"Spent: {money} (no plan run for this week, so no budget)")
+    else:
+        budget = format_money(summary.budget, summary.currency)
+        lines.append(
+            f"Spent: {money} of {budget}; {format_money(summary.still_planned, summary.currency)} still planned"
+        )
+    if summary.held_out:
+        lines.append(f"Held out as control: {summary.held_out}")
+    if summary.open:
+        lines += ["", f"Still open ({len(summary.open)} planned, not yet logged):"]
+        rows = [[g.gesture_id, g.customer_id, clean(g.customer_name), g.kind, g.writer or ""] for g in summary.open]
+        lines.append(table(["id", "customer", "name", "kind", "writer"], rows, max_width=30))
+        lines.append("Log them with `delight log sent|skipped|failed ID...` or `delight log import FILE.csv`.")
+    else:
+        lines += ["", "Nothing open: every planned gesture is logged."]
+    return "\n".join([*lines, *_sections_text(summary.sections)])
+
+
+def _sections_text(sections: list[WeekSection]) -> list[str]:
+    lines: list[str] = []
+    for section in sections:
+        lines += ["", f"{section.title}:", *(f"  {clean(line)}" for line in section.lines)]
+    return lines

@@ -1,0 +1,290 @@
+"""Templates: a warm library for every kind and language, missing data, occasions, team folders, batch variety."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from db.engine import transaction
+from db.models import Customer, Gesture
+from planner.errors import RulesError, TemplateError
+from planner.facts import FACTS, PastGesture, Profile
+from planner.plan import NO_FRESH_WORDS, PLANNED, PlanRequest, make_plan
+from planner.rules import load_rules, parse_rules
+from planner.templates import batch_repetition, load_templates, opener, opener_key, read_templates
+
+WEEK = "2026-W49"
+AS_OF = date(2026, 11, 30)
+TEMPLATES = load_templates()
+KINDS = ("handwritten_note", "small_gift", "cheer_message", "recovery_call")
+RULES = """
+currency = "KRW"
+weekly_budget = 10000000
+holdout_percent = 0
+wildcards = 0
+[gestures.handwritten_note]
+cost = 1500
+capacity = 500
+physical = true
+[gestures.cheer_message]
+cost = 0
+capacity = 500
+[gestures.recovery_call]
+cost = 0
+capacity = 500
+recovery = true
+[[rules]]
+name = "birthday cheer"
+gesture = "cheer_message"
+when = "days_until_birthday <= 7"
+priority = 30
+[[rules]]
+name = "thanks"
+gesture = "handwritten_note"
+when = "orders_count >= 1"
+occasion = "thanks"
+"""
+
+
+def person(customer_id: int, first_name: str | None = "민지", language: str = "ko", **facts: object) -> Profile:
+    base: dict[str, object] = {fact.name: None for fact in FACTS}
+    base.update(
+        orders_count=1,
+        total_spent=Decimal(10000),
+        days_since_last_order=3,
+        days_since_first_order=3,
+        orders_last_90_days=1,
+        spent_last_365_days=Decimal(10000),
+        last_order_items=(),
+        refunds_count=0,
+        has_open_complaint=False,
+        gestures_last_365_days=0,
+        language=language,
+    )
+    base.update(facts)
+    return Profile(customer_id, f"C{customer_id}", first_name, first_name, language, False, False, True, base)
+
+
+def plan_for(people: list[Profile], rules_text: str = RULES, history: dict | None = None, **extra: object):
+    rules = parse_rules(rules_text)
+    return make_plan(PlanRequest(WEEK, AS_OF, 3, rules, rules.weekly_budget, people, history or {}, TEMPLATES, **extra))
+
+
+def test_every_kind_and_language_has_warm_variants_for_any_customer() -> None:
+    for kind in KINDS:
+        for language in ("ko", "en"):
+            variants = TEMPLATES.variants(kind, language)
+            assert len(variants) >= 4, (kind, language)
+            # Words that need nothing known, and words for someone with no first name.
+            assert any(not t.placeholders and not t.occasions for t in variants), (kind, language)
+            assert sum("first_name" not in t.placeholders and not t.occasions for t in variants) >= 2
+            assert len({opener_key(t.text) for t in variants}) == len(variants)
+
+
+def test_missing_data_picks_a_variant_that_fits_and_leaves_no_gap() -> None:
+    nameless = [person(i, first_name=None, language=lang) for i, lang in enumerate(["ko", "en"] * 3, start=1)]
+    plan = plan_for(nameless)
+    # Two variants per language need nothing known; a third nameless customer would repeat an opener.
+    assert len(plan.gestures) == 4 and plan.removed[NO_FRESH_WORDS] == 2
+    for gesture in plan.gestures:
+        message = gesture.message or ""
+        assert "{" not in message and "None" not in message
+        assert "  " not in message and " ," not in message and not message.startswith(("님", ",", " "))
+        template = next(t for t in TEMPLATES.templates if t.id == gesture.template)
+        assert not template.placeholders  # nothing about them is known, so only words that need nothing
+
+
+def test_what_is_known_is_used_and_the_occasion_chooses_the_words() -> None:
+    birthday = person(1, first_name="Sam", language="en", days_until_birthday=2, last_order_items=("teapot",))
+    plan = plan_for([birthday])
+    [gesture] = plan.gestures
+    assert gesture.kind == "cheer_message"
+    template = next(t for t in TEMPLATES.templates if t.id == gesture.template)
+    assert "birthday" in template.occasions
+    assert "Sam" in (gesture.message or "")
+    with_item = person(2, first_name=None, last_order_items=("머그컵",))
+    [note] = plan_for([with_item]).gestures
+    assert note.message and "머그컵" in note.message  # a detail about them beats words that need nothing
+
+
+def test_rules_carry_an_occasion_from_the_key_or_the_facts() -> None:
+    rules = {rule.name: rule.occasion for rule in load_rules().rules}
+    assert rules["birthday cheer"] == "birthday"
+    assert rules["we miss you"] == "we_miss_you"
+    assert rules["complaint recovery"] is None
+    derived = parse_rules(RULES.replace('name = "birthday cheer"', 'name = "b"'))
+    assert {r.name: r.occasion for r in derived.rules}["b"] == "birthday"
+    with pytest.raises(RulesError, match='occasion "birthdya" is not known \\(did you mean "birthday"\\?\\)'):
+        parse_rules(RULES.replace('occasion = "thanks"', 'occasion = "birthdya"'))
+
+
+def test_a_team_folder_adds_and_overrides_variants_by_id(tmp_path: Path) -> None:
+    (tmp_path / "ours.toml").write_text(
+        """
+[[template]]
+id = "note-ko-1"
+kind = "handwritten_note"
+language = "ko"
+text = "{first_name}님, 저희 팀이 직접 고른 말로 바꿨어요. 고맙습니다."
+
+[[template]]
+id = "ours-note-ko"
+kind = "handwritten_note"
+language = "ko"
+text = "{first_name}님, 하늘 찻집 식구들이 다 같이 인사드려요. 늘 고마워요."
+occasions = ["thanks"]
+""",
+        encoding="utf-8",
+    )
+    library = load_templates(tmp_path)
+    by_id = {t.id: t for t in library.templates}
+    assert by_id["note-ko-1"].text.startswith("{first_name}님, 저희 팀이")
+    assert by_id["ours-note-ko"].occasions == frozenset({"thanks"})
+    assert len(library.templates) == len(TEMPLATES.templates) + 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("고객님의 문의는 접수되었습니다. {first_name}님 고마워요.", '[ko-received] "접수되었"'),
+        ("{first_name}님, {last_item}을 잘 쓰고 계신가요?", "[ko-particle-after-placeholder]"),
+    ],
+)
+def test_a_team_template_with_a_blocking_flag_is_refused_by_name(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "ours.toml").write_text(
+        f'[[template]]\nid = "ours-1"\nkind = "cheer_message"\nlanguage = "ko"\ntext = "{text}"\n', encoding="utf-8"
+    )
+    with pytest.raises(TemplateError) as raised:
+        load_templates(tmp_path)
+    assert str(raised.value).startswith(f'template "ours-1" ({tmp_path / "ours.toml"}) has a blocking tone flag')
+    assert message in str(raised.value)
+    assert any(t.id == "ours-1" for t in read_templates(tmp_path).templates)  # the tone check can still read it
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            'id = "x"\nkind = "cheer_message"\nlanguage = "ko"\ntext = "{nickname}님"',
+            'unknown placeholder "{nickname}"',
+        ),
+        ('id = "x"\nkind = "cheer_message"\nlanguage = "jp"\ntext = "hi"', 'language "jp"'),
+        (
+            'id = "x"\nkind = "cheer_message"\nlanguage = "en"\ntext = "{first_name}"\nfallback = true',
+            "no placeholders",
+        ),
+        ('id = "x"\nkind = "cheer_message"\nlanguage = "en"\ntext = "hi"\noccasions = ["xmas"]', "occasions must be"),
+    ],
+)
+def test_a_bad_team_template_is_one_clear_error(tmp_path: Path, entry: str, message: str) -> None:
+    (tmp_path / "bad.toml").write_text(f"[[template]]\n{entry}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match=message):
+        read_templates(tmp_path)
+
+
+def test_the_opener_is_the_first_sentence() -> None:
+    assert opener("민지님, 요즘 어떻게 지내세요? 문득 생각났어요.") == "민지님, 요즘 어떻게 지내세요?"
+    assert opener("Sam, thank you. Truly.") == "Sam, thank you."
+    assert opener_key("Sam,  thank you!") == opener_key("sam, thank you.")
+
+
+def test_many_customers_with_the_same_name_never_share_an_opener() -> None:
+    people = [person(i, first_name="민지", last_order_items=("머그컵",)) for i in range(1, 61)]
+    plan = plan_for(people)
+    planned = [g for g in plan.gestures if g.status == PLANNED]
+    openers = [opener_key(g.message or "") for g in planned]
+    assert len(openers) == len(set(openers))
+    assert len(planned) > 10  # other greetings stretch the variants...
+    assert plan.removed[NO_FRESH_WORDS] == 60 - len(planned)  # ...and then the rest wait for fresh words
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["민지", "서연", "Sam", None]),
+            st.sampled_from(["ko", "en"]),
+            st.sampled_from([(), ("머그컵",), ("teapot",)]),
+            st.one_of(st.none(), st.integers(0, 30)),
+        ),
+        min_size=1,
+        max_size=120,
+    ),
+    st.integers(0, 2**31),
+)
+def test_within_a_plan_openers_are_unique(customers: list, seed: int) -> None:
+    people = [
+        person(i, first_name=name, language=language, last_order_items=items, days_until_birthday=birthday)
+        for i, (name, language, items, birthday) in enumerate(customers, start=1)
+    ]
+    rules = parse_rules(RULES)
+    plan = make_plan(PlanRequest(WEEK, AS_OF, seed, rules, rules.weekly_budget, people, {}, TEMPLATES))
+    openers = [opener_key(g.message or "") for g in plan.gestures if g.status == PLANNED]
+    assert len(openers) == len(set(openers))
+    assert all("{" not in (g.message or "{") for g in plan.gestures if g.status == PLANNED)
+
+
+def test_no_customer_gets_an_opener_they_had_before_or_one_sent_this_week() -> None:
+    sam = person(1, first_name="Sam", language="en", days_since_first_order=800)
+    values = {"first_name": "Sam", "years": "2"}
+    notes = [t for t in TEMPLATES.variants("handwritten_note", "en") if t.placeholders <= set(values)]
+    had = {1: frozenset(opener_key(t.render(values)) for t in notes if t.id != "note-en-9")}
+    [gesture] = plan_for([sam], past_openers=had).gestures
+    assert gesture.template == "note-en-9"  # the only words whose opener Sam never had
+    taken = frozenset({opener_key(gesture.message or "")})
+    plan = plan_for([sam], past_openers=had, openers_this_week=taken)
+    assert plan.gestures == [] and plan.removed[NO_FRESH_WORDS] == 1
+
+
+def test_a_planned_template_is_never_offered_again() -> None:
+    sam = person(1, first_name="Sam", language="en")
+    week_ago = AS_OF - timedelta(days=400)
+    history = {1: [PastGesture(1, "2025-W45", "cheer_message", "sent", t.id, week_ago) for t in TEMPLATES.templates]}
+    plan = plan_for([sam], history=history)
+    assert plan.gestures == [] and plan.removed[NO_FRESH_WORDS] == 1
+
+
+def test_batch_repetition_counts_repeated_openers_in_a_week(engine: Engine) -> None:
+    with transaction(engine) as session:
+        customer = Customer(external_id="C1", name="김민지", first_name="민지")
+        session.add(customer)
+        session.flush()
+        messages = [
+            ("planned", "민지님, 요즘 어떻게 지내세요? 하나"),
+            ("sent", "민지님, 요즘 어떻게 지내세요! 둘"),
+            ("planned", "민지님, 요즘 어떻게 지내세요? 셋"),
+            ("planned", "Sam, thank you. Truly."),
+            ("cancelled", "Sam, thank you. Again."),
+        ]
+        for status, message in messages:
+            session.add(
+                Gesture(
+                    customer_id=customer.id,
+                    week=WEEK,
+                    kind="cheer_message",
+                    status=status,
+                    currency="KRW",
+                    message=message,
+                )
+            )
+        session.add(
+            Gesture(
+                customer_id=customer.id,
+                week="2026-W50",
+                kind="cheer_message",
+                currency="KRW",
+                message="Sam, thank you.",
+            )
+        )
+    with transaction(engine) as session:
+        result = batch_repetition(session, WEEK)
+    assert (result.messages, result.repeated) == (4, 2)
+    assert result.most_repeated == (("민지님, 요즘 어떻게 지내세요?", 3),)
+    assert Counter(opener_key(m) for _, m in messages)["sam, thank you"] == 2
