@@ -151,6 +151,7 @@ class _Planner:
         self.batch_template_use: Counter[str] = Counter()
         self.batch_openers: set[str] = set(request.openers_this_week)
         self.ordered_rules = sorted(self.rules.rules, key=lambda rule: -rule.priority)
+        self.past_cache: dict[int, _PastSummary | None] = {}
 
     # -- step 1: who may get what ------------------------------------------------------------
 
@@ -164,23 +165,29 @@ class _Planner:
             return THIS_WEEK
         return None
 
+    def past_gestures(self, customer_id: int) -> _PastSummary | None:
+        """What counts from a customer's gestures sent or planned for other weeks; None if there are none."""
+        if customer_id not in self.past_cache:
+            past = [g for g in self.request.history.get(customer_id, ()) if g.status in ("sent", PLANNED)]
+            self.past_cache[customer_id] = _summarise(past, self.request.as_of) if past else None
+        return self.past_cache[customer_id]
+
     def kind_block(self, profile: Profile, kind: GestureKind, occasion: str | None = None) -> tuple[str, str] | None:
         """A constraint that stops this kind of gesture to this customer, with the detail."""
         facts = profile.facts
         if facts["has_open_complaint"] and not kind.recovery:
             return OPEN_COMPLAINT, "an open complaint comes first: only a recovery gesture"
-        past = [g for g in self.request.history.get(profile.customer_id, ()) if g.status in ("sent", PLANNED)]
-        if not kind.recovery:
-            days = _days_since_latest(past, self.request.as_of)
-            if days is not None and days < self.rules.cooldown_days:
+        past = self.past_gestures(profile.customer_id)
+        if past is not None and not kind.recovery:
+            if past.days_since_latest < self.rules.cooldown_days:
+                days = past.days_since_latest
                 return COOLDOWN, f"last gesture {days} days ago (cooldown {self.rules.cooldown_days} days)"
-            year = [g for g in past if (d := _day_of(g)) is not None and (self.request.as_of - d).days < 365]
-            if len(year) >= self.rules.max_per_year:
-                return MAX_PER_YEAR, f"{len(year)} gestures in the last 365 days (max {self.rules.max_per_year})"
+            if past.in_last_year >= self.rules.max_per_year:
+                count = past.in_last_year
+                return MAX_PER_YEAR, f"{count} gestures in the last 365 days (max {self.rules.max_per_year})"
         if kind.physical and not profile.has_address:
             return NO_ADDRESS, f"{kind.name} needs a postal address"
-        latest = max(past, key=lambda g: (_day_of(g) or date.min, g.week), default=None)
-        if latest is not None and latest.kind == kind.name:
+        if past is not None and past.latest_kind == kind.name:
             return SAME_KIND, f"their last gesture was also a {kind.name}"
         # Fresh words are checked only when a gesture is placed: checking them for every matched
         # customer, most of whom capacity removes anyway, would cost more than the rest of the plan.
@@ -397,7 +404,7 @@ def make_plan(request: PlanRequest) -> Plan:
     return _Planner(request).run()
 
 
-def _day_of(gesture: PastGesture) -> date | None:
+def _day_of(gesture: PastGesture) -> date:
     """When a gesture happened: the day it was sent, or the Monday of the week it is planned for."""
     if gesture.sent_on is not None:
         return gesture.sent_on
@@ -405,6 +412,20 @@ def _day_of(gesture: PastGesture) -> date | None:
     return date.fromisocalendar(year, number, 1)
 
 
-def _days_since_latest(gestures: Sequence[PastGesture], as_of: date) -> int | None:
-    days = [(as_of - day).days for g in gestures if (day := _day_of(g)) is not None]
-    return min(days, key=abs) if days else None
+@dataclass(frozen=True)
+class _PastSummary:
+    """The three things cooldown, max-per-year and variety need from a customer's past gestures."""
+
+    days_since_latest: int  # the nearest gesture in time; planned ones for later weeks count as near
+    in_last_year: int
+    latest_kind: str
+
+
+def _summarise(gestures: Sequence[PastGesture], as_of: date) -> _PastSummary:
+    days = [(as_of - _day_of(g)).days for g in gestures]
+    latest = max(gestures, key=lambda g: (_day_of(g), g.week))
+    return _PastSummary(
+        days_since_latest=min(days, key=abs),
+        in_last_year=sum(1 for d in days if d < 365),
+        latest_kind=latest.kind,
+    )

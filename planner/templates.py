@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import string
-import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from sqlmodel import Session
 from db.models import Gesture, GestureStatus
 from planner.errors import TemplateError
 from planner.rules import LANGUAGES, OCCASIONS
+from planner.textfiles import parse_toml, read_utf8
 from planner.tone import Flag, Lexicon, check_text, load_lexicon
 
 PLACEHOLDERS = frozenset({"first_name", "last_item", "years", "occasion"})
@@ -149,7 +149,7 @@ def read_templates(team: Path | None = None) -> TemplateLibrary:
     if folder is not None:
         if not folder.is_dir():
             raise TemplateError(f"templates folder {folder} does not exist: give a folder of .toml files")
-        sources += [(str(file), _read(file)) for file in sorted(folder.glob("*.toml"))]
+        sources += [(str(file), read_utf8(file, "templates", TemplateError)) for file in sorted(folder.glob("*.toml"))]
     by_id: dict[str, Template] = {}
     for source, text in sources:
         for template in _parse(source, text):
@@ -189,20 +189,8 @@ def tone_flags(library: TemplateLibrary, lexicon: Lexicon) -> list[Flag]:
     return flags
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise TemplateError(f"cannot read templates {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise TemplateError(f"templates {path} is not UTF-8 text; save it as UTF-8") from None
-
-
 def _parse(source: str, text: str) -> list[Template]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise TemplateError(f"{source}: TOML syntax error: {exc}") from None
+    data = parse_toml(source, text, TemplateError)
     entries = data.get("template", [])
     if set(data) - {"template"} or not isinstance(entries, list):
         raise TemplateError(f"{source}: write each variant as [[template]] with id, kind, language and text")

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from planner.errors import InputError, LexiconError
+from planner.textfiles import parse_toml, read_utf8
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -118,7 +118,7 @@ def load_lexicon(team: Path | None = None) -> Lexicon:
     ]
     path = team_lexicon_path(team)
     if path is not None:
-        sources += [(str(file), _read(file)) for file in _toml_files(path)]
+        sources += [(str(file), read_utf8(file, "lexicon", LexiconError)) for file in _toml_files(path)]
     rules: dict[str, ToneRule] = {}
     for source, text in sources:
         for rule in _parse(source, text):
@@ -135,20 +135,8 @@ def _toml_files(path: Path) -> list[Path]:
     raise LexiconError(f"lexicon {path} does not exist: give a .toml file or a folder of them")
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise LexiconError(f"cannot read lexicon {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise LexiconError(f"lexicon {path} is not UTF-8 text; save it as UTF-8") from None
-
-
 def _parse(source: str, text: str) -> list[ToneRule]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise LexiconError(f"{source}: TOML syntax error: {exc}") from None
+    data = parse_toml(source, text, LexiconError)
     unknown = set(data) - {"rule"}
     if unknown:
         raise LexiconError(f'{source}: unknown top-level key "{sorted(unknown)[0]}"; write each rule as [[rule]]')

@@ -246,7 +246,21 @@ def _this_week_so_far(session: Session, week: str, currency: str) -> tuple[Decim
 
 def list_gestures_in(session: Session, week: str | None, statuses: Sequence[str] | None = None) -> list[GestureView]:
     """Gestures with their customers, by writer, kind and customer; all weeks when ``week`` is None."""
-    query = select(Gesture, Customer).join(Customer, Customer.id == Gesture.customer_id)
+    query = select(
+        Gesture.id,
+        Customer.external_id,
+        Customer.name,
+        Customer.language,
+        Gesture.kind,
+        Gesture.rule,
+        Gesture.status,
+        Gesture.cost_minor,
+        Gesture.currency,
+        Gesture.reason,
+        Gesture.week,
+        Gesture.writer,
+        Gesture.message,
+    ).join(Customer, Customer.id == Gesture.customer_id)
     if week is not None:
         query = query.where(Gesture.week == week)
     if statuses:
@@ -254,21 +268,35 @@ def list_gestures_in(session: Session, week: str | None, statuses: Sequence[str]
     query = query.order_by(Gesture.week, Gesture.writer, Gesture.kind, Customer.name, Gesture.id)
     return [
         GestureView(
-            gesture_id=gesture.id,
-            customer_id=customer.external_id,
-            customer_name=customer.name or "(erased)",
-            language=customer.language,
-            kind=gesture.kind,
-            rule=gesture.rule,
-            status=gesture.status,
-            cost=from_minor(gesture.cost_minor, gesture.currency),
-            currency=gesture.currency,
-            reason=gesture.reason,
-            week=gesture.week,
-            writer=gesture.writer,
-            message=gesture.message,
+            gesture_id=gesture_id,
+            customer_id=external_id,
+            customer_name=name or "(erased)",
+            language=language,
+            kind=kind,
+            rule=rule,
+            status=status,
+            cost=from_minor(cost_minor, currency),
+            currency=currency,
+            reason=reason,
+            week=gesture_week,
+            writer=writer,
+            message=message,
         )
-        for gesture, customer in session.execute(query)
+        for (
+            gesture_id,
+            external_id,
+            name,
+            language,
+            kind,
+            rule,
+            status,
+            cost_minor,
+            currency,
+            reason,
+            gesture_week,
+            writer,
+            message,
+        ) in session.execute(query)
     ]
 
 

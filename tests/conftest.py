@@ -61,7 +61,27 @@ def run(db_url: str) -> Callable[..., Result]:
 
 
 @pytest.fixture
+def store(db_url: str) -> Iterator[Engine]:
+    """An engine on the test's database, for looking at what commands stored."""
+    built = make_engine(db_url)
+    yield built
+    built.dispose()
+
+
+@pytest.fixture
 def initialised(run: Callable[..., Result]) -> Callable[..., Result]:
     """Like ``run``, on a database that ``delight init`` has created."""
     assert run("init").exit_code == 0
     return run
+
+
+PLANNED_WEEK = "2026-W49"
+
+
+@pytest.fixture
+def planned_store(initialised: Callable[..., Result]) -> Callable[..., Result]:
+    """``run`` on a store with 300 seeded customers and a plan for ``PLANNED_WEEK`` (seed 1)."""
+    result = initialised("seed", "--customers", "300", "--seed", "3", "--today", "2026-11-30")
+    assert result.exit_code == 0, result.output
+    assert initialised("plan", "--week", PLANNED_WEEK, "--seed", "1").exit_code == 0
+    return initialised

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -11,26 +11,10 @@ from click.testing import Result
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from db.engine import make_engine
 from db.models import AuditEvent, Gesture
 
 WEEK = "2026-W49"
 NEXT_WEEK = "2026-W50"
-
-
-@pytest.fixture
-def seeded(initialised: Callable[..., Result]) -> Callable[..., Result]:
-    result = initialised("seed", "--customers", "300", "--seed", "3", "--today", "2026-11-30")
-    assert result.exit_code == 0, result.output
-    assert initialised("plan", "--week", WEEK, "--seed", "1").exit_code == 0
-    return initialised
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    yield engine
-    engine.dispose()
 
 
 def listed(run: Callable[..., Result], week: str = WEEK) -> list[dict]:
@@ -65,9 +49,9 @@ def audit_count(store: Engine) -> int:
         return session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
 
 
-def test_log_sent_keeps_who_when_and_the_note(seeded: Callable[..., Result], store: Engine) -> None:
-    first, second = with_status(seeded, "planned", 2)
-    result = seeded(
+def test_log_sent_keeps_who_when_and_the_note(planned_store: Callable[..., Result], store: Engine) -> None:
+    first, second = with_status(planned_store, "planned", 2)
+    result = planned_store(
         "log", "sent", str(first), str(second), "--by", "지민", "--note", "카드 잘 씀", "--at", "2026-11-28T10:00"
     )
     assert result.exit_code == 0, result.output
@@ -86,27 +70,29 @@ def test_log_sent_keeps_who_when_and_the_note(seeded: Callable[..., Result], sto
         ("2026-11-28", datetime(2026, 11, 27, 15, 0, tzinfo=UTC)),
     ],
 )
-def test_at_with_and_without_offset(seeded: Callable[..., Result], store: Engine, at: str, expected: datetime) -> None:
-    (gesture_id,) = with_status(seeded, "planned", 1)
-    assert seeded("log", "sent", str(gesture_id), "--by", "bo", "--at", at).exit_code == 0
+def test_at_with_and_without_offset(
+    planned_store: Callable[..., Result], store: Engine, at: str, expected: datetime
+) -> None:
+    (gesture_id,) = with_status(planned_store, "planned", 1)
+    assert planned_store("log", "sent", str(gesture_id), "--by", "bo", "--at", at).exit_code == 0
     assert gesture(store, gesture_id).sent_at == expected
 
 
-def test_bad_at_is_one_line(seeded: Callable[..., Result]) -> None:
-    (gesture_id,) = with_status(seeded, "planned", 1)
-    bad = seeded("log", "sent", str(gesture_id), "--at", "yesterday")
+def test_bad_at_is_one_line(planned_store: Callable[..., Result]) -> None:
+    (gesture_id,) = with_status(planned_store, "planned", 1)
+    bad = planned_store("log", "sent", str(gesture_id), "--at", "yesterday")
     assert bad.exit_code == 1
     assert bad.output == (
         'Error: --at "yesterday" is not a date and time like 2026-12-01T15:30 (or 2026-12-01T15:30+09:00)\n'
     )
-    future = seeded("log", "sent", str(gesture_id), "--at", "2999-01-01T00:00")
+    future = planned_store("log", "sent", str(gesture_id), "--at", "2999-01-01T00:00")
     assert future.output == 'Error: --at "2999-01-01T00:00" is in the future: log what was done, once it is done\n'
 
 
-def test_logging_twice_keeps_the_first_record(seeded: Callable[..., Result], store: Engine) -> None:
-    first, other = with_status(seeded, "planned", 2)
-    assert seeded("log", "sent", str(first), "--by", "ana", "--at", "2026-11-28T09:00").exit_code == 0
-    again = seeded("log", "sent", str(first), str(other), "--by", "bo", "--note", "late")
+def test_logging_twice_keeps_the_first_record(planned_store: Callable[..., Result], store: Engine) -> None:
+    first, other = with_status(planned_store, "planned", 2)
+    assert planned_store("log", "sent", str(first), "--by", "ana", "--at", "2026-11-28T09:00").exit_code == 0
+    again = planned_store("log", "sent", str(first), str(other), "--by", "bo", "--note", "late")
     assert again.exit_code == 0
     assert again.output == (
         "Logged 1 gesture (1 sent).\n"
@@ -115,16 +101,18 @@ def test_logging_twice_keeps_the_first_record(seeded: Callable[..., Result], sto
     kept = gesture(store, first)
     assert (kept.sent_by, kept.note) == ("ana", None)
     assert [action for _, action, _ in events(store, first)] == ["sent"]
-    skipped = seeded("log", "skipped", str(other), "--by", "bo")
+    skipped = planned_store("log", "skipped", str(other), "--by", "bo")
     assert "cannot be skipped" in skipped.output  # other was sent just now
 
 
-def test_a_bad_batch_changes_nothing_and_names_every_bad_id(seeded: Callable[..., Result], store: Engine) -> None:
-    good, sent = with_status(seeded, "planned", 2)
-    (held,) = with_status(seeded, "held_out", 1)
-    assert seeded("log", "sent", str(sent)).exit_code == 0
+def test_a_bad_batch_changes_nothing_and_names_every_bad_id(
+    planned_store: Callable[..., Result], store: Engine
+) -> None:
+    good, sent = with_status(planned_store, "planned", 2)
+    (held,) = with_status(planned_store, "held_out", 1)
+    assert planned_store("log", "sent", str(sent)).exit_code == 0
     before = audit_count(store)
-    result = seeded("log", "failed", str(good), "99999", str(held), str(sent), "--by", "bo")
+    result = planned_store("log", "failed", str(good), "99999", str(held), str(sent), "--by", "bo")
     assert result.exit_code == 1
     assert result.stderr == (
         "gesture 99999 does not exist (see `delight list` for ids)\n"
@@ -137,10 +125,10 @@ def test_a_bad_batch_changes_nothing_and_names_every_bad_id(seeded: Callable[...
     assert audit_count(store) == before
 
 
-def test_undo_returns_to_planned_and_keeps_the_trail(seeded: Callable[..., Result], store: Engine) -> None:
-    (gesture_id,) = with_status(seeded, "planned", 1)
-    seeded("log", "sent", str(gesture_id), "--by", "ana", "--at", "2026-11-28T09:00", "--note", "oops")
-    result = seeded("log", "undo", str(gesture_id), "--by", "bo")
+def test_undo_returns_to_planned_and_keeps_the_trail(planned_store: Callable[..., Result], store: Engine) -> None:
+    (gesture_id,) = with_status(planned_store, "planned", 1)
+    planned_store("log", "sent", str(gesture_id), "--by", "ana", "--at", "2026-11-28T09:00", "--note", "oops")
+    result = planned_store("log", "undo", str(gesture_id), "--by", "bo")
     assert result.exit_code == 0
     assert result.output == f"Gesture {gesture_id}: no longer sent; back to planned.\n"
     undone = gesture(store, gesture_id)
@@ -149,11 +137,11 @@ def test_undo_returns_to_planned_and_keeps_the_trail(seeded: Callable[..., Resul
         ("ana", "sent", "sent at 2026-11-28 09:00 KST; note: oops"),
         ("bo", "undo", "was sent by ana at 2026-11-28 09:00 KST; back to planned"),
     ]
-    again = seeded("log", "undo", str(gesture_id))
+    again = planned_store("log", "undo", str(gesture_id))
     assert again.exit_code == 1
     assert again.output == f"Error: gesture {gesture_id} is planned, not logged: there is nothing to undo\n"
-    assert seeded("log", "failed", str(gesture_id), "--by", "bo").exit_code == 0  # a new outcome after undo
-    history = seeded("log", "history", str(gesture_id))
+    assert planned_store("log", "failed", str(gesture_id), "--by", "bo").exit_code == 0  # a new outcome after undo
+    history = planned_store("log", "history", str(gesture_id))
     assert history.exit_code == 0
     lines = history.output.splitlines()
     assert lines[0].startswith(f"Gesture {gesture_id}: ") and lines[0].endswith(f"week {WEEK}, now failed")
@@ -165,52 +153,56 @@ def test_undo_returns_to_planned_and_keeps_the_trail(seeded: Callable[..., Resul
     ]
 
 
-def test_unknown_gesture_for_undo_and_history(seeded: Callable[..., Result]) -> None:
+def test_unknown_gesture_for_undo_and_history(planned_store: Callable[..., Result]) -> None:
     for command in ("undo", "history"):
-        result = seeded("log", command, "424242")
+        result = planned_store("log", command, "424242")
         assert result.exit_code == 1
         assert result.output == "Error: no gesture 424242 (see `delight list` for ids)\n"
 
 
-def test_an_empty_by_is_refused(seeded: Callable[..., Result]) -> None:
-    (gesture_id,) = with_status(seeded, "planned", 1)
-    result = seeded("log", "sent", str(gesture_id), "--by", "  ")
+def test_an_empty_by_is_refused(planned_store: Callable[..., Result]) -> None:
+    (gesture_id,) = with_status(planned_store, "planned", 1)
+    result = planned_store("log", "sent", str(gesture_id), "--by", "  ")
     assert result.output == "Error: --by: say who did it, e.g. --by 지민\n"
 
 
-def test_what_is_logged_as_sent_counts_at_once_for_cooldown(seeded: Callable[..., Result], store: Engine) -> None:
-    chosen = [item for item in listed(seeded) if item["status"] == "planned" and item["kind"] != "recovery_call"]
+def test_what_is_logged_as_sent_counts_at_once_for_cooldown(
+    planned_store: Callable[..., Result], store: Engine
+) -> None:
+    chosen = [item for item in listed(planned_store) if item["status"] == "planned" and item["kind"] != "recovery_call"]
     ids = [str(item["gesture_id"]) for item in chosen]
-    assert seeded("log", "sent", *ids, "--by", "ana", "--at", "2026-11-28T10:00").exit_code == 0
+    assert planned_store("log", "sent", *ids, "--by", "ana", "--at", "2026-11-28T10:00").exit_code == 0
     # Re-planning the same week keeps what was sent and plans nobody who already had a gesture.
-    replanned = seeded("plan", "--week", WEEK, "--seed", "9")
+    replanned = planned_store("plan", "--week", WEEK, "--seed", "9")
     assert replanned.exit_code == 0
-    again = listed(seeded)
+    again = listed(planned_store)
     sent_customers = {item["customer_id"] for item in chosen}
     assert {item["customer_id"] for item in again if item["status"] == "sent"} == sent_customers
     assert not [item for item in again if item["status"] == "planned" and item["customer_id"] in sent_customers]
     # Next week, their sent gesture (nine days before 7 December, not the week's Monday) starts the cooldown.
-    assert seeded("plan", "--week", NEXT_WEEK, "--seed", "1").exit_code == 0
-    next_week = listed(seeded, NEXT_WEEK)
+    assert planned_store("plan", "--week", NEXT_WEEK, "--seed", "1").exit_code == 0
+    next_week = listed(planned_store, NEXT_WEEK)
     assert not [g for g in next_week if g["customer_id"] in sent_customers and g["kind"] != "recovery_call"]
-    explained = [seeded("explain", customer, "--week", NEXT_WEEK).output for customer in sorted(sent_customers)]
+    explained = [planned_store("explain", customer, "--week", NEXT_WEEK).output for customer in sorted(sent_customers)]
     cooled = [text for text in explained if "Not chosen: cooldown" in text]
     assert cooled, "no customer who was sent a gesture was stopped by the cooldown"
     assert all("last gesture 9 days ago" in text for text in cooled)
 
 
-def test_a_cancelled_gesture_cannot_be_logged(seeded: Callable[..., Result], store: Engine) -> None:
-    (gesture_id,) = with_status(seeded, "planned", 1)
-    assert seeded("plan", "--week", WEEK, "--seed", "2").exit_code == 0  # replaces what was only planned
-    result = seeded("log", "sent", str(gesture_id))
+def test_a_cancelled_gesture_cannot_be_logged(planned_store: Callable[..., Result], store: Engine) -> None:
+    (gesture_id,) = with_status(planned_store, "planned", 1)
+    assert planned_store("plan", "--week", WEEK, "--seed", "2").exit_code == 0  # replaces what was only planned
+    result = planned_store("log", "sent", str(gesture_id))
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
         f"gesture {gesture_id} is cancelled (replaced by plan run 2): there is nothing to log"
     )
 
 
-def test_a_skipped_gesture_shows_in_the_list_without_a_sent_time(seeded: Callable[..., Result], store: Engine) -> None:
-    (gesture_id,) = with_status(seeded, "planned", 1)
-    seeded("log", "skipped", str(gesture_id), "--by", "ana")
-    assert next(g for g in listed(seeded) if g["gesture_id"] == gesture_id)["status"] == "skipped"
+def test_a_skipped_gesture_shows_in_the_list_without_a_sent_time(
+    planned_store: Callable[..., Result], store: Engine
+) -> None:
+    (gesture_id,) = with_status(planned_store, "planned", 1)
+    planned_store("log", "skipped", str(gesture_id), "--by", "ana")
+    assert next(g for g in listed(planned_store) if g["gesture_id"] == gesture_id)["status"] == "skipped"
     assert gesture(store, gesture_id).sent_at is None  # only a sent gesture has a sent time

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,18 +12,10 @@ from click.testing import Result
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
-from db.engine import make_engine
 from db.models import AuditEvent, Customer, Gesture
 
 WEEK = "2026-W49"
 FORMULA_NAME = '=HYPERLINK("x")'
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,19 +12,11 @@ from click.testing import Result
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
 
-from db.engine import make_engine
 from db.models import AuditEvent, Customer, Feedback, Gesture, Order
 
 # A week far ahead, so that "this week and later" holds whenever the tests run.
 WEEK = "2030-W10"
 AS_OF = "2026-11-30"
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

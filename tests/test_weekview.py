@@ -15,14 +15,6 @@ WEEK = "2026-W49"
 
 
 @pytest.fixture
-def seeded(initialised: Callable[..., Result]) -> Callable[..., Result]:
-    result = initialised("seed", "--customers", "300", "--seed", "3", "--today", "2026-11-30")
-    assert result.exit_code == 0, result.output
-    assert initialised("plan", "--week", WEEK, "--seed", "1").exit_code == 0
-    return initialised
-
-
-@pytest.fixture
 def extra_section() -> Iterator[None]:
     def overdue(context: weekview.WeekContext) -> weekview.WeekSection:
         return weekview.WeekSection("Overdue feedback", (f"nothing overdue in {context.week}",))
@@ -32,14 +24,14 @@ def extra_section() -> Iterator[None]:
     weekview._SECTION_MAKERS.remove(overdue)
 
 
-def test_week_counts_per_kind_and_writer_budget_and_open(seeded: Callable[..., Result], db_url: str) -> None:
-    listed = json.loads(seeded("list", "--week", WEEK, "--format", "json").output)
+def test_week_counts_per_kind_and_writer_budget_and_open(planned_store: Callable[..., Result], db_url: str) -> None:
+    listed = json.loads(planned_store("list", "--week", WEEK, "--format", "json").output)
     planned = [g for g in listed if g["status"] == "planned"]
     notes = [g for g in planned if g["kind"] == "handwritten_note"]
     sent, failed, skipped = notes[:2], notes[2:3], notes[3:4]
-    seeded("log", "sent", *(str(g["gesture_id"]) for g in sent), "--by", "ana")
-    seeded("log", "failed", str(failed[0]["gesture_id"]), "--by", "ana")
-    seeded("log", "skipped", str(skipped[0]["gesture_id"]), "--by", "ana")
+    planned_store("log", "sent", *(str(g["gesture_id"]) for g in sent), "--by", "ana")
+    planned_store("log", "failed", str(failed[0]["gesture_id"]), "--by", "ana")
+    planned_store("log", "skipped", str(skipped[0]["gesture_id"]), "--by", "ana")
     engine = make_engine(db_url)
     summary = weekview.week_summary(engine, WEEK)
     engine.dispose()
@@ -52,23 +44,23 @@ def test_week_counts_per_kind_and_writer_budget_and_open(seeded: Callable[..., R
     assert summary.budget == 300000
     assert len(summary.open) == len(planned) - 4
     assert summary.held_out == sum(1 for g in listed if g["status"] == "held_out")
-    text = seeded("week", "--week", WEEK).output
+    text = planned_store("week", "--week", WEEK).output
     assert f"handwritten_note  {len(notes) - 4:>7}     2        1       1" in text
     assert f"Spent: ₩{3 * cost:,} of ₩300,000; " in text
     assert f"Still open ({len(planned) - 4} planned, not yet logged):" in text
 
 
-def test_an_unplanned_week(seeded: Callable[..., Result]) -> None:
-    result = seeded("week", "--week", "2027-W01")
+def test_an_unplanned_week(planned_store: Callable[..., Result]) -> None:
+    result = planned_store("week", "--week", "2027-W01")
     assert result.exit_code == 0
     assert result.output == "Week 2027-W01: nothing planned. Plan it with `delight plan --week 2027-W01`.\n"
 
 
-def test_other_modules_add_sections(seeded: Callable[..., Result], extra_section: None) -> None:
-    text = seeded("week", "--week", WEEK).output
+def test_other_modules_add_sections(planned_store: Callable[..., Result], extra_section: None) -> None:
+    text = planned_store("week", "--week", WEEK).output
     assert text.endswith(f"\nOverdue feedback:\n  nothing overdue in {WEEK}\n")
 
 
-def test_bad_week_is_one_line(seeded: Callable[..., Result]) -> None:
-    result = seeded("week", "--week", "2026-W60")
+def test_bad_week_is_one_line(planned_store: Callable[..., Result]) -> None:
+    result = planned_store("week", "--week", "2026-W60")
     assert result.output == 'Error: "2026-W60" is not an ISO week: 2026 has no week 60\n'

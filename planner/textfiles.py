@@ -1,0 +1,27 @@
+"""Reading the team's own text files (templates, lexicons): UTF-8 TOML with one-line errors."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from planner.errors import DelightError
+
+
+def read_utf8(path: Path, what: str, error: type[DelightError]) -> str:
+    """The text of ``path`` (a BOM is fine); ``error`` names ``what`` the file is when it cannot be read."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise error(f"{what} {path} is not UTF-8 text; save it as UTF-8") from None
+
+
+def parse_toml(source: str, text: str, error: type[DelightError]) -> dict[str, Any]:
+    """TOML text as a table; a syntax error becomes ``error`` naming ``source``."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{source}: TOML syntax error: {exc}") from None
