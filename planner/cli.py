@@ -99,7 +99,12 @@ def cli(ctx: click.Context, db: str | None) -> None:
     A week with delight:
       delight demo                      # try it all on believable data
       delight init                      # create ./delight.db
-      delight seed --customers 5000     # or import your shop's data
+      delight import orders orders.csv  # your shop's data (or: delight seed)
+      delight plan                      # who gets what this week, and why
+      delight print cards               # also: print briefs, print labels
+      delight log sent 12 13 --by 민지  # what was done
+      delight week                      # the week at a glance
+      delight report                    # did it work? (against the control group)
     """
     app = App(db)
     ctx.obj = app
@@ -273,8 +278,9 @@ def plan(
 @week_option
 @click.option("--status", type=click.Choice([s.value for s in GestureStatus]), help="Only gestures with this status.")
 @format_option
+@rules_option
 @pass_app
-def list_(app: App, week: str | None, status: str | None, output_format: str) -> None:
+def list_(app: App, week: str | None, status: str | None, output_format: str, rules_path: Path | None) -> None:
     """Show a week's gestures: who, what, why, and who writes it.
 
     \b
@@ -284,7 +290,7 @@ def list_(app: App, week: str | None, status: str | None, output_format: str) ->
     """
     from planner import views, weekly
 
-    gestures = weekly.list_gestures(app.engine(), week, status)
+    gestures = weekly.list_gestures(app.engine(), week, status, rules_path)
     say(views.gestures_output(gestures, output_format))
 
 

@@ -244,8 +244,8 @@ def _this_week_so_far(session: Session, week: str, currency: str) -> tuple[Decim
     return from_minor(spent_minor, currency), dict(used), dict(writers)
 
 
-def list_gestures_in(session: Session, week: str | None, statuses: Sequence[str] | None = None) -> list[GestureView]:
-    """Gestures with their customers, by writer, kind and customer; all weeks when ``week`` is None."""
+def list_gestures_in(session: Session, week: str, statuses: Sequence[str] | None = None) -> list[GestureView]:
+    """A week's gestures with their customers, by writer, kind and customer."""
     query = select(
         Gesture.id,
         Customer.external_id,
@@ -261,11 +261,10 @@ def list_gestures_in(session: Session, week: str | None, statuses: Sequence[str]
         Gesture.writer,
         Gesture.message,
     ).join(Customer, Customer.id == Gesture.customer_id)
-    if week is not None:
-        query = query.where(Gesture.week == week)
+    query = query.where(Gesture.week == week)
     if statuses:
         query = query.where(Gesture.status.in_(list(statuses)))
-    query = query.order_by(Gesture.week, Gesture.writer, Gesture.kind, Customer.name, Gesture.id)
+    query = query.order_by(Gesture.writer, Gesture.kind, Customer.name, Gesture.id)
     return [
         GestureView(
             gesture_id=gesture_id,
@@ -301,11 +300,11 @@ def list_gestures_in(session: Session, week: str | None, statuses: Sequence[str]
 
 
 def list_gestures(
-    engine: Engine, week: str | None, status: str | None, *, all_weeks: bool = False
+    engine: Engine, week: str | None, status: str | None, rules_path: Path | None = None
 ) -> list[GestureView]:
-    """`delight list`: a week's gestures (default: this week), optionally one status."""
-    rules = load_rules(None)
-    chosen = None if all_weeks else resolve_week(week, rules)
+    """`delight list`: a week's gestures (default: this week in the shop's time zone), optionally one status."""
+    rules = load_rules(rules_path)
+    chosen = resolve_week(week, rules)
     statuses = [status] if status else [s for s in GestureStatus if s != GestureStatus.CANCELLED]
     with transaction(engine) as session:
         return list_gestures_in(session, chosen, statuses)
