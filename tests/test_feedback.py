@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import Result
+from profiles import make_profile
 from sqlalchemy import Engine, select
 
 from db.engine import make_engine, transaction
 from db.models import AuditEvent, Customer, Feedback, Gesture, Order, OrderItem
 from planner import prepare
 from planner.errors import RulesError
-from planner.facts import FACTS, PastGesture, Profile
+from planner.facts import PastGesture
 from planner.feedback import overdue_feedback
 from planner.plan import COOLDOWN, PlanRequest, make_plan
 from planner.rules import load_rules, parse_rules
@@ -200,29 +201,12 @@ def test_an_open_complaint_keeps_to_recovery_until_resolved(initialised: Callabl
     assert planned_for_c1() == [("handwritten_note", "planned")]  # a first-order thanks, now the complaint is closed
 
 
-def _customer(**facts: object) -> Profile:
-    base: dict[str, object] = {fact.name: None for fact in FACTS}
-    base.update(
-        orders_count=1,
-        total_spent=Decimal(10000),
-        days_since_last_order=3,
-        days_since_first_order=3,
-        orders_last_90_days=1,
-        spent_last_365_days=Decimal(10000),
-        last_order_items=("머그컵",),
-        refunds_count=0,
-        has_open_complaint=False,
-        gestures_last_365_days=1,
-        language="ko",
-    )
-    base.update(facts)
-    return Profile(1, "C1", "김민지", "민지", "ko", False, False, True, base)
-
-
 def test_after_a_recovery_gesture_no_surprise_within_the_cooldown() -> None:
     rules = load_rules()
     as_of = date(2026, 11, 30)
-    person = _customer(days_since_last_complaint=40, days_since_last_gesture=10)
+    person = make_profile(
+        name="김민지", gestures_last_365_days=1, days_since_last_complaint=40, days_since_last_gesture=10
+    )
     history = {1: [PastGesture(1, "2026-W47", "recovery_call", "sent", "call-ko-1", as_of - timedelta(days=10))]}
     plan = make_plan(PlanRequest("2026-W49", as_of, 1, rules, Decimal(300000), [person], history, load_templates()))
     assert plan.gestures == []

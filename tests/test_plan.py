@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from profiles import make_profile
 
 from planner.facts import FACTS, PastGesture, Profile
 from planner.plan import (
@@ -188,25 +189,6 @@ def test_holdout_share_is_close_to_the_setting() -> None:
     assert all(in_holdout(customer_id, 100) for customer_id in range(1, 1000))
 
 
-def _customer(customer_id: int, **facts: object) -> Profile:
-    base: dict[str, object] = {fact.name: None for fact in FACTS}
-    base.update(
-        orders_count=1,
-        total_spent=Decimal(10000),
-        days_since_last_order=3,
-        days_since_first_order=3,
-        orders_last_90_days=1,
-        spent_last_365_days=Decimal(10000),
-        last_order_items=("머그컵",),
-        refunds_count=0,
-        has_open_complaint=False,
-        gestures_last_365_days=0,
-        language="ko",
-    )
-    base.update(facts)
-    return Profile(customer_id, f"C{customer_id}", f"고객{customer_id}", "민지", "ko", False, False, True, base)
-
-
 def test_priority_weighted_draw_favours_priority_but_surprises() -> None:
     rules = parse_rules(
         """
@@ -232,7 +214,7 @@ when = "orders_count == 1"
 priority = 10
 """
     )
-    people = [_customer(i, orders_count=5 if i <= 20 else 1) for i in range(1, 41)]
+    people = [make_profile(i, orders_count=5 if i <= 20 else 1) for i in range(1, 41)]
     picked_important = []
     chosen_sets = set()
     for seed in range(30):
@@ -247,7 +229,7 @@ priority = 10
 
 
 def test_wildcards_go_to_someone_no_rule_matched() -> None:
-    people = [_customer(i, orders_count=2, days_since_last_order=400) for i in range(1, 30)]
+    people = [make_profile(i, orders_count=2, days_since_last_order=400) for i in range(1, 30)]
     request = PlanRequest(WEEK, AS_OF, 7, DEFAULT_RULES, Decimal(300000), people, {}, TEMPLATES)
     plan = make_plan(request)
     assert [g.rule for g in plan.gestures] == ["wildcard"] * DEFAULT_RULES.wildcards
@@ -255,7 +237,7 @@ def test_wildcards_go_to_someone_no_rule_matched() -> None:
 
 
 def test_open_complaint_gets_recovery_even_in_cooldown() -> None:
-    person = _customer(1, has_open_complaint=True, days_since_last_complaint=2)
+    person = make_profile(1, has_open_complaint=True, days_since_last_complaint=2)
     history = {1: [PastGesture(1, "2026-W45", "handwritten_note", "sent", "note-ko-2", AS_OF - timedelta(days=20))]}
     plan = make_plan(PlanRequest(WEEK, AS_OF, 1, DEFAULT_RULES, Decimal(0), [person], history, TEMPLATES))
     assert not in_holdout(1, DEFAULT_RULES.holdout_percent)
@@ -263,7 +245,7 @@ def test_open_complaint_gets_recovery_even_in_cooldown() -> None:
 
 
 def test_open_complaint_blocks_every_surprise() -> None:
-    person = _customer(2, has_open_complaint=True, orders_count=1, days_since_last_order=2)
+    person = make_profile(2, has_open_complaint=True, orders_count=1, days_since_last_order=2)
     no_recovery = parse_rules(
         DEFAULT_RULES.source_text.replace('gesture = "recovery_call"', 'gesture = "cheer_message"')
     )

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from profiles import make_profile
 from sqlalchemy import Engine
 
 from db.engine import transaction
 from db.models import Customer, Gesture
 from planner.errors import RulesError, TemplateError
-from planner.facts import FACTS, PastGesture, Profile
+from planner.facts import PastGesture, Profile
 from planner.plan import NO_FRESH_WORDS, PLANNED, PlanRequest, make_plan
 from planner.rules import load_rules, parse_rules
 from planner.templates import batch_repetition, load_templates, opener, opener_key, read_templates
@@ -54,22 +55,8 @@ occasion = "thanks"
 
 
 def person(customer_id: int, first_name: str | None = "민지", language: str = "ko", **facts: object) -> Profile:
-    base: dict[str, object] = {fact.name: None for fact in FACTS}
-    base.update(
-        orders_count=1,
-        total_spent=Decimal(10000),
-        days_since_last_order=3,
-        days_since_first_order=3,
-        orders_last_90_days=1,
-        spent_last_365_days=Decimal(10000),
-        last_order_items=(),
-        refunds_count=0,
-        has_open_complaint=False,
-        gestures_last_365_days=0,
-        language=language,
-    )
-    base.update(facts)
-    return Profile(customer_id, f"C{customer_id}", first_name, first_name, language, False, False, True, base)
+    profile = make_profile(customer_id, first_name=first_name, language=language, **{"last_order_items": (), **facts})
+    return replace(profile, name=first_name)
 
 
 def plan_for(people: list[Profile], rules_text: str = RULES, history: dict | None = None, **extra: object):
