@@ -14,6 +14,7 @@ from db.engine import database_url, make_engine, transaction
 from db.seed import SeedOptions, SeedSummary, seed_database
 from planner import prepare, weekly
 from planner.errors import InputError
+from planner.output import table
 from planner.rules import default_rules_text
 from planner.views import plural
 from printouts import PrintResult
@@ -68,12 +69,17 @@ def make_demo(
             seeded = seed_database(session.connection(), options, progress)
         plan = weekly.plan_week(engine, weekly.PlanOptions(rules_path=rules, seed=seed))
         printing = prepare.PrintOptions(week=plan.week, rules_path=rules, guide=True)
-        printed = [
-            ("note cards", prepare.print_cards(engine, _into(directory, printing, "cards", plan.week))),
-            ("writer's briefs", prepare.print_briefs(engine, _into(directory, printing, "briefs", plan.week))),
-        ]
-        labels, packing = prepare.print_labels(engine, _into(directory, printing, "labels", plan.week))
-        printed += [("gift labels", labels), ("packing list", packing)]
+        kinds = {g.kind for g in plan.gestures if g.status == "planned"}
+        printed = []
+        # A tiny demo may plan no notes or gifts: print only what the week has.
+        if kinds & set(prepare.CARD_KINDS):
+            printed.append(("note cards", prepare.print_cards(engine, _into(directory, printing, "cards", plan.week))))
+        if kinds:
+            briefs = prepare.print_briefs(engine, _into(directory, printing, "briefs", plan.week))
+            printed.append(("writer's briefs", briefs))
+        if prepare.GIFT_KIND in kinds:
+            labels, packing = prepare.print_labels(engine, _into(directory, printing, "labels", plan.week))
+            printed += [("gift labels", labels), ("packing list", packing)]
     finally:
         engine.dispose()
     return DemoSummary(directory, database, rules, seeded, plan, printed)
@@ -90,18 +96,25 @@ def describe(summary: DemoSummary) -> str:
     kinds = Counter(g.kind for g in planned)
     lines = [
         f"Demo shop ready in {summary.directory}/",
-        f"  {seeded.customers:,} customers, {seeded.orders:,} orders, {seeded.feedback:,} reviews and messages",
-        f"  planned {len(planned)} gestures for {plan.week}: "
+        f"  {plural(seeded.customers, 'customer')}, {plural(seeded.orders, 'order')}, "
+        f"{seeded.feedback:,} reviews and messages",
+        f"  planned {plural(len(planned), 'gesture')} for {plan.week}: "
         + ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in kinds.most_common())
         + f"; {len(plan.gestures) - len(planned)} held out as the control group",
     ]
     lines += [f"  {what}: {result.path} ({plural(result.pages, 'page')})" for what, result in summary.printed]
+    examples = list({g.kind: g for g in reversed(planned)}.values())  # the first gesture of each kind
+    if examples:
+        lines += ["", "A few of this week's gestures:"]
+        rows = [[g.customer_name, g.kind, g.reason] for g in examples]
+        lines += ["  " + line for line in table(["customer", "kind", "why"], rows, max_width=70).splitlines()]
+    someone = examples[0].customer_id if examples else "C0000042"
     lines += [
         "",
         "Try next:",
         f"  cd {summary.directory}",
         "  delight list                 # the week's gestures and why",
-        "  delight explain C0000042     # why a customer was (not) chosen",
+        f"  delight explain {someone}     # why a customer was (not) chosen",
         "  delight rules show           # the rules, with comments",
     ]
     return "\n".join(lines)

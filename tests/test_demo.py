@@ -1,0 +1,61 @@
+"""`delight demo`: the first thing a new user runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from planner.cli import cli
+
+
+def demo(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["demo", "--customers", "400", *args])
+    return result.exit_code, result.output
+
+
+def test_demo_makes_a_planned_week_and_its_printouts(tmp_path: Path) -> None:
+    folder = tmp_path / "shop"
+    code, output = demo("--dir", str(folder))
+    assert code == 0, output
+    assert output.startswith(f"Demo shop ready in {folder}/")
+    assert "planned " in output and "held out as the control group" in output
+    assert "A few of this week's gestures:" in output
+    week = output.split("gestures for ")[1].split(":")[0]
+    assert sorted(path.name for path in folder.glob("*.pdf")) == [
+        f"briefs-{week}.pdf",
+        f"cards-{week}.pdf",
+        f"labels-{week}-packing-list.pdf",
+        f"labels-{week}.pdf",
+    ]
+    cards = PdfReader(folder / f"cards-{week}.pdf")
+    assert len(cards.pages) >= 1
+    assert "Maru Goods" in cards.pages[0].extract_text()  # the demo shop's name from its rules file
+    assert (folder / "delight-rules.toml").read_text(encoding="utf-8").count('shop_name = "') == 1
+    assert (folder / "delight.db").stat().st_size > 0
+
+
+def test_demo_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    folder = tmp_path / "shop"
+    assert demo("--dir", str(folder))[0] == 0
+    code, output = demo("--dir", str(folder))
+    assert code == 1
+    assert output == f"Error: {folder} already exists: use --force to replace it, or --dir NEW\n"
+    assert demo("--dir", str(folder), "--force")[0] == 0
+
+
+def test_demo_never_replaces_a_folder_that_is_not_a_demo(tmp_path: Path) -> None:
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "taxes.xlsx").write_text("precious")
+    code, output = demo("--dir", str(folder), "--force")
+    assert code == 1
+    assert output == f"Error: {folder} is not a delight demo folder: refusing to replace it\n"
+    assert (folder / "taxes.xlsx").read_text() == "precious"
+
+
+def test_a_tiny_demo_without_gifts_still_works(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--customers", "3", "--dir", str(tmp_path / "tiny")])
+    assert result.exit_code == 0, result.output
+    assert "Demo shop ready" in result.output
