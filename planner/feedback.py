@@ -21,13 +21,12 @@ from sqlmodel import Session
 from db.engine import transaction
 from db.models import AuditEvent, Customer, Feedback, FeedbackKind
 from planner.errors import InputError, NotFound
-from planner.output import clean, fit, table, to_json, write_csv
+from planner.output import checked_name, clean, fit, table, to_json, write_csv
 from planner.rules import load_rules
 
 LOW_RATING = 2
 """A rating at or below this needs a reply from a person, like a complaint."""
 
-MAX_NAME = 100
 
 FIELDS = (
     "feedback_id",
@@ -195,20 +194,11 @@ def _find(session: Session, reference: str) -> tuple[Feedback, Customer]:
     return found[0], found[1]
 
 
-def _person(by: str, what: str) -> str:
-    name = " ".join(by.split())
-    if not name:
-        raise InputError(f"--by must name the person who {what}, e.g. --by Minji")
-    if len(name) > MAX_NAME:
-        raise InputError(f"--by is longer than {MAX_NAME} characters")
-    return name
-
-
 def reply_to(
     engine: Engine, reference: str, by: str, text: str, rules_path: Path | None = None, now: datetime | None = None
 ) -> FeedbackItem:
     """Record a person's reply to a piece of feedback (a new reply replaces the last; the audit keeps both)."""
-    by = _person(by, "replied")
+    by = checked_name(by, "--by", "replied")
     text = text.strip()
     if not text:
         raise InputError("--text is empty: write the reply you sent")
@@ -231,7 +221,7 @@ def resolve(
     engine: Engine, reference: str, by: str, rules_path: Path | None = None, now: datetime | None = None
 ) -> FeedbackItem:
     """Close a piece of feedback (for a complaint: the customer may have surprises again)."""
-    by = _person(by, "resolved it")
+    by = checked_name(by, "--by", "resolved it")
     days = load_rules(rules_path).reply_within_days
     now = now or datetime.now(UTC)
     with transaction(engine) as session:

@@ -26,14 +26,13 @@ from db.engine import transaction, write_transaction
 from db.importers.reading import inspect_file, read_rows
 from db.models import AuditEvent, Customer, Gesture, GestureStatus
 from planner.errors import InputError, LogRejected, NotFound
-from planner.output import clean, table
+from planner.output import checked_name, clean, table
 from planner.rules import load_rules
 from planner.views import plural
 
 LOGGED = (GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)
 # Statuses a filled-in `delight list` file may still show for rows nobody has acted on.
 NOT_ACTED_ON = (GestureStatus.PLANNED, GestureStatus.HELD_OUT, GestureStatus.CANCELLED)
-MAX_NAME = 100  # AuditEvent.actor and Gesture.sent_by
 # How far ahead of this computer's clock --at may be (another computer's clock may run fast).
 CLOCK_SLACK = timedelta(minutes=5)
 NOTE_MARK = "; note: "
@@ -179,7 +178,7 @@ def log_gestures(engine: Engine, status: str, gesture_ids: Sequence[int], option
     if status not in LOGGED:
         raise InputError(f'cannot log a gesture as "{status}": use sent, skipped or failed')
     timezone = ZoneInfo(load_rules(options.rules_path).timezone)
-    by = _checked_name(options.by, "--by")
+    by = checked_name(options.by, "--by")
     at = parse_when(options.at, timezone) if options.at else datetime.now(UTC)
     note = (options.note or "").strip() or None
     unique_ids = list(dict.fromkeys(gesture_ids))
@@ -207,7 +206,7 @@ def import_log(engine: Engine, path: Path, options: LogOptions) -> LogResult:
     ``at`` where present. Rows still planned or held out are left alone.
     """
     timezone = ZoneInfo(load_rules(options.rules_path).timezone)
-    default_by = _checked_name(options.by, "--by")
+    default_by = checked_name(options.by, "--by")
     default_at = parse_when(options.at, timezone) if options.at else datetime.now(UTC)
     source = inspect_file(path, options.encoding)
     columns = {name.strip().lower(): index for index, name in enumerate(source.header)}
@@ -242,7 +241,7 @@ def import_log(engine: Engine, path: Path, options: LogOptions) -> LogResult:
             problems.append(f"{where}: status is {shown}: write sent, skipped or failed (or leave it planned)")
             continue
         try:
-            by = _checked_name(cell("by"), "by") if cell("by") else default_by
+            by = checked_name(cell("by"), "by") if cell("by") else default_by
             at = parse_when(cell("at"), timezone, label="at") if cell("at") else default_at
         except InputError as exc:
             problems.append(f"{where}: {exc}")
@@ -363,7 +362,7 @@ def _first_records(statuses: dict[int, str], gestures: dict[int, Gesture], sessi
 
 def undo(engine: Engine, gesture_id: int, by: str, rules_path: Path | None = None) -> UndoResult:
     """`delight log undo`: a logged gesture goes back to planned; the audit trail keeps what it was."""
-    actor = _checked_name(by, "--by")
+    actor = checked_name(by, "--by")
     timezone = ZoneInfo(load_rules(rules_path).timezone)
 
     def work(session: Session) -> UndoResult:
@@ -441,15 +440,6 @@ def _detail(entry: _Entry, timezone: ZoneInfo) -> str:
     # The note goes last, after NOTE_MARK, so that `without_note` can take it out again.
     detail = f"{entry.status} at {local_time(entry.at, timezone)}"
     return detail + NOTE_MARK + entry.note if entry.note else detail
-
-
-def _checked_name(name: str, option: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise InputError(f"{option}: say who did it, e.g. {option} 지민")
-    if len(cleaned) > MAX_NAME:
-        raise InputError(f"{option}: a name of at most {MAX_NAME} characters")
-    return cleaned
 
 
 def _from_spreadsheet(cell: str) -> str:

@@ -15,7 +15,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO
 
+from planner.errors import InputError
+
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+MAX_NAME = 100  # AuditEvent.actor, Gesture.sent_by, Feedback.replied_by
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 
 
@@ -98,3 +101,13 @@ def to_json(value: object) -> str:
         raise TypeError(f"cannot write {type(item).__name__} as JSON")
 
     return json.dumps(value, ensure_ascii=False, indent=2, default=default)
+
+
+def checked_name(name: str, option: str, what: str = "did it") -> str:
+    """The name of the person who acted (``--by``), tidied; a one-line error when empty or too long."""
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise InputError(f"{option}: say who {what}, e.g. {option} 지민")
+    if len(cleaned) > MAX_NAME:
+        raise InputError(f"{option}: a name of at most {MAX_NAME} characters")
+    return cleaned

@@ -155,7 +155,7 @@ def test_reply_errors_change_nothing(initialised: Callable[..., Result], db_url:
     assert missing.exit_code == 1
     assert missing.output == 'Error: no feedback "999": use the id shown by `delight feedback list`\n'
     empty = initialised("feedback", "reply", "F2", "--by", " ", "--text", "hi")
-    assert empty.output.startswith("Error: --by must name the person who replied")
+    assert empty.output == "Error: --by: say who replied, e.g. --by 지민\n"
     assert initialised("feedback", "reply", "F2", "--by", "Minji", "--text", "  ").exit_code == 1
     assert initialised("feedback", "reply", "F2", "--text", "hi").exit_code == 2  # --by is required
     assert all(i["replied_by"] is None for i in listed(initialised))
