@@ -11,10 +11,13 @@ Refunded and cancelled orders are not purchases: they count only in ``refunds_co
 
 from __future__ import annotations
 
+import bisect
 import enum
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, text
@@ -122,7 +125,121 @@ class Profile:
     do_not_contact: bool
     erased: bool
     has_address: bool
-    facts: dict[str, object]
+    facts: Mapping[str, object]
+
+
+# A fact is worked out by one function of "raw" values (what the database aggregated), so a
+# whole column (for the rules, over every customer) and one customer's value (for a reason or
+# `delight explain`) always agree: a column is ``map(function, *raw columns)``.
+Derivation = tuple[tuple[str, ...], Callable[..., object]]
+
+
+class FactTable:
+    """Every customer's facts as columns, each worked out the first time it is asked for.
+
+    Rules read whole columns (``column``), so a plan for 200,000 customers computes only the
+    facts its rules use, without a per-customer dictionary; ``profile`` gives one customer.
+    Rows are in customer-id order.
+    """
+
+    def __init__(
+        self,
+        identity: dict[str, list],
+        raw: dict[str, list | Callable[[], list]],
+        derivations: dict[str, Derivation],
+        last_items: Callable[[Sequence[int] | None], dict[int, tuple[str, ...]]] | None = None,
+        profiles: Sequence[Profile] | None = None,
+    ) -> None:
+        self.ids: list[int] = identity["customer_id"]
+        self.identity = identity
+        self._identity_columns = [identity[field] for field in _IDENTITY]
+        self._raw = raw
+        self._derivations = derivations
+        self._columns: dict[str, list] = {}
+        self._last_items = last_items
+        self._profiles = profiles
+        self._index: dict[int, int] | None = None
+
+    @classmethod
+    def from_profiles(cls, profiles: Iterable[Profile]) -> FactTable:
+        """A table of profiles whose facts are already worked out (tests, small callers)."""
+        people = list(profiles)
+        identity = {field: [getattr(p, field) for p in people] for field in _IDENTITY}
+        raw: dict[str, list | Callable[[], list]] = {
+            fact.name: [p.facts.get(fact.name) for p in people] for fact in FACTS
+        }
+        return cls(identity, raw, {fact.name: ((fact.name,), _same) for fact in FACTS}, profiles=people)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def column(self, name: str) -> list:
+        """One fact for every customer, in row order."""
+        found = self._columns.get(name)
+        if found is None:
+            if name == "last_order_items" and self._last_items is not None:
+                items = self._last_items(None)
+                found = [items.get(customer_id, ()) for customer_id in self.ids]
+            else:
+                inputs, function = self._derivations[name]
+                found = list(map(function, *(self._raw_column(raw) for raw in inputs)))
+            self._columns[name] = found
+        return found
+
+    def value(self, name: str, row: int) -> object:
+        """One fact for the customer in ``row``, without working out the whole column."""
+        found = self._columns.get(name)
+        if found is not None:
+            return found[row]
+        if name == "last_order_items" and self._last_items is not None:
+            customer_id = self.ids[row]
+            return self._last_items([customer_id]).get(customer_id, ())
+        inputs, function = self._derivations[name]
+        return function(*(self._raw_column(raw)[row] for raw in inputs))
+
+    def row_of(self, customer_id: int) -> int | None:
+        if self._index is None:
+            self._index = {customer_id: row for row, customer_id in enumerate(self.ids)}
+        return self._index.get(customer_id)
+
+    def profile(self, row: int) -> Profile:
+        """The customer in ``row``, with facts read from this table as they are used."""
+        if self._profiles is not None:
+            return self._profiles[row]
+        return Profile(*[column[row] for column in self._identity_columns], RowFacts(self, row))
+
+    def _raw_column(self, name: str) -> list:
+        found = self._raw[name]
+        if callable(found):
+            found = self._raw[name] = found()
+        return found
+
+
+_IDENTITY = ("customer_id", "external_id", "name", "first_name", "language", "do_not_contact", "erased", "has_address")
+
+
+class RowFacts(Mapping[str, object]):
+    """One customer's facts, read from a FactTable when asked for."""
+
+    __slots__ = ("_row", "_table")
+
+    def __init__(self, table: FactTable, row: int) -> None:
+        self._table, self._row = table, row
+
+    def __getitem__(self, name: str) -> object:
+        if name not in FACTS_BY_NAME:
+            raise KeyError(name)
+        return self._table.value(name, self._row)
+
+    def __iter__(self) -> Iterator[str]:
+        return (fact.name for fact in FACTS)
+
+    def __len__(self) -> int:
+        return len(FACTS)
+
+
+def _same(value: object) -> object:
+    return value
 
 
 # Grouped by (customer, status) so it follows the covering index with no sort; the
@@ -142,18 +259,17 @@ _ORDERS_SQL = text(
     bindparam("until", type_=UTCDateTime),
 )
 
-_LAST_ITEMS_SQL = text(
-    """
+# The items of each customer's latest purchase; ``:only`` limits it to some customers.
+_LAST_ITEMS_SQL = """
     SELECT o.customer_id, i.name
     FROM orders o
     JOIN (SELECT customer_id, MAX(placed_at) AS last_at FROM orders
-          WHERE status = :paid AND placed_at < :until GROUP BY customer_id) latest
+          WHERE status = :paid AND placed_at < :until {only} GROUP BY customer_id) latest
       ON o.customer_id = latest.customer_id AND o.placed_at = latest.last_at
     JOIN order_items i ON i.order_id = o.id
     WHERE o.status = :paid
     ORDER BY o.customer_id, o.id, i.id
-    """
-).bindparams(bindparam("until", type_=UTCDateTime))
+"""
 
 _FEEDBACK_SQL = text(
     """
@@ -166,130 +282,219 @@ _FEEDBACK_SQL = text(
 
 _CUSTOMERS_SQL = text(
     """
-    SELECT id, external_id, name, first_name, language, birthday, do_not_contact,
+    SELECT id, external_id, name, first_name, language, do_not_contact,
            erased_at IS NOT NULL,
-           address1 IS NOT NULL AND address1 <> '' AND (COALESCE(postal_code, '') <> '' OR COALESCE(city, '') <> '')
+           address1 IS NOT NULL AND address1 <> '' AND (COALESCE(postal_code, '') <> '' OR COALESCE(city, '') <> ''),
+           birthday
     FROM customers
     ORDER BY id
     """
 )
 
 
-def load_profiles(
+def load_fact_table(
     connection: Connection,
     *,
     as_of: date,
     timezone: ZoneInfo,
     currency: str,
     history: Mapping[int, Sequence[PastGesture]],
-    with_last_items: bool = True,
-) -> Iterator[Profile]:
-    """Every customer's facts as of the end of ``as_of`` in the shop's time zone, one at a time.
+) -> FactTable:
+    """Every customer's facts as of the end of ``as_of`` in the shop's time zone.
 
-    Orders are aggregated by the database in one ``GROUP BY`` pass; Python derives dates,
-    RFM scores and the gesture facts from ``history``. Customers are streamed, so a caller
-    that keeps only the profiles it needs keeps memory flat. ``with_last_items=False`` skips
-    the second pass that finds the latest order's items (when no rule needs them).
-    This runs over every customer, so the loop is written for speed.
+    The database aggregates orders in one ``GROUP BY`` pass and feedback in one ordered pass;
+    Python turns the aggregates into facts column by column, only for the facts asked for.
+    The latest order's items are looked up only when asked for (for a few customers, or all).
+    This runs over every customer, so it is written for speed.
     """
     until = end_of_day(as_of, timezone)
+    rows = connection.execute(_CUSTOMERS_SQL).all()
+    count = len(rows)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 9
+    identity = {field: list(values) for field, values in zip(_IDENTITY, columns, strict=False)}
+    for flag in ("do_not_contact", "erased", "has_address"):
+        identity[flag] = [bool(value) for value in identity[flag]]
+    row_of = {customer_id: row for row, customer_id in enumerate(identity["customer_id"])}
+    raw: dict[str, list | Callable[[], list]] = {"birthday": list(columns[8]), "language": identity["language"]}
+    raw.update(_order_columns(connection, row_of, count, until, timezone))
+    raw.update(_feedback_columns(connection, row_of, count, until, timezone))
+    gestures: list[dict[str, object] | None] = [None] * count
+    for customer_id, past in history.items():
+        row = row_of.get(customer_id)
+        if row is not None:
+            gestures[row] = gesture_facts(past, as_of)
+    raw["gestures"] = gestures
+    raw["rfm"] = lambda: _rfm_column(raw, as_of.toordinal())
+
+    def last_items(only: Sequence[int] | None) -> dict[int, tuple[str, ...]]:
+        return _last_items(connection, until, only)
+
+    return FactTable(identity, raw, _derivations(as_of, currency), last_items=last_items)
+
+
+def _order_columns(
+    connection: Connection, row_of: Mapping[int, int], count: int, until: datetime, timezone: ZoneInfo
+) -> dict[str, list]:
     paid = OrderStatus.PAID.value
-    purchases: dict[int, tuple[int, int, date, date, int, int]] = {}
-    refunds: dict[int, int] = {}
-    for customer_id, status, count, total_minor, first_at, last_at, recent_count, recent_minor in connection.execute(
-        _ORDERS_SQL, {"since_90": until - timedelta(days=90), "since_365": until - timedelta(days=365), "until": until}
-    ):
+    names = ("orders", "spent_minor", "first_day", "last_day", "recent_orders", "recent_minor", "refunds")
+    columns: dict[str, list] = {name: [0] * count for name in names}
+    columns["first_day"] = [None] * count
+    columns["last_day"] = [None] * count
+    orders, spent, first_day, last_day, recent, recent_minor, refunds = columns.values()
+    local_day = LocalDays(timezone)
+    parameters = {"since_90": until - timedelta(days=90), "since_365": until - timedelta(days=365), "until": until}
+    rows = connection.execute(_ORDERS_SQL, parameters).all()
+    for customer_id, status, number, total, first_at, last_at, recent_number, recent_total in rows:
+        row = row_of[customer_id]
         if status == paid:
-            purchases[customer_id] = (
-                int(count),
-                int(total_minor),
-                as_utc(first_at).astimezone(timezone).date(),
-                as_utc(last_at).astimezone(timezone).date(),
-                int(recent_count),
-                int(recent_minor),
-            )
+            orders[row], spent[row] = number, int(total)
+            first_day[row], last_day[row] = local_day(first_at), local_day(last_at)
+            recent[row], recent_minor[row] = recent_number, int(recent_total)
         else:
-            refunds[customer_id] = refunds.get(customer_id, 0) + int(count)
-    rfm = rfm_scores({cid: ((as_of - bought[3]).days, bought[0], bought[1]) for cid, bought in purchases.items()})
-    last_items: dict[int, tuple[str, ...]] = {}
-    if with_last_items:
-        names: dict[str, str] = {}  # one string object per item name, however many customers bought it
-        grouped: dict[int, list[str]] = {}
-        for customer_id, item_name in connection.execute(_LAST_ITEMS_SQL, {"paid": paid, "until": until}):
-            grouped.setdefault(customer_id, []).append(names.setdefault(item_name, item_name))
-        last_items = {customer_id: tuple(items) for customer_id, items in grouped.items()}
-    feedback = _feedback_facts(connection, until, as_of, timezone)
-    zero = from_minor(0, currency)
-    no_rfm = (None, None, None, None)
-    customers = connection.execute(_CUSTOMERS_SQL.execution_options(yield_per=5_000))
-    for customer_id, external_id, name, first_name, language, birthday, dnc, erased, has_address in customers:
-        bought = purchases.get(customer_id)
-        if bought is None:
-            count = total_minor = recent_count = recent_minor = 0
-            first_date = last_date = None
-        else:
-            count, total_minor, first_date, last_date, recent_count, recent_minor = bought
-        recency, frequency, monetary, segment = rfm.get(customer_id, no_rfm)
-        said = feedback.get(customer_id, _NO_FEEDBACK)
-        past = history.get(customer_id)
-        gestures = gesture_facts(past, as_of) if past else _NO_GESTURES
-        facts = {
-            "orders_count": count,
-            "total_spent": from_minor(total_minor, currency) if count else zero,
-            "average_order_value": from_minor(round(total_minor / count), currency) if count else None,
-            "first_order_date": first_date,
-            "last_order_date": last_date,
-            "days_since_first_order": (as_of - first_date).days if first_date else None,
-            "days_since_last_order": (as_of - last_date).days if last_date else None,
-            "orders_last_90_days": recent_count,
-            "spent_last_365_days": from_minor(recent_minor, currency) if recent_minor else zero,
-            "last_order_items": last_items.get(customer_id, ()),
-            "refunds_count": refunds.get(customer_id, 0),
-            "days_until_birthday": (
-                None if birthday is None else _days_until_yearly(_as_date(birthday), as_of, from_year=as_of.year)
-            ),
-            "days_until_first_order_anniversary": (
-                None if first_date is None else _days_until_yearly(first_date, as_of, from_year=first_date.year + 1)
-            ),
-            "last_rating": said["last_rating"],
-            "days_since_last_complaint": said["days_since_last_complaint"],
-            "has_open_complaint": said["has_open_complaint"],
-            "gestures_last_365_days": gestures["gestures_last_365_days"],
-            "days_since_last_gesture": gestures["days_since_last_gesture"],
-            "last_gesture_kind": gestures["last_gesture_kind"],
-            "language": language,
-            "rfm_recency": recency,
-            "rfm_frequency": frequency,
-            "rfm_monetary": monetary,
-            "rfm_segment": segment,
-        }
-        yield Profile(
-            customer_id, external_id, name, first_name, language, bool(dnc), bool(erased), bool(has_address), facts
-        )
+            refunds[row] += number
+    return columns
 
 
-_NO_FEEDBACK: dict[str, object] = {"last_rating": None, "days_since_last_complaint": None, "has_open_complaint": False}
-_NO_GESTURES: dict[str, object] = {
-    "gestures_last_365_days": 0,
-    "days_since_last_gesture": None,
-    "last_gesture_kind": None,
-}
-
-
-def _feedback_facts(
-    connection: Connection, until: datetime, as_of: date, timezone: ZoneInfo
-) -> dict[int, dict[str, object]]:
-    facts: dict[int, dict[str, object]] = {}
-    for customer_id, kind, rating, received_at, resolved_at in connection.execute(_FEEDBACK_SQL, {"until": until}):
-        mine = facts.setdefault(customer_id, dict(_NO_FEEDBACK))
+def _feedback_columns(
+    connection: Connection, row_of: Mapping[int, int], count: int, until: datetime, timezone: ZoneInfo
+) -> dict[str, list]:
+    last_rating: list[int | None] = [None] * count
+    complaint_day: list[int | None] = [None] * count
+    open_complaint = [False] * count
+    local_day = LocalDays(timezone)
+    complaint = FeedbackKind.COMPLAINT.value
+    for customer_id, kind, rating, received_at, resolved_at in connection.execute(
+        _FEEDBACK_SQL, {"until": until}
+    ).all():
+        row = row_of[customer_id]
         if rating is not None:
-            mine["last_rating"] = int(rating)
-        if kind == FeedbackKind.COMPLAINT:
-            received_on = as_utc(received_at).astimezone(timezone).date()
-            mine["days_since_last_complaint"] = (as_of - received_on).days
+            last_rating[row] = int(rating)
+        if kind == complaint:
+            complaint_day[row] = local_day(received_at)
             if resolved_at is None:
-                mine["has_open_complaint"] = True
-    return facts
+                open_complaint[row] = True
+    return {"last_rating": last_rating, "complaint_day": complaint_day, "open_complaint": open_complaint}
+
+
+def _last_items(connection: Connection, until: datetime, only: Sequence[int] | None) -> dict[int, tuple[str, ...]]:
+    """The item names of each customer's latest purchase (of ``only`` these customers, or everyone)."""
+    statement = text(_LAST_ITEMS_SQL.format(only="AND customer_id IN :only" if only is not None else ""))
+    parameters: dict[str, object] = {"paid": OrderStatus.PAID.value, "until": until}
+    statement = statement.bindparams(bindparam("until", type_=UTCDateTime))
+    if only is not None:
+        statement = statement.bindparams(bindparam("only", expanding=True))
+        parameters["only"] = list(only)
+    names: dict[str, str] = {}  # one string object per item name, however many customers bought it
+    grouped: dict[int, list[str]] = {}
+    for customer_id, item_name in connection.execute(statement, parameters):
+        grouped.setdefault(customer_id, []).append(names.setdefault(item_name, item_name))
+    return {customer_id: tuple(items) for customer_id, items in grouped.items()}
+
+
+def _rfm_column(raw: Mapping[str, list | Callable[[], list]], as_of: int) -> list[tuple[int, int, int, str] | None]:
+    orders, spent, last_day = raw["orders"], raw["spent_minor"], raw["last_day"]
+    assert isinstance(orders, list) and isinstance(spent, list) and isinstance(last_day, list)
+    buyers = {row: (as_of - last_day[row], orders[row], spent[row]) for row, number in enumerate(orders) if number}
+    scores = rfm_scores(buyers)
+    return [scores.get(row) for row in range(len(orders))]
+
+
+def _derivations(as_of: date, currency: str) -> dict[str, Derivation]:
+    """How each fact comes from the raw aggregates, as of ``as_of``."""
+    today = as_of.toordinal()
+    zero = from_minor(0, currency)
+
+    def money(minor: int) -> Decimal:
+        return from_minor(minor, currency) if minor else zero
+
+    def days_since(day: int | None) -> int | None:
+        return None if day is None else today - day
+
+    @functools.cache
+    def until_birthday(birthday: date | str | None) -> int | None:
+        day = _as_date(birthday)
+        return None if day is None else _days_until_yearly(day, as_of, from_year=as_of.year)
+
+    @functools.cache
+    def until_anniversary(first_day: int | None) -> int | None:
+        if first_day is None:
+            return None
+        first = date.fromordinal(first_day)
+        return _days_until_yearly(first, as_of, from_year=first.year + 1)
+
+    def rfm(position: int) -> Callable[[tuple | None], object]:
+        return lambda scores: None if scores is None else scores[position]
+
+    def gesture(name: str, default: object) -> Callable[[Mapping[str, object] | None], object]:
+        return lambda facts: default if facts is None else facts[name]
+
+    return {
+        "orders_count": (("orders",), _same),
+        "total_spent": (("spent_minor",), money),
+        "average_order_value": (
+            ("orders", "spent_minor"),
+            lambda orders, minor: from_minor(round(minor / orders), currency) if orders else None,
+        ),
+        "first_order_date": (("first_day",), _to_date),
+        "last_order_date": (("last_day",), _to_date),
+        "days_since_first_order": (("first_day",), days_since),
+        "days_since_last_order": (("last_day",), days_since),
+        "orders_last_90_days": (("recent_orders",), _same),
+        "spent_last_365_days": (("recent_minor",), money),
+        "refunds_count": (("refunds",), _same),
+        "days_until_birthday": (("birthday",), until_birthday),
+        "days_until_first_order_anniversary": (("first_day",), until_anniversary),
+        "last_rating": (("last_rating",), _same),
+        "days_since_last_complaint": (("complaint_day",), days_since),
+        "has_open_complaint": (("open_complaint",), _same),
+        "gestures_last_365_days": (("gestures",), gesture("gestures_last_365_days", 0)),
+        "days_since_last_gesture": (("gestures",), gesture("days_since_last_gesture", None)),
+        "last_gesture_kind": (("gestures",), gesture("last_gesture_kind", None)),
+        "language": (("language",), _same),
+        "rfm_recency": (("rfm",), rfm(0)),
+        "rfm_frequency": (("rfm",), rfm(1)),
+        "rfm_monetary": (("rfm",), rfm(2)),
+        "rfm_segment": (("rfm",), rfm(3)),
+    }
+
+
+def _to_date(day: int | None) -> date | None:
+    return None if day is None else date.fromordinal(day)
+
+
+class LocalDays:
+    """The shop's calendar day (a date ordinal) of instants the database returns, fast.
+
+    Instants in one UTC hour fall on the same local day unless the day turns within that hour
+    (a half-hour offset, a clock change), so the day is kept per hour and worked out exactly
+    for the few hours where it turns. PostgreSQL's datetimes are converted directly.
+    """
+
+    def __init__(self, timezone: ZoneInfo) -> None:
+        self.timezone = timezone
+        self.by_hour: dict[str, int] = {}
+
+    def __call__(self, value: datetime | str | None) -> int | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            return self.exact(value)
+        day = self.by_hour.get(value[:13])
+        if day is None:
+            day = self.by_hour[value[:13]] = self.hour_day(value[:13])
+        return day if day >= 0 else self.exact(value)
+
+    def exact(self, value: datetime | str) -> int:
+        return as_utc(value).astimezone(self.timezone).date().toordinal()
+
+    def hour_day(self, hour: str) -> int:
+        """The local day of every instant in this UTC hour, or -1 if the day or offset changes in it."""
+        utc = datetime.fromisoformat(f"{hour}:00").replace(tzinfo=UTC)
+        start = utc.astimezone(self.timezone)
+        end = (utc + timedelta(hours=1, microseconds=-1)).astimezone(self.timezone)
+        if start.date() != end.date() or start.utcoffset() != end.utcoffset():
+            return -1
+        return start.date().toordinal()
 
 
 def gesture_facts(history: Iterable[PastGesture], as_of: date) -> dict[str, object]:
@@ -335,23 +540,28 @@ def rfm_scores(buyers: Mapping[int, tuple[int, int, object]]) -> dict[int, tuple
     A score is ``1 + 5 * rank // buyers``, where rank counts buyers strictly worse, so ties
     share a score: the many customers with one order all get frequency 1.
     """
-    count = len(buyers)
-    scores: dict[int, list[int]] = {customer_id: [0, 0, 0] for customer_id in buyers}
-    columns = (
-        sorted((-days, customer_id) for customer_id, (days, _, _) in buyers.items()),  # recent is good
-        sorted((orders, customer_id) for customer_id, (_, orders, _) in buyers.items()),
-        sorted((spent, customer_id) for customer_id, (_, _, spent) in buyers.items()),
-    )
-    for position, ranked in enumerate(columns):
-        tie_start, previous = 0, None
-        for rank, (value, customer_id) in enumerate(ranked):
-            if value != previous:
-                tie_start, previous = rank, value
-            scores[customer_id][position] = 1 + 5 * tie_start // count
-    return {
-        customer_id: (r, f, m, RFM_SEGMENTS[r][(f + m + 1) // 2 - 1])  # FM: the mean, rounded half up
-        for customer_id, (r, f, m) in scores.items()
-    }
+    values = list(buyers.values())
+    recency = _quintiles([-days for days, _, _ in values])  # recent is good
+    frequency = _quintiles([orders for _, orders, _ in values])
+    monetary = _quintiles([spent for _, _, spent in values])
+    scores = {}
+    for customer_id, (days, orders, spent) in buyers.items():
+        r, f, m = recency(-days), frequency(orders), monetary(spent)
+        scores[customer_id] = (r, f, m, RFM_SEGMENTS[r][(f + m + 1) // 2 - 1])  # FM: the mean, rounded half up
+    return scores
+
+
+def _quintiles(values: list) -> Callable[[object], int]:
+    """The score of a value among ``values`` (higher is better), worked out once per distinct value."""
+    ordered, count, known = sorted(values), len(values), {}
+
+    def score(value: object) -> int:
+        found = known.get(value)
+        if found is None:
+            found = known[value] = 1 + 5 * bisect.bisect_left(ordered, value) // count
+        return found
+
+    return score
 
 
 def as_utc(value: datetime | str) -> datetime:

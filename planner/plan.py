@@ -22,14 +22,16 @@ The order of work:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
-from collections import Counter
+from collections import ChainMap, Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
-from planner.facts import PastGesture, Profile
+from planner.facts import FactTable, PastGesture, Profile
 from planner.rules import GestureKind, Rule, RuleSet
 from planner.templates import Template, TemplateLibrary, occasion_word, opener_key
 
@@ -64,7 +66,7 @@ class PlanRequest:
     seed: int
     rules: RuleSet
     budget: Decimal
-    profiles: Sequence[Profile]
+    customers: FactTable | Sequence[Profile]  # everyone, with their facts; a list is turned into a table
     history: Mapping[int, Sequence[PastGesture]]
     templates: TemplateLibrary
     spent_this_week: Decimal = Decimal(0)
@@ -90,8 +92,7 @@ class PlannedGesture:
     message: str | None = None
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """What happened to one customer a rule matched (or a wildcard)."""
 
     customer_id: int
@@ -152,16 +153,27 @@ class _Planner:
         self.batch_openers: set[str] = set(request.openers_this_week)
         self.ordered_rules = sorted(self.rules.rules, key=lambda rule: -rule.priority)
         self.past_cache: dict[int, _PastSummary | None] = {}
+        customers = request.customers
+        self.table = customers if isinstance(customers, FactTable) else FactTable.from_profiles(customers)
+        identity = self.table.identity
+        self.erased, self.do_not_contact = identity["erased"], identity["do_not_contact"]
+        self.has_address, self.language = identity["has_address"], identity["language"]
+        self.open_complaint = self.table.column("has_open_complaint")
+        self.this_week = {
+            customer_id
+            for customer_id, gestures in request.history.items()
+            if any(g.week == request.week for g in gestures)
+        }
 
     # -- step 1: who may get what ------------------------------------------------------------
 
-    def customer_block(self, profile: Profile) -> str | None:
-        """A constraint that stops any gesture to this customer this week."""
-        if profile.erased:
+    def customer_block(self, row: int) -> str | None:
+        """A constraint that stops any gesture to the customer in ``row`` this week."""
+        if self.erased[row]:
             return ERASED
-        if profile.do_not_contact:
+        if self.do_not_contact[row]:
             return DO_NOT_CONTACT
-        if any(g.week == self.request.week for g in self.request.history.get(profile.customer_id, ())):
+        if self.table.ids[row] in self.this_week:
             return THIS_WEEK
         return None
 
@@ -172,12 +184,12 @@ class _Planner:
             self.past_cache[customer_id] = _summarise(past, self.request.as_of) if past else None
         return self.past_cache[customer_id]
 
-    def kind_block(self, profile: Profile, kind: GestureKind, occasion: str | None = None) -> tuple[str, str] | None:
-        """A constraint that stops this kind of gesture to this customer, with the detail."""
-        facts = profile.facts
-        if facts["has_open_complaint"] and not kind.recovery:
+    def kind_block(self, row: int, kind: GestureKind) -> tuple[str, str] | None:
+        """A constraint that stops this kind of gesture to the customer in ``row``, with the detail."""
+        if self.open_complaint[row] and not kind.recovery:
             return OPEN_COMPLAINT, "an open complaint comes first: only a recovery gesture"
-        past = self.past_gestures(profile.customer_id)
+        customer_id = self.table.ids[row]
+        past = self.past_gestures(customer_id) if customer_id in self.request.history else None
         if past is not None and not kind.recovery:
             if past.days_since_latest < self.rules.cooldown_days:
                 days = past.days_since_latest
@@ -185,7 +197,7 @@ class _Planner:
             if past.in_last_year >= self.rules.max_per_year:
                 count = past.in_last_year
                 return MAX_PER_YEAR, f"{count} gestures in the last 365 days (max {self.rules.max_per_year})"
-        if kind.physical and not profile.has_address:
+        if kind.physical and not self.has_address[row]:
             return NO_ADDRESS, f"{kind.name} needs a postal address"
         if past is not None and past.latest_kind == kind.name:
             return SAME_KIND, f"their last gesture was also a {kind.name}"
@@ -240,7 +252,7 @@ class _Planner:
 
     # -- step 3: fitting within capacity and budget ------------------------------------------
 
-    def fits(self, profile: Profile, kind: GestureKind) -> tuple[str | None, str | None]:
+    def fits(self, row: int, kind: GestureKind) -> tuple[str | None, str | None]:
         """(constraint, writer): a constraint name if this gesture does not fit, else the writer to assign."""
         if self.plan.used[kind.name] >= kind.capacity:
             return f"{CAPACITY}: {kind.name}", None
@@ -251,7 +263,7 @@ class _Planner:
         free = [
             writer
             for writer in self.rules.writers
-            if profile.language in writer.languages and self.plan.writer_load[writer.name] < writer.capacity
+            if self.language[row] in writer.languages and self.plan.writer_load[writer.name] < writer.capacity
         ]
         if not free:
             return NO_WRITER, None
@@ -286,107 +298,110 @@ class _Planner:
             )
         )
 
-    def remove(self, profile: Profile, matched: tuple[str, ...], constraint: str, detail: str) -> None:
+    def remove(self, customer_id: int, matched: tuple[str, ...], constraint: str, detail: str) -> None:
         self.plan.removed[constraint] += 1
-        self.plan.decisions[profile.customer_id] = Decision(profile.customer_id, matched, REMOVED, constraint, detail)
+        self.plan.decisions[customer_id] = Decision(customer_id, matched, REMOVED, constraint, detail)
 
     # -- the run ------------------------------------------------------------------------------
 
     def run(self) -> Plan:
-        candidates: list[tuple[Profile, tuple[str, ...], list[tuple[Rule, GestureKind]]]] = []
-        # A uniform random sample of the customers no rule matched (reservoir sampling), so the
-        # plan never holds every customer in memory; wildcards are drawn from it.
-        wildcard_pool: list[Profile] = []
-        pool_size = WILDCARD_POOL_PER_WILDCARD * max(self.rules.wildcards, 1)
-        unmatched = 0
+        table = self.table
+        # Each rule runs over whole fact columns; then only the customers some rule matched are visited.
+        matched_at: dict[int, list[Rule]] = {}
+        for rule in self.ordered_rules:
+            for row in itertools.compress(range(len(table)), rule.matches_all(table)):
+                matched_at.setdefault(row, []).append(rule)
+        self.plan.matched_customers = len(matched_at)
+        candidates: list[tuple[int, tuple[str, ...], list[tuple[Rule, GestureKind]]]] = []
         gestures = self.rules.gestures
-        for profile in self.request.profiles:
-            matched_rules = [rule for rule in self.ordered_rules if rule.matches(profile.facts)]
-            block = self.customer_block(profile)
-            if not matched_rules:
-                if self.rules.wildcards and block is None and not profile.facts["has_open_complaint"]:
-                    unmatched += 1
-                    if len(wildcard_pool) < pool_size:
-                        wildcard_pool.append(profile)
-                    elif (slot := int(self.rng.random() * unmatched)) < pool_size:
-                        wildcard_pool[slot] = profile
-                continue
-            self.plan.matched_customers += 1
+        for row in sorted(matched_at):
+            matched_rules = matched_at[row]
+            customer_id = table.ids[row]
             matched = tuple(rule.name for rule in matched_rules)
+            block = self.customer_block(row)
             if block is not None:
-                self.remove(profile, matched, block, block)
+                self.remove(customer_id, matched, block, block)
                 continue
             options, first_block = [], None
             for rule in matched_rules:
                 kind = gestures[rule.gesture]
-                blocked = self.kind_block(profile, kind, rule.occasion)
+                blocked = self.kind_block(row, kind)
                 if blocked is None:
                     options.append((rule, kind))
                 elif first_block is None:
                     first_block = blocked
             if not options:
                 assert first_block is not None
-                self.remove(profile, matched, *first_block)
-                continue
-            if in_holdout(profile.customer_id, self.rules.holdout_percent):
+                self.remove(customer_id, matched, *first_block)
+            elif in_holdout(customer_id, self.rules.holdout_percent):
                 rule, kind = options[0]
+                reason = self.reason(rule, table.profile(row))
                 self.plan.removed[HOLDOUT] += 1
                 self.plan.gestures.append(
-                    PlannedGesture(
-                        profile.customer_id, kind.name, rule.name, self.reason(rule, profile), HELD_OUT, Decimal(0)
-                    )
+                    PlannedGesture(customer_id, kind.name, rule.name, reason, HELD_OUT, Decimal(0))
                 )
-                self.plan.decisions[profile.customer_id] = Decision(
-                    profile.customer_id, matched, HELD_OUT, HOLDOUT, "in the control group: nothing is sent"
+                self.plan.decisions[customer_id] = Decision(
+                    customer_id, matched, HELD_OUT, HOLDOUT, "in the control group: nothing is sent"
                 )
-                continue
-            candidates.append((profile, matched, options))
-        for profile, matched, options in self.draw_order(candidates):
-            self.place(profile, matched, options)
-        self.add_wildcards(wildcard_pool)
+            else:
+                candidates.append((row, matched, options))
+        for row, matched, options in self.draw_order(candidates):
+            self.place(row, matched, options)
+        self.add_wildcards(self.wildcard_pool(matched_at))
         return self.plan
+
+    def wildcard_pool(self, matched_at: Mapping[int, object]) -> list[int]:
+        """A uniform random sample of the rows no rule matched and nothing stops; wildcards come from it."""
+        if not self.rules.wildcards:
+            return []
+        eligible = [
+            row
+            for row in range(len(self.table))
+            if row not in matched_at and not self.open_complaint[row] and self.customer_block(row) is None
+        ]
+        return self.rng.sample(eligible, min(len(eligible), WILDCARD_POOL_PER_WILDCARD * self.rules.wildcards))
 
     def draw_order(self, candidates: list) -> list:
         """Recovery first, then priority-weighted random order: higher priority tends to come first."""
-        keyed = []
-        for candidate in candidates:
-            rule, kind = candidate[2][0]
-            weight = max(rule.priority, 1)
-            keyed.append((not kind.recovery, -(self.rng.random() ** (1 / weight)), candidate[0].customer_id, candidate))
-        keyed.sort(key=lambda entry: entry[:3])
-        return [entry[3] for entry in keyed]
+        random = self.rng.random
+        keys = []
+        for position, (row, _matched, options) in enumerate(candidates):
+            rule, kind = options[0]
+            keys.append((not kind.recovery, -(random() ** (1 / max(rule.priority, 1))), self.table.ids[row], position))
+        keys.sort()
+        return [candidates[key[3]] for key in keys]
 
-    def place(self, profile: Profile, matched: tuple[str, ...], options: list[tuple[Rule, GestureKind]]) -> None:
+    def place(self, row: int, matched: tuple[str, ...], options: list[tuple[Rule, GestureKind]]) -> None:
         last_constraint = ""
         for rule, kind in options:
-            constraint, writer = self.fits(profile, kind)
-            words = self.pick_template(profile, kind.name, rule.occasion) if constraint is None else None
-            if words is not None:
-                self.take(profile, kind, rule.name, self.reason(rule, profile), writer, words)
-                self.plan.decisions[profile.customer_id] = Decision(profile.customer_id, matched, PLANNED)
-                return
+            constraint, writer = self.fits(row, kind)
+            if constraint is None:
+                profile = self.table.profile(row)
+                words = self.pick_template(profile, kind.name, rule.occasion)
+                if words is not None:
+                    self.take(profile, kind, rule.name, self.reason(rule, profile), writer, words)
+                    self.plan.decisions[profile.customer_id] = Decision(profile.customer_id, matched, PLANNED)
+                    return
             last_constraint = constraint or NO_FRESH_WORDS
         if last_constraint == NO_FRESH_WORDS:
             detail = "every fitting wording starts like another gesture this week already does"
         else:
             detail = f"{last_constraint} reached before their turn in the draw"
-        self.remove(profile, matched, last_constraint, detail)
+        self.remove(self.table.ids[row], matched, last_constraint, detail)
 
-    def add_wildcards(self, pool: list[Profile]) -> None:
+    def add_wildcards(self, pool: list[int]) -> None:
         wanted = self.rules.wildcards
         kinds = sorted(
             (kind for kind in self.rules.gestures.values() if not kind.recovery), key=lambda k: (k.cost, k.name)
         )
-        order = list(range(len(pool)))
-        self.rng.shuffle(order)
-        for index in order:
+        for row in pool:
             if wanted <= 0:
                 return
-            profile = pool[index]
             for kind in kinds:
-                constraint, writer = self.fits(profile, kind)
-                if constraint is not None or self.kind_block(profile, kind) is not None:
+                constraint, writer = self.fits(row, kind)
+                if constraint is not None or self.kind_block(row, kind) is not None:
                     continue
+                profile = self.table.profile(row)
                 words = self.pick_template(profile, kind.name, None)
                 if words is not None:
                     reason = f"A wildcard: a surprise {kind.name.replace('_', ' ')} for someone no rule picked"
@@ -396,7 +411,7 @@ class _Planner:
                     break
 
     def reason(self, rule: Rule, profile: Profile) -> str:
-        return rule.explain({**profile.facts, "first_name": profile.first_name or profile.name or "They"})
+        return rule.explain(ChainMap({"first_name": profile.first_name or profile.name or "They"}, profile.facts))
 
 
 def make_plan(request: PlanRequest) -> Plan:

@@ -29,16 +29,17 @@ from __future__ import annotations
 import datetime
 import decimal
 import difflib
+import functools
 import importlib.resources
 import operator
 import re
 import string
 import tomllib
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import rule_engine
 from rule_engine import ast as engine_ast
@@ -50,7 +51,17 @@ from planner.facts import FACTS, FACTS_BY_NAME, FactType
 Facts = Mapping[str, object]
 """One customer's facts: every name in FACTS mapped to its value, or None when it is missing."""
 
-Predicate = Callable[[Facts], bool]
+
+class Columns(Protocol):
+    """Facts for many customers at once (``planner.facts.FactTable``): one list per fact, in row order."""
+
+    def __len__(self) -> int: ...
+
+    def column(self, name: str) -> Sequence[Any]: ...
+
+
+Predicate = Callable[[Columns], list[bool]]
+"""A compiled condition: for every row of the columns, whether it holds."""
 
 LANGUAGES = frozenset({"ko", "en"})
 """Languages a writer can write in (and a customer can prefer)."""
@@ -118,9 +129,13 @@ class Rule:
     when: str
     priority: int
     reason: str | None
-    matches: Predicate = field(compare=False, repr=False)
+    matches_all: Predicate = field(compare=False, repr=False)
     facts_used: tuple[str, ...] = ()
     occasion: str | None = None
+
+    def matches(self, facts: Facts) -> bool:
+        """Whether the condition holds for one customer's facts."""
+        return self.matches_all(OneCustomer(facts))[0]
 
     def explain(self, values: Mapping[str, object]) -> str:
         """The rule's ``reason`` filled in from ``values`` (facts plus ``first_name``).
@@ -130,7 +145,7 @@ class Rule:
         if self.reason is None:
             return f'Matched rule "{self.name}"'
         parts: list[str] = []
-        for literal, name, _spec, _conversion in string.Formatter().parse(self.reason):
+        for literal, name in _reason_pieces(self.reason):
             parts.append(literal)
             if name is not None:
                 parts.append(_format_for_reason(values.get(name)))
@@ -325,7 +340,7 @@ def _parse_rule_list(items: list[Any], gestures: Mapping[str, GestureKind]) -> t
                 when=when,
                 priority=rule.integer("priority", 0, minimum=None),
                 reason=reason,
-                matches=matches,
+                matches_all=matches,
                 facts_used=facts_used,
                 occasion=occasion,
             )
@@ -357,6 +372,12 @@ def _check_reason(rule_name: str, reason: str) -> None:
         if name not in allowed:
             suggestion = _did_you_mean(name, allowed)
             raise RulesError(f"{where}: reason uses unknown name {{{name}}}{suggestion}")
+
+
+@functools.cache
+def _reason_pieces(reason: str) -> tuple[tuple[str, str | None], ...]:
+    """A checked ``reason`` template as (literal text, name or None) pieces, parsed once."""
+    return tuple((literal, name) for literal, name, _spec, _conversion in string.Formatter().parse(reason))
 
 
 def _format_for_reason(value: object) -> str:
@@ -585,7 +606,7 @@ class _Value:
     """A compiled sub-expression: its kind, a getter over the facts, and its value when constant."""
 
     kind: str
-    get: Callable[[Facts], Any]
+    get: Callable[[Columns], Sequence[Any]]
     constant: Any = _NOT_CONSTANT
     symbol: str | None = None
 
@@ -616,7 +637,7 @@ def _show_constant(value: object) -> str:
 
 
 def _constant(kind: str, value: object) -> _Value:
-    return _Value(kind, lambda facts: value, constant=value)
+    return _Value(kind, lambda columns: [value] * len(columns), constant=value)
 
 
 class _Compiler:
@@ -640,11 +661,11 @@ class _Compiler:
         if isinstance(node, engine_ast.LogicExpression):
             left, right = self.predicate(node.left), self.predicate(node.right)
             if node.type == "and":
-                return lambda facts: left(facts) and right(facts)
-            return lambda facts: left(facts) or right(facts)
+                return lambda columns: list(map(operator.and_, left(columns), right(columns)))
+            return lambda columns: list(map(operator.or_, left(columns), right(columns)))
         if isinstance(node, engine_ast.UnaryExpression) and node.type == "not":
             inner = self.predicate(node.right)
-            return lambda facts: not inner(facts)
+            return lambda columns: [not value for value in inner(columns)]
         if isinstance(node, engine_ast.FuzzyComparisonExpression):
             return self.regex(node)
         if isinstance(node, engine_ast.ArithmeticComparisonExpression):
@@ -658,9 +679,9 @@ class _Compiler:
             raise self.fail(f"{value.describe()} is not a true/false condition; compare it, e.g. with > or ==")
         if value.is_constant:
             result = bool(value.constant)
-            return lambda facts: result
+            return lambda columns: [result] * len(columns)
         get = value.get
-        return lambda facts: get(facts) is True
+        return lambda columns: [v is True for v in get(columns)]
 
     def equality(self, node: engine_ast.ComparisonExpression) -> Predicate:
         symbol = "==" if node.type == "eq" else "!="
@@ -669,8 +690,8 @@ class _Compiler:
             other = left if right.kind == NULL else right
             get = other.get
             if node.type == "eq":
-                return lambda facts: get(facts) is None
-            return lambda facts: get(facts) is not None
+                return lambda columns: [v is None for v in get(columns)]
+            return lambda columns: [v is not None for v in get(columns)]
         self.check_same_kind(left, right, symbol)
         compare: Callable[[Any, Any], bool] = operator.eq if node.type == "eq" else operator.ne
         if left.kind.startswith(_LIST):
@@ -704,7 +725,7 @@ class _Compiler:
         get_member = member.get
         if container.is_constant and container.kind != TEXT:
             members = frozenset(container.constant)  # no None inside: a missing member is simply not in it
-            return lambda facts: get_member(facts) in members
+            return lambda columns: [v in members for v in get_member(columns)]
         return _compare(operator.contains, container, member)
 
     def regex(self, node: engine_ast.FuzzyComparisonExpression) -> Predicate:
@@ -718,8 +739,8 @@ class _Compiler:
         find = pattern.match if node.type.endswith("fzm") else pattern.search
         get = left.get
         if node.type.startswith("eq"):
-            return lambda facts: (text := get(facts)) is not None and find(text) is not None
-        return lambda facts: (text := get(facts)) is not None and find(text) is None
+            return lambda columns: [t is not None and find(t) is not None for t in get(columns)]
+        return lambda columns: [t is not None and find(t) is None for t in get(columns)]
 
     def check_same_kind(self, left: _Value, right: _Value, symbol: str) -> None:
         if left.kind == right.kind:
@@ -762,7 +783,7 @@ class _Compiler:
             if operand.kind != NUMBER:
                 raise self.fail(f"unary minus needs a number, not {operand.describe()}")
             get = operand.get
-            return _Value(NUMBER, lambda facts: None if (v := get(facts)) is None else -v)
+            return _Value(NUMBER, lambda columns: [None if v is None else -v for v in get(columns)])
         if isinstance(node, engine_ast.AddExpression | engine_ast.SubtractExpression | engine_ast.ArithmeticExpression):
             return self.arithmetic(node)
         if isinstance(node, engine_ast.GetAttributeExpression):
@@ -773,7 +794,7 @@ class _Compiler:
         if node.scope is not None or node.name not in FACTS_BY_NAME:
             raise _unknown_symbol(self.where, node.name, node.scope)
         self.symbols.append(node.name)
-        return _Value(_FACT_KINDS[FACTS_BY_NAME[node.name].type], operator.itemgetter(node.name), symbol=node.name)
+        return _Value(_FACT_KINDS[FACTS_BY_NAME[node.name].type], _fact_column(node.name), symbol=node.name)
 
     def date_literal(self, value: datetime.datetime) -> _Value:
         if value.time() != datetime.time(0) or value.utcoffset() != datetime.timedelta(0):
@@ -810,26 +831,22 @@ class _Compiler:
             raise self.fail(f'"{symbol}" cannot combine {left.describe()} and {right.describe()}')
         get_left, get_right = left.get, right.get
 
-        def get(facts: Facts) -> Any:
-            a = get_left(facts)
-            if a is None:
-                return None
-            b = get_right(facts)
-            if b is None:
+        def apply(a: Any, b: Any) -> Any:
+            if a is None or b is None:
                 return None
             try:
                 return function(a, b)
             except ArithmeticError:  # division by zero: no value, so comparisons with it are false
                 return None
 
-        return _Value(kind, get)
+        return _Value(kind, lambda columns: list(map(apply, get_left(columns), get_right(columns))))
 
     def attribute(self, node: engine_ast.GetAttributeExpression) -> _Value:
         target = self.value(node.object)
         if node.name != "length" or not (target.kind == TEXT or target.kind.startswith(_LIST)):
             raise self.fail(f'attribute ".{node.name}" is not supported; only text and lists have .length')
         get = target.get
-        return _Value(NUMBER, lambda facts: None if (v := get(facts)) is None else len(v))
+        return _Value(NUMBER, lambda columns: [None if v is None else len(v) for v in get(columns)])
 
 
 def _compare(compare: Callable[[Any, Any], bool], left: _Value, right: _Value) -> Predicate:
@@ -837,6 +854,28 @@ def _compare(compare: Callable[[Any, Any], bool], left: _Value, right: _Value) -
     get_left = left.get
     if right.is_constant:
         constant = right.constant
-        return lambda facts: (a := get_left(facts)) is not None and compare(a, constant)
+        return lambda columns: [a is not None and compare(a, constant) for a in get_left(columns)]
     get_right = right.get
-    return lambda facts: (a := get_left(facts)) is not None and (b := get_right(facts)) is not None and compare(a, b)
+    return lambda columns: [
+        a is not None and b is not None and compare(a, b)
+        for a, b in zip(get_left(columns), get_right(columns), strict=True)
+    ]
+
+
+def _fact_column(name: str) -> Callable[[Columns], Sequence[Any]]:
+    return lambda columns: columns.column(name)
+
+
+class OneCustomer:
+    """One customer's facts as one-row columns, so a single customer runs the same compiled code."""
+
+    __slots__ = ("facts",)
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+
+    def __len__(self) -> int:
+        return 1
+
+    def column(self, name: str) -> tuple[Any]:
+        return (self.facts[name],)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from db.engine import transaction
 from db.models import Customer, Feedback, Order, OrderItem
-from planner.facts import FACTS, PastGesture, gesture_facts, load_profiles, rfm_scores
+from planner.facts import FACTS, PastGesture, gesture_facts, load_fact_table, rfm_scores
 
 SEOUL = ZoneInfo("Asia/Seoul")
 KST = timezone(timedelta(hours=9))
@@ -49,8 +49,12 @@ def add_order(
 
 def facts_of(engine: Engine, history=None) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
     with engine.connect() as connection:
-        profiles = load_profiles(connection, as_of=AS_OF, timezone=SEOUL, currency="KRW", history=history or {})
-        return {p.external_id: p.facts for p in profiles}
+        table = load_fact_table(connection, as_of=AS_OF, timezone=SEOUL, currency="KRW", history=history or {})
+        rows = {table.ids[row]: dict(table.profile(row).facts) for row in range(len(table))}
+        columns = {fact.name: table.column(fact.name) for fact in FACTS}
+        # A whole column and one customer's value come from the same definition and must agree.
+        assert all(rows[table.ids[row]] == {n: c[row] for n, c in columns.items()} for row in range(len(table)))
+        return {table.identity["external_id"][row]: rows[table.ids[row]] for row in range(len(table))}
 
 
 def test_hand_computed_facts(engine: Engine) -> None:

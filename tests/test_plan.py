@@ -111,7 +111,7 @@ def requests(draw: st.DrawFn, rules: RuleSet | None = None) -> PlanRequest:
         seed=draw(st.integers(0, 2**31)),
         rules=chosen_rules,
         budget=Decimal(draw(st.integers(0, 100_000))),
-        profiles=people,
+        customers=people,
         history=history,
         templates=TEMPLATES,
     )
@@ -126,7 +126,7 @@ def planned(plan: Plan) -> list:
 def test_every_plan_keeps_every_promise(request: PlanRequest) -> None:
     plan = make_plan(request)
     rules = request.rules
-    people = {p.customer_id: p for p in request.profiles}
+    people = {p.customer_id: p for p in request.customers}
     chosen = planned(plan)
 
     # One gesture per customer per week, held out or not.

@@ -16,6 +16,7 @@ from planner.facts import FACTS, FACTS_BY_NAME, FactType
 from planner.rules import (
     ENGINE_CONTEXT,
     GestureKind,
+    OneCustomer,
     Rule,
     RuleSet,
     Writer,
@@ -102,7 +103,7 @@ def when_error(when: str) -> str:
 def matches(when: str, **facts: object) -> bool:
     """Whether ``when`` matches an ordinary customer with ``facts`` changed."""
     predicate, _ = compile_when("x", when)
-    return predicate(ordinary_customer(**facts))
+    return predicate(OneCustomer(ordinary_customer(**facts)))[0]
 
 
 # --- The default rules file -------------------------------------------------------------------
@@ -231,7 +232,7 @@ def test_load_rules_from_a_file(tmp_path: Path) -> None:
             when="orders_count == 1 and days_since_last_order <= 14",
             priority=0,
             reason=None,
-            matches=rules.rules[0].matches,
+            matches_all=rules.rules[0].matches_all,
             facts_used=("orders_count", "days_since_last_order"),
         ),
     )
@@ -619,7 +620,7 @@ def test_facts_used_in_order_of_first_use() -> None:
 def test_a_missing_fact_key_is_a_loud_error() -> None:
     predicate, _ = compile_when("x", "orders_count == 1")
     with pytest.raises(KeyError):
-        predicate({})
+        predicate(OneCustomer({}))
 
 
 # --- The compiled form agrees with rule-engine ------------------------------------------------
@@ -698,12 +699,28 @@ def _agrees_with_rule_engine(when: str, customers: list[dict[str, object]]) -> N
             compile_when("x", when)
         return
     predicate, _ = compile_when("x", when)
-    for facts in customers:
+    # All customers in one evaluation, as a plan runs it: each row must get its own answer.
+    answers = predicate(_Rows(customers))
+    assert len(answers) == len(customers)
+    for facts, answer in zip(customers, answers, strict=True):
         try:
             expected = engine_rule.matches(facts)
         except rule_engine.errors.ArithmeticError:
             continue  # division by zero: rule-engine raises; the compiled form treats it as missing (tested above)
-        assert predicate(facts) is expected, (when, facts)
+        assert answer is expected, (when, facts)
+
+
+class _Rows:
+    """Several customers' facts as columns."""
+
+    def __init__(self, customers: list[dict[str, object]]) -> None:
+        self.customers = customers
+
+    def __len__(self) -> int:
+        return len(self.customers)
+
+    def column(self, name: str) -> list[object]:
+        return [facts[name] for facts in self.customers]
 
 
 DEFAULT_RULES_BOTH_WAYS = [
