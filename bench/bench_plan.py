@@ -16,6 +16,7 @@ The target: planning takes at most 2x the baseline and stays under 500 MB.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sqlite3
 import statistics
@@ -70,6 +71,7 @@ def run_delight(path: Path) -> int:
     engine = make_engine(database_url(str(path)))
     result = plan_week(engine, PlanOptions(week=WEEK, seed=1))
     engine.dispose()
+    print(json.dumps({"steps": result.seconds}))
     return len(result.gestures)
 
 
@@ -101,6 +103,8 @@ def main() -> None:
         seconds = [run["seconds"] for run in runs]
         peak = max(run["peak_mb"] for run in runs)
         print(f"{label:28} {min(seconds):>7.2f} {statistics.median(seconds):>9.2f} {peak:>8.0f}")
+    steps = {name: statistics.median(run["steps"][name] for run in delight) for name in delight[0]["steps"]}
+    print("delight plan, median per step: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in steps.items()))
     best = min(r["seconds"] for r in delight) / min(r["seconds"] for r in baseline)
     median = statistics.median(r["seconds"] for r in delight) / statistics.median(r["seconds"] for r in baseline)
     print(f"ratio delight / baseline: best {best:.2f}x, median {median:.2f}x")

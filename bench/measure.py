@@ -20,6 +20,10 @@ def child_report(work: Callable[[], int]) -> None:
 
 
 def in_subprocess(script: str, *arguments: str) -> dict:
-    """Run ``script --child ARGUMENTS`` and return the JSON figures it printed last."""
+    """Run ``script --child ARGUMENTS`` and return the JSON figures it printed, one object per line, merged."""
     result = subprocess.run([sys.executable, script, "--child", *arguments], check=True, capture_output=True, text=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    figures: dict = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("{"):
+            figures.update(json.loads(line))
+    return figures

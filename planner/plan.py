@@ -1,10 +1,13 @@
 """The planner: a pure function from facts, rules, history and a seed to a week's plan.
 
-No I/O happens here; ``planner.weekly`` loads the inputs and stores the result. Every
-customer a rule matched gets a ``Decision`` that says what happened to them and why.
+The planner does no I/O of its own; ``planner.weekly`` loads the inputs and stores the result
+(a fact table from the store looks up the latest order's items only for the customers whose
+words use them). Every customer a rule matched gets a ``Decision`` that says what happened
+to them and why.
 
 The order of work:
-1. Per customer: rules are evaluated (highest priority first). A customer is removed by
+1. Every rule runs over whole fact columns (``planner.facts.FactTable``); then, per customer
+   some rule matched (rules highest priority first), a customer is removed by
    the first constraint that stops them (do-not-contact, erased, already this week,
    open complaint, cooldown, max per year, no postal address, same kind as last time,
    no fresh words); a rule whose gesture a constraint blocks falls back to the next rule.

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import gc
 import secrets
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -82,6 +83,7 @@ class PlanResult:
     plan: Plan
     gestures: list[GestureView]
     replaced: int
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each step: facts, planning, storing
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ def plan_week(engine: Engine, options: PlanOptions) -> PlanResult:
         raise InputError("--budget cannot be negative")
     templates = load_templates(options.templates_dir, load_lexicon(options.lexicon_path))
     # A write transaction: logging at the same moment waits for the plan instead of failing.
+    started = time.perf_counter()
     with transaction(engine, write=True) as session, _collector_paused():
         connection = session.connection()
         history = load_history(connection, week, ZoneInfo(rules.timezone))
@@ -162,6 +165,7 @@ def plan_week(engine: Engine, options: PlanOptions) -> PlanResult:
             history=history,
         )
         spent, used, writer_load = _this_week_so_far(session, week, rules.currency)
+        loaded = time.perf_counter()
         plan = make_plan(
             PlanRequest(
                 week=week,
@@ -179,6 +183,7 @@ def plan_week(engine: Engine, options: PlanOptions) -> PlanResult:
                 openers_this_week=openers_this_week,
             )
         )
+        planned = time.perf_counter()
         run = PlanRun(
             week=week,
             seed=seed,
@@ -226,7 +231,8 @@ def plan_week(engine: Engine, options: PlanOptions) -> PlanResult:
         )
         session.flush()
         stored = list_gestures_in(session, week, statuses=(GestureStatus.PLANNED, GestureStatus.HELD_OUT))
-    return PlanResult(run.id, week, as_of, seed, rules.currency, rules, plan, stored, replaced)
+    seconds = {"facts": loaded - started, "planning": planned - loaded, "storing": time.perf_counter() - planned}
+    return PlanResult(run.id, week, as_of, seed, rules.currency, rules, plan, stored, replaced, seconds)
 
 
 @contextmanager
