@@ -7,11 +7,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from db.engine import transaction
 from db.models import Customer, Feedback, Order, OrderItem
-from planner.facts import FACTS, PastGesture, gesture_facts, load_fact_table, rfm_scores
+from planner.facts import FACTS, LocalDays, PastGesture, gesture_facts, load_fact_table, rfm_scores
 
 SEOUL = ZoneInfo("Asia/Seoul")
 KST = timezone(timedelta(hours=9))
@@ -191,3 +193,25 @@ def test_every_segment_is_reachable() -> None:
         "Hibernating",
         "Lost",
     }
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    instant=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31)),
+    zone=st.sampled_from(["Asia/Seoul", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Europe/London"]),
+)
+def test_local_days_agree_with_the_exact_conversion(instant: datetime, zone: str) -> None:
+    """The per-hour shortcut gives the same local day as converting each instant, clock changes included."""
+    days = LocalDays(ZoneInfo(zone))
+    stored = instant.strftime("%Y-%m-%d %H:%M:%S.%f")  # how SQLite returns a stored UTC instant
+    exact = instant.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date().toordinal()
+    assert days(stored) == exact
+    assert days(stored) == exact  # again, from what the first call kept for that hour
+    assert days(instant.replace(tzinfo=UTC)) == exact  # PostgreSQL hands back datetimes
+
+
+def test_local_days_around_a_clock_change() -> None:
+    days = LocalDays(ZoneInfo("Asia/Kolkata"))  # UTC+5:30: the day turns at 18:30 UTC
+    assert days("2026-11-29 18:29:59.000000") == date(2026, 11, 29).toordinal()
+    assert days("2026-11-29 18:30:00.000000") == date(2026, 11, 30).toordinal()
+    assert days("2026-11-29 18:00:00.000000") == date(2026, 11, 29).toordinal()
