@@ -24,8 +24,8 @@ The order of work:
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import itertools
 import random
 from collections import ChainMap, Counter
 from collections.abc import Mapping, Sequence
@@ -162,6 +162,7 @@ class _Planner:
         self.erased, self.do_not_contact = identity["erased"], identity["do_not_contact"]
         self.has_address, self.language = identity["has_address"], identity["language"]
         self.open_complaint = self.table.column("has_open_complaint")
+        self.full = {name: f"{CAPACITY}: {name}" for name in self.rules.gestures}  # a kind's capacity constraint
         self.this_week = {
             customer_id
             for customer_id, gestures in request.history.items()
@@ -258,7 +259,7 @@ class _Planner:
     def fits(self, row: int, kind: GestureKind) -> tuple[str | None, str | None]:
         """(constraint, writer): a constraint name if this gesture does not fit, else the writer to assign."""
         if self.plan.used[kind.name] >= kind.capacity:
-            return f"{CAPACITY}: {kind.name}", None
+            return self.full[kind.name], None
         if self.plan.spent + kind.cost > self.plan.budget:
             return BUDGET, None
         if not (kind.physical and self.rules.writers):
@@ -310,29 +311,35 @@ class _Planner:
     def run(self) -> Plan:
         table = self.table
         # Each rule runs over whole fact columns; then only the customers some rule matched are visited.
-        matched_at: dict[int, list[Rule]] = {}
-        for rule in self.ordered_rules:
-            for row in itertools.compress(range(len(table)), rule.matches_all(table)):
-                matched_at.setdefault(row, []).append(rule)
-        self.plan.matched_customers = len(matched_at)
+        # Customers who matched the same rules share one (rules, names) pair, and those without past
+        # gestures share their options too, since only two flags of theirs can change them.
+        hits = [rule.matches_all(table) for rule in self.ordered_rules]
+        matched_rows = bytearray(len(table))
+        by_hits: dict[tuple[bool, ...], tuple[list[Rule], tuple[str, ...]]] = {}
+        by_flags: dict[tuple, tuple[list[tuple[Rule, GestureKind]], tuple[str, str] | None]] = {}
         candidates: list[tuple[int, tuple[str, ...], list[tuple[Rule, GestureKind]]]] = []
-        gestures = self.rules.gestures
-        for row in sorted(matched_at):
-            matched_rules = matched_at[row]
+        history = self.request.history
+        for row, row_hits in enumerate(zip(*hits, strict=True)):
+            if True not in row_hits:
+                continue
+            matched_rows[row] = 1
+            found = by_hits.get(row_hits)
+            if found is None:
+                chosen = [rule for rule, hit in zip(self.ordered_rules, row_hits, strict=True) if hit]
+                found = by_hits[row_hits] = (chosen, tuple(rule.name for rule in chosen))
+            matched_rules, matched = found
             customer_id = table.ids[row]
-            matched = tuple(rule.name for rule in matched_rules)
             block = self.customer_block(row)
             if block is not None:
                 self.remove(customer_id, matched, block, block)
                 continue
-            options, first_block = [], None
-            for rule in matched_rules:
-                kind = gestures[rule.gesture]
-                blocked = self.kind_block(row, kind)
-                if blocked is None:
-                    options.append((rule, kind))
-                elif first_block is None:
-                    first_block = blocked
+            if customer_id in history:
+                options, first_block = self.options(row, matched_rules)
+            else:
+                flags = (row_hits, self.open_complaint[row], self.has_address[row])
+                if flags not in by_flags:
+                    by_flags[flags] = self.options(row, matched_rules)
+                options, first_block = by_flags[flags]
             if not options:
                 assert first_block is not None
                 self.remove(customer_id, matched, *first_block)
@@ -348,35 +355,57 @@ class _Planner:
                 )
             else:
                 candidates.append((row, matched, options))
+        self.plan.matched_customers = sum(matched_rows)
         for row, matched, options in self.draw_order(candidates):
             self.place(row, matched, options)
-        self.add_wildcards(self.wildcard_pool(matched_at))
+        self.add_wildcards(self.wildcard_pool(matched_rows))
         return self.plan
 
-    def wildcard_pool(self, matched_at: Mapping[int, object]) -> list[int]:
+    def options(
+        self, row: int, matched_rules: list[Rule]
+    ) -> tuple[list[tuple[Rule, GestureKind]], tuple[str, str] | None]:
+        """The (rule, kind) pairs nothing blocks for this customer, and the first block met otherwise."""
+        options, first_block = [], None
+        for rule in matched_rules:
+            kind = self.rules.gestures[rule.gesture]
+            blocked = self.kind_block(row, kind)
+            if blocked is None:
+                options.append((rule, kind))
+            elif first_block is None:
+                first_block = blocked
+        return options, first_block
+
+    def wildcard_pool(self, matched_rows: bytearray) -> list[int]:
         """A uniform random sample of the rows no rule matched and nothing stops; wildcards come from it."""
         if not self.rules.wildcards:
             return []
         eligible = [
             row
             for row in range(len(self.table))
-            if row not in matched_at and not self.open_complaint[row] and self.customer_block(row) is None
+            if not matched_rows[row] and not self.open_complaint[row] and self.customer_block(row) is None
         ]
         return self.rng.sample(eligible, min(len(eligible), WILDCARD_POOL_PER_WILDCARD * self.rules.wildcards))
 
     def draw_order(self, candidates: list) -> list:
-        """Recovery first, then priority-weighted random order: higher priority tends to come first."""
+        """Recovery first, then priority-weighted random order: higher priority tends to come first.
+
+        A key is ``-u ** (1 / priority)``, in [-1, 0], minus 2 for recovery so those come first;
+        ties (vanishingly rare) keep the candidates' customer order, since the sort is stable.
+        """
         random = self.rng.random
-        keys = []
-        for position, (row, _matched, options) in enumerate(candidates):
-            rule, kind = options[0]
-            keys.append((not kind.recovery, -(random() ** (1 / max(rule.priority, 1))), self.table.ids[row], position))
-        keys.sort()
-        return [candidates[key[3]] for key in keys]
+        keys = [
+            (-2.0 if kind.recovery else 0.0) - random() ** (1 / max(rule.priority, 1))
+            for _row, _matched, ((rule, kind), *_others) in candidates
+        ]
+        return [candidates[position] for position in sorted(range(len(candidates)), key=keys.__getitem__)]
 
     def place(self, row: int, matched: tuple[str, ...], options: list[tuple[Rule, GestureKind]]) -> None:
         last_constraint = ""
+        used = self.plan.used
         for rule, kind in options:
+            if used[kind.name] >= kind.capacity:  # the common case once the week fills: no need to look further
+                last_constraint = self.full[kind.name]
+                continue
             constraint, writer = self.fits(row, kind)
             if constraint is None:
                 profile = self.table.profile(row)
@@ -386,11 +415,7 @@ class _Planner:
                     self.plan.decisions[profile.customer_id] = Decision(profile.customer_id, matched, PLANNED)
                     return
             last_constraint = constraint or NO_FRESH_WORDS
-        if last_constraint == NO_FRESH_WORDS:
-            detail = "every fitting wording starts like another gesture this week already does"
-        else:
-            detail = f"{last_constraint} reached before their turn in the draw"
-        self.remove(self.table.ids[row], matched, last_constraint, detail)
+        self.remove(self.table.ids[row], matched, last_constraint, _too_late(last_constraint))
 
     def add_wildcards(self, pool: list[int]) -> None:
         wanted = self.rules.wildcards
@@ -415,6 +440,14 @@ class _Planner:
 
     def reason(self, rule: Rule, profile: Profile) -> str:
         return rule.explain(ChainMap({"first_name": profile.first_name or profile.name or "They"}, profile.facts))
+
+
+@functools.cache
+def _too_late(constraint: str) -> str:
+    """Why a candidate the draw reached too late was removed, in words."""
+    if constraint == NO_FRESH_WORDS:
+        return "every fitting wording starts like another gesture this week already does"
+    return f"{constraint} reached before their turn in the draw"
 
 
 def make_plan(request: PlanRequest) -> Plan:
