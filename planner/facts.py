@@ -323,7 +323,7 @@ def load_fact_table(
         if row is not None:
             gestures[row] = gesture_facts(past, as_of)
     raw["gestures"] = gestures
-    raw["rfm"] = lambda: _rfm_column(raw, as_of.toordinal())
+    raw["rfm"] = lambda: _rfm_column(raw)
 
     def last_items(only: Sequence[int] | None) -> dict[int, tuple[str, ...]]:
         return _last_items(connection, until, only)
@@ -390,12 +390,16 @@ def _last_items(connection: Connection, until: datetime, only: Sequence[int] | N
     return {customer_id: tuple(items) for customer_id, items in grouped.items()}
 
 
-def _rfm_column(raw: Mapping[str, list | Callable[[], list]], as_of: int) -> list[tuple[int, int, int, str] | None]:
+def _rfm_column(raw: Mapping[str, list | Callable[[], list]]) -> list[tuple[int, int, int, str] | None]:
     orders, spent, last_day = raw["orders"], raw["spent_minor"], raw["last_day"]
     assert isinstance(orders, list) and isinstance(spent, list) and isinstance(last_day, list)
-    buyers = {row: (as_of - last_day[row], orders[row], spent[row]) for row, number in enumerate(orders) if number}
-    scores = rfm_scores(buyers)
-    return [scores.get(row) for row in range(len(orders))]
+    buyers = [row for row, number in enumerate(orders) if number]
+    column: list[tuple[int, int, int, str] | None] = [None] * len(orders)
+    # The latest order's day ranks buyers exactly as "days since" does, the other way round.
+    scores = _rfm([last_day[row] for row in buyers], [orders[row] for row in buyers], [spent[row] for row in buyers])
+    for row, score in zip(buyers, scores, strict=True):
+        column[row] = score
+    return column
 
 
 def _derivations(as_of: date, currency: str) -> dict[str, Derivation]:
@@ -544,14 +548,20 @@ def rfm_scores(buyers: Mapping[int, tuple[int, int, object]]) -> dict[int, tuple
     if not buyers:
         return {}
     days, orders, spent = zip(*buyers.values(), strict=True)
-    recency = [-d for d in days]  # recent is good
-    r_scores = map(_quintiles(recency), recency)
-    f_scores = map(_quintiles(orders), orders)
-    m_scores = map(_quintiles(spent), spent)
-    return {
-        customer_id: (r, f, m, RFM_SEGMENTS[r][(f + m + 1) // 2 - 1])  # FM: the mean, rounded half up
-        for customer_id, r, f, m in zip(buyers, r_scores, f_scores, m_scores, strict=True)
-    }
+    return dict(zip(buyers, _rfm([-d for d in days], orders, spent), strict=True))  # recent is good
+
+
+def _rfm(recency: Sequence, frequency: Sequence, monetary: Sequence) -> list[tuple[int, int, int, str]]:
+    """(R, F, M, segment) for buyers given as three columns, higher values better in each."""
+    return [
+        (r, f, m, RFM_SEGMENTS[r][(f + m + 1) // 2 - 1])  # FM: the mean, rounded half up
+        for r, f, m in zip(
+            map(_quintiles(recency), recency),
+            map(_quintiles(frequency), frequency),
+            map(_quintiles(monetary), monetary),
+            strict=True,
+        )
+    ]
 
 
 def _quintiles(values: Sequence) -> Callable[[object], int]:
