@@ -68,6 +68,12 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
+def status_line(text: str) -> None:
+    """What a long command is doing now, on stderr (only on a terminal, so pipes and files stay clean)."""
+    if sys.stderr.isatty():
+        click.echo(f"{text}…", err=True)
+
+
 def say(text: str) -> None:
     """Print text to stdout, ending it with exactly one newline."""
     click.echo(text, nl=not text.endswith("\n"))
@@ -268,9 +274,8 @@ def plan(
     """
     from planner import views, weekly
 
-    result = weekly.plan_week(
-        app.engine(), weekly.PlanOptions(week=week, rules_path=rules_path, budget=budget, seed=seed_value, as_of=as_of)
-    )
+    options = weekly.PlanOptions(week=week, rules_path=rules_path, budget=budget, seed=seed_value, as_of=as_of)
+    result = weekly.plan_week(app.engine(), options, step=status_line)
     click.echo(views.plan_summary(result))
 
 

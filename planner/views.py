@@ -60,6 +60,9 @@ def plan_summary(result: PlanResult) -> str:
         f"Matched by rules: {plan.matched_customers:,} customers; planned {len(planned)}, "
         f"held out as control {len(held)}."
     )
+    if result.seconds:
+        took = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in result.seconds.items())
+        lines.append(f"Took {sum(result.seconds.values()):.1f} s ({took}).")
     if plan.removed:
         lines.append("Removed by constraint:")
         lines += [f"  {name}: {count:,}" for name, count in plan.removed.most_common()]

@@ -9,7 +9,7 @@ import gc
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -141,8 +141,11 @@ def load_openers(connection: Connection, week: str) -> tuple[dict[int, frozenset
     return {customer_id: frozenset(keys) for customer_id, keys in past.items()}, frozenset(this_week)
 
 
-def plan_week(engine: Engine, options: PlanOptions) -> PlanResult:
-    """Plan a week and store it in one transaction, replacing what is still only planned."""
+def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] = lambda _what: None) -> PlanResult:
+    """Plan a week and store it in one transaction, replacing what is still only planned.
+
+    ``step`` hears what is being done next, for a big shop's few seconds of waiting.
+    """
     rules = load_rules(options.rules_path)
     week = resolve_week(options.week, rules)
     as_of = options.as_of or monday(week)
@@ -155,6 +158,7 @@ def plan_week(engine: Engine, options: PlanOptions) -> PlanResult:
     started = time.perf_counter()
     with transaction(engine, write=True) as session, _collector_paused():
         connection = session.connection()
+        step("Reading every customer's orders and feedback")
         history = load_history(connection, week, ZoneInfo(rules.timezone))
         past_openers, openers_this_week = load_openers(connection, week)
         customers = load_fact_table(
@@ -166,6 +170,7 @@ def plan_week(engine: Engine, options: PlanOptions) -> PlanResult:
         )
         spent, used, writer_load = _this_week_so_far(session, week, rules.currency)
         loaded = time.perf_counter()
+        step(f"Planning for {len(customers):,} customers")
         plan = make_plan(
             PlanRequest(
                 week=week,
@@ -184,6 +189,7 @@ def plan_week(engine: Engine, options: PlanOptions) -> PlanResult:
             )
         )
         planned = time.perf_counter()
+        step("Storing the plan")
         run = PlanRun(
             week=week,
             seed=seed,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,6 +43,8 @@ def test_plan_stores_and_shows_the_week(seeded: Callable[..., Result], db_url: s
     assert f"Plan for {WEEK} (facts as of 2026-11-30, seed 11" in result.output
     assert "Budget: ₩" in result.output and "of ₩300,000" in result.output
     assert "Removed by constraint:" in result.output
+    assert re.search(r"Took \d+\.\d s \(facts \d+\.\d s, planning \d+\.\d s, storing \d+\.\d s\)", result.output)
+    assert "Planning for" not in result.output  # step lines are for a terminal only
     stored = gestures(db_url)
     assert stored and {status for _, _, status, _ in stored} <= {"planned", "held_out"}
     listed = json.loads(seeded("list", "--week", WEEK, "--format", "json").output)
