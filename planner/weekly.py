@@ -414,7 +414,7 @@ def find_customer(session: Session, reference: str) -> Customer:
     return found
 
 
-def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = None) -> tuple[list[str], list[list]]:
+def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = None) -> tuple[list[str], list[tuple]]:
     """`delight facts`: one row per customer (id as imported, then every fact), as of a date."""
     rules = load_rules(rules_path)
     day = as_of or monday(current_week(ZoneInfo(rules.timezone)))
@@ -426,5 +426,5 @@ def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = N
         )
         names = [fact.name for fact in FACTS]
         columns = [customers.identity["external_id"], *(customers.column(name) for name in names)]
-        rows = [list(row) for row in zip(*columns, strict=True)]
+        rows = list(zip(*columns, strict=True))
     return ["customer_id", *names], rows
