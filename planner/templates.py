@@ -28,7 +28,7 @@ from sqlmodel import Session
 from db.models import Gesture, GestureStatus
 from planner.errors import TemplateError
 from planner.rules import LANGUAGES, OCCASIONS
-from planner.textfiles import parse_toml, read_utf8
+from planner.textfiles import parse_entries, parse_toml, read_utf8
 from planner.tone import Flag, Lexicon, check_text, load_lexicon
 
 PLACEHOLDERS = frozenset({"first_name", "last_item", "years", "occasion"})
@@ -194,14 +194,7 @@ def _parse(source: str, text: str) -> list[Template]:
     entries = data.get("template", [])
     if set(data) - {"template"} or not isinstance(entries, list):
         raise TemplateError(f"{source}: write each variant as [[template]] with id, kind, language and text")
-    templates, seen = [], set()
-    for number, entry in enumerate(entries, start=1):
-        template = _parse_entry(source, number, entry)
-        if template.id in seen:
-            raise TemplateError(f'{source}: template "{template.id}" is defined twice; give each a unique id')
-        seen.add(template.id)
-        templates.append(template)
-    return templates
+    return parse_entries(source, entries, _parse_entry, "template", TemplateError)
 
 
 def _parse_entry(source: str, number: int, entry: object) -> Template:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from planner.errors import DelightError
 
@@ -25,3 +26,30 @@ def parse_toml(source: str, text: str, error: type[DelightError]) -> dict[str, A
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{source}: TOML syntax error: {exc}") from None
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Entry = TypeVar("Entry", bound=_Identified)
+
+
+def parse_entries(
+    source: str,
+    entries: list[Any],
+    parse: Callable[[str, int, object], Entry],
+    what: str,
+    error: type[DelightError],
+) -> list[Entry]:
+    """Each ``[[what]]`` table parsed by ``parse(source, number, entry)``; an id used twice is ``error``."""
+    parsed: list[Entry] = []
+    seen: set[str] = set()
+    for number, entry in enumerate(entries, start=1):
+        item = parse(source, number, entry)
+        if item.id in seen:
+            raise error(f'{source}: {what} "{item.id}" is defined twice; give each {what} a unique id')
+        seen.add(item.id)
+        parsed.append(item)
+    return parsed

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from planner.errors import InputError, LexiconError
-from planner.textfiles import parse_toml, read_utf8
+from planner.textfiles import parse_entries, parse_toml, read_utf8
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -143,14 +143,7 @@ def _parse(source: str, text: str) -> list[ToneRule]:
     entries = data.get("rule", [])
     if not isinstance(entries, list):
         raise LexiconError(f"{source}: write each rule as [[rule]]")
-    rules, seen = [], set()
-    for number, entry in enumerate(entries, start=1):
-        rule = _parse_rule(source, number, entry)
-        if rule.id in seen:
-            raise LexiconError(f'{source}: rule "{rule.id}" is defined twice; give each rule a unique id')
-        seen.add(rule.id)
-        rules.append(rule)
-    return rules
+    return parse_entries(source, entries, _parse_rule, "rule", LexiconError)
 
 
 def _parse_rule(source: str, number: int, entry: object) -> ToneRule:

@@ -168,6 +168,11 @@ def test_a_team_template_with_a_blocking_flag_is_refused_by_name(tmp_path: Path,
             "no placeholders",
         ),
         ('id = "x"\nkind = "cheer_message"\nlanguage = "en"\ntext = "hi"\noccasions = ["xmas"]', "occasions must be"),
+        (
+            'id = "x"\nkind = "cheer_message"\nlanguage = "en"\ntext = "hi"\n'
+            '[[template]]\nid = "x"\nkind = "cheer_message"\nlanguage = "en"\ntext = "hello"',
+            'template "x" is defined twice; give each template a unique id',
+        ),
     ],
 )
 def test_a_bad_team_template_is_one_clear_error(tmp_path: Path, entry: str, message: str) -> None:

@@ -149,6 +149,10 @@ suggestion = "Is the coupon the point?"
         ('[[rule]]\nid = "bad"\nphrase = "x"\nregex = "x"\nwhy = "x"\nsuggestion = "y"\n', "exactly one of"),
         ('[[rule]]\nid = "bad"\nphrase = "x"\n', 'needs why = "..."'),
         ('[[rule]]\nid = "bad"\nphrase = "x"\nwhy = "x"\nsuggestion = "y"\nweight = "3"\n', 'unknown key "weight"'),
+        (
+            '[[rule]]\nid = "bad"\nphrase = "x"\nwhy = "x"\nsuggestion = "y"\n' * 2,
+            "is defined twice; give each rule a unique id",
+        ),
     ],
 )
 def test_a_bad_lexicon_rule_is_one_clear_error(tmp_path: Path, body: str, message: str) -> None:
