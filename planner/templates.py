@@ -19,7 +19,6 @@ import string
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import select
@@ -28,7 +27,7 @@ from sqlmodel import Session
 from db.models import Gesture, GestureStatus
 from planner.errors import TemplateError
 from planner.rules import LANGUAGES, OCCASIONS
-from planner.textfiles import parse_entries, parse_toml, read_utf8
+from planner.textfiles import parse_entries, parse_toml, read_utf8, shipped_sources
 from planner.tone import Flag, Lexicon, check_text, load_lexicon
 
 PLACEHOLDERS = frozenset({"first_name", "last_item", "years", "occasion"})
@@ -139,12 +138,7 @@ def team_templates_dir(explicit: Path | None = None) -> Path | None:
 
 def read_templates(team: Path | None = None) -> TemplateLibrary:
     """Parse the shipped templates and the team's folder, checking every entry (but not their tone)."""
-    shipped = resources.files("planner") / "templates"
-    sources = [
-        (f"shipped templates {entry.name}", entry.read_text("utf-8"))
-        for entry in sorted(shipped.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".toml")
-    ]
+    sources = shipped_sources("templates", "templates")
     folder = team_templates_dir(team)
     if folder is not None:
         if not folder.is_dir():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -18,6 +19,16 @@ def read_utf8(path: Path, what: str, error: type[DelightError]) -> str:
         raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise error(f"{what} {path} is not UTF-8 text; save it as UTF-8") from None
+
+
+def shipped_sources(folder: str, what: str) -> list[tuple[str, str]]:
+    """(source name, text) of each ``*.toml`` the package ships in ``planner/<folder>``, by name."""
+    shipped = resources.files("planner") / folder
+    return [
+        (f"shipped {what} {entry.name}", entry.read_text("utf-8"))
+        for entry in sorted(shipped.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".toml")
+    ]
 
 
 def parse_toml(source: str, text: str, error: type[DelightError]) -> dict[str, Any]:

@@ -19,11 +19,10 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from planner.errors import InputError, LexiconError
-from planner.textfiles import parse_entries, parse_toml, read_utf8
+from planner.textfiles import parse_entries, parse_toml, read_utf8, shipped_sources
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -110,12 +109,7 @@ def team_lexicon_path(explicit: Path | None = None) -> Path | None:
 
 def load_lexicon(team: Path | None = None) -> Lexicon:
     """The shipped lexicon plus the team's file or folder of ``*.toml`` (``team_lexicon_path`` finds it)."""
-    shipped = resources.files("planner") / "lexicon"
-    sources = [
-        (f"shipped lexicon {entry.name}", entry.read_text("utf-8"))
-        for entry in sorted(shipped.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".toml")
-    ]
+    sources = shipped_sources("lexicon", "lexicon")
     path = team_lexicon_path(team)
     if path is not None:
         sources += [(str(file), read_utf8(file, "lexicon", LexiconError)) for file in _toml_files(path)]

@@ -106,13 +106,14 @@ def resolve_week(week: str | None, rules: RuleSet) -> str:
     return parse_week(week) if week else current_week(ZoneInfo(rules.timezone))
 
 
+# The gestures that count when planning a week: what people acted on, and plans for other weeks.
+_COUNTED = "(status IN ('sent', 'skipped', 'failed') OR (status = 'planned' AND week <> :week))"
+
+
 def load_history(connection: Connection, week: str, timezone: ZoneInfo) -> dict[int, list[PastGesture]]:
     """Every gesture that counts for planning ``week``: sent, logged, and planned for other weeks."""
     rows = connection.execute(
-        text(
-            "SELECT customer_id, week, kind, status, template, sent_at FROM gestures "
-            "WHERE status IN ('sent', 'skipped', 'failed') OR (status = 'planned' AND week <> :week)"
-        ),
+        text(f"SELECT customer_id, week, kind, status, template, sent_at FROM gestures WHERE {_COUNTED}"),
         {"week": week},
     )
     history: dict[int, list[PastGesture]] = defaultdict(list)
@@ -125,10 +126,7 @@ def load_history(connection: Connection, week: str, timezone: ZoneInfo) -> dict[
 def load_openers(connection: Connection, week: str) -> tuple[dict[int, frozenset[str]], frozenset[str]]:
     """Openers each customer had before (the gestures ``load_history`` counts) and those sent this week."""
     rows = connection.execute(
-        text(
-            "SELECT customer_id, week, status, message FROM gestures WHERE message IS NOT NULL "
-            "AND (status IN ('sent', 'skipped', 'failed') OR (status = 'planned' AND week <> :week))"
-        ),
+        text(f"SELECT customer_id, week, status, message FROM gestures WHERE message IS NOT NULL AND {_COUNTED}"),
         {"week": week},
     )
     past: dict[int, set[str]] = defaultdict(set)

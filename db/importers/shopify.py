@@ -137,18 +137,18 @@ def _finish_order(record: dict[str, str]) -> dict[str, str]:
         record["status"] = FINANCIAL_STATUSES.get(financial, financial)
     else:
         record["status"] = ""
-    marketing = record.pop("accepts_marketing", "").lower()
-    record["do_not_contact"] = {"no": "yes", "yes": "no"}.get(marketing, "")
-    for name in ("phone", "postal_code"):
-        if name in record:
-            record[name] = _unquote(record[name])
-    return record
+    return _contact_fields(record)
 
 
 def _finish_customer(record: dict[str, str]) -> dict[str, str]:
     email = record.get("email", "")
     shopify_id = _unquote(record.pop("shopify_id", ""))
     record["customer_id"] = email.lower() if email else (f"shopify:{shopify_id}" if shopify_id else "")
+    return _contact_fields(record)
+
+
+def _contact_fields(record: dict[str, str]) -> dict[str, str]:
+    """Marketing consent as do-not-contact, and phone and postal code without Shopify's quote mark."""
     marketing = record.pop("accepts_marketing", "").lower()
     record["do_not_contact"] = {"no": "yes", "yes": "no"}.get(marketing, "")
     for name in ("phone", "postal_code"):
