@@ -401,11 +401,7 @@ class _Planner:
 
     def place(self, row: int, matched: tuple[str, ...], options: list[tuple[Rule, GestureKind]]) -> None:
         last_constraint = ""
-        used = self.plan.used
         for rule, kind in options:
-            if used[kind.name] >= kind.capacity:  # the common case once the week fills: no need to look further
-                last_constraint = self.full[kind.name]
-                continue
             constraint, writer = self.fits(row, kind)
             if constraint is None:
                 profile = self.table.profile(row)
