@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.exc import DBAPIError
 
+from db import summaries
 from db.engine import describe_database_error, sqlite_path
 from planner.errors import DatabaseError, SchemaOutOfDate, SchemaTooNew
 
@@ -39,6 +40,8 @@ def current_revision(connection: Connection) -> str | None:
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Create or upgrade the schema to the newest migration, in one transaction.
 
+    Customer summaries a migration marked stale are worked out before it commits.
+
     Returns the revision before and after. Running it on an up-to-date database changes nothing.
     """
     try:
@@ -49,6 +52,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             config = _alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+            summaries.refresh(connection)
     except DBAPIError as exc:
         raise DatabaseError(describe_database_error(exc, engine)) from exc
     return before, head_revision()

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from faker import Faker
 from sqlalchemy import Connection, Table, func, select
 
-from db import catalogue
+from db import catalogue, summaries
 from db.engine import advance_id_sequences, bulk_insert
 from db.models import Customer, Feedback, FeedbackKind, Gesture, GestureStatus, Order, OrderItem, OrderStatus, PlanRun
 from planner.errors import InputError
@@ -313,6 +313,7 @@ def seed_database(
         _plant_effect(connection, generator, experiment, ids, summary)
     for table in (Customer.__table__, Order.__table__, OrderItem.__table__, Feedback.__table__):
         advance_id_sequences(connection, table)
+    summaries.refresh(connection)
     return summary
 
 

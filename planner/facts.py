@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import functools
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -21,8 +22,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, text
 
-from db.models import FeedbackKind, OrderStatus
+from db.models import OrderStatus
 from db.money import exponent, from_minor
+from db.summaries import read_summaries
 from db.types import UTCDateTime
 from planner.weeks import end_of_day
 
@@ -132,13 +134,54 @@ class Profile:
 # `delight explain`) always agree: a column is ``map(function, *raw columns)``.
 Derivation = tuple[tuple[str, ...], Callable[..., object]]
 
+# Facts the database looks up customer by customer, only for the customers a rule or a reason
+# gets to; every other fact comes from the customer summaries, for everyone at once. Rules
+# test these last in a chain of ``and``/``or``, so they are looked up for as few as possible.
+LOOKED_UP = frozenset({"orders_last_90_days", "spent_last_365_days", "last_order_items"})
+LOOKUP_BATCH = 5_000  # customer ids per query
+
+
+class RowSource:
+    """Values the database looks up for some customers only, each the first time it is needed.
+
+    ``fetch(customer_ids)`` returns ``{customer_id: value}`` for those customers (``None``: for
+    everyone); customers it leaves out get ``default``.
+    """
+
+    def __init__(
+        self, ids: list[int], fetch: Callable[[Sequence[int] | None], Mapping[int, object]], default: object
+    ) -> None:
+        self._ids, self._fetch, self._default = ids, fetch, default
+        self._found: dict[int, object] = {}  # by row
+        self._everyone: list | None = None
+
+    def values(self, rows: Sequence[int]) -> list:
+        if self._everyone is not None:
+            return [self._everyone[row] for row in rows]
+        found, ids = self._found, self._ids
+        missing = [row for row in dict.fromkeys(rows) if row not in found]
+        for start in range(0, len(missing), LOOKUP_BATCH):
+            batch = missing[start : start + LOOKUP_BATCH]
+            fetched = self._fetch([ids[row] for row in batch])
+            for row in batch:
+                found[row] = fetched.get(ids[row], self._default)
+        return [found[row] for row in rows]
+
+    def everyone(self) -> list:
+        if self._everyone is None:
+            fetched = self._fetch(None)
+            self._everyone = [fetched.get(customer_id, self._default) for customer_id in self._ids]
+        return self._everyone
+
 
 class FactTable:
     """Every customer's facts as columns, each worked out the first time it is asked for.
 
-    Rules read whole columns (``column``), so a plan for 200,000 customers computes only the
-    facts its rules use, without a per-customer dictionary; ``profile`` gives one customer.
-    Rows are in customer-id order.
+    Rules read whole columns (``column``) or some rows of them (``select``), so a plan for
+    200,000 customers computes only the facts its rules use, without a per-customer
+    dictionary; ``profile`` gives one customer. Rows are in customer-id order.
+    ``identity`` holds, for every row, what the planner checks before any fact: customer_id,
+    language, do_not_contact, erased and has_address.
     """
 
     def __init__(
@@ -146,16 +189,15 @@ class FactTable:
         identity: dict[str, list],
         raw: dict[str, list | Callable[[], list]],
         derivations: dict[str, Derivation],
-        last_items: Callable[[Sequence[int] | None], dict[int, tuple[str, ...]]] | None = None,
+        sources: dict[str, RowSource],
         profiles: Sequence[Profile] | None = None,
     ) -> None:
         self.ids: list[int] = identity["customer_id"]
         self.identity = identity
-        self._identity_columns = [identity[field] for field in _IDENTITY]
         self._raw = raw
         self._derivations = derivations
+        self._sources = sources  # raw values looked up per customer; "people": (external_id, name, first_name)
         self._columns: dict[str, list] = {}
-        self._last_items = last_items
         self._profiles = profiles
         self._index: dict[int, int] | None = None
 
@@ -167,7 +209,10 @@ class FactTable:
         raw: dict[str, list | Callable[[], list]] = {
             fact.name: [p.facts.get(fact.name) for p in people] for fact in FACTS
         }
-        return cls(identity, raw, {fact.name: ((fact.name,), _same) for fact in FACTS}, profiles=people)
+        names = {p.customer_id: (p.external_id, p.name, p.first_name) for p in people}
+        sources = {"people": RowSource(identity["customer_id"], lambda _only: names, None)}
+        derivations: dict[str, Derivation] = {fact.name: ((fact.name,), _same) for fact in FACTS}
+        return cls(identity, raw, derivations, sources, profiles=people)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -176,25 +221,43 @@ class FactTable:
         """One fact for every customer, in row order."""
         found = self._columns.get(name)
         if found is None:
-            if name == "last_order_items" and self._last_items is not None:
-                items = self._last_items(None)
-                found = [items.get(customer_id, ()) for customer_id in self.ids]
-            else:
-                inputs, function = self._derivations[name]
-                found = list(map(function, *(self._raw_column(raw) for raw in inputs)))
-            self._columns[name] = found
+            inputs, function = self._derivations[name]
+            found = self._columns[name] = list(map(function, *(self._everyone(raw) for raw in inputs)))
         return found
+
+    def column_at(self, name: str, rows: Sequence[int]) -> list:
+        """One fact for the customers in ``rows``; a looked-up fact is looked up for them only."""
+        found = self._columns.get(name)
+        if found is None:
+            inputs, function = self._derivations[name]
+            if any(raw in self._sources for raw in inputs):
+                return list(map(function, *(self._at(raw, rows) for raw in inputs)))
+            found = self.column(name)
+        return [found[row] for row in rows]
+
+    def select(self, rows: Sequence[int]) -> FactRows:
+        """Some rows of this table, as columns: what the right side of an ``and`` is tested on."""
+        return FactRows(self, rows)
 
     def value(self, name: str, row: int) -> object:
         """One fact for the customer in ``row``, without working out the whole column."""
         found = self._columns.get(name)
         if found is not None:
             return found[row]
-        if name == "last_order_items" and self._last_items is not None:
-            customer_id = self.ids[row]
-            return self._last_items([customer_id]).get(customer_id, ())
         inputs, function = self._derivations[name]
-        return function(*(self._raw_column(raw)[row] for raw in inputs))
+        return function(*(self._at(raw, (row,))[0] for raw in inputs))
+
+    def prefetch(self, rows: Sequence[int], names: Iterable[str]) -> None:
+        """Look these facts (and ``people``: names) up for these rows at once, before using them one by one."""
+        for name in names:
+            inputs = ("people",) if name == "people" else self._derivations[name][0]
+            for raw in inputs:
+                if raw in self._sources:
+                    self._sources[raw].values(rows)
+
+    def people(self) -> list[tuple[str, str | None, str | None]]:
+        """(external_id, name, first_name) of every customer, in row order."""
+        return self._sources["people"].everyone()
 
     def row_of(self, customer_id: int) -> int | None:
         if self._index is None:
@@ -205,7 +268,30 @@ class FactTable:
         """The customer in ``row``, with facts read from this table as they are used."""
         if self._profiles is not None:
             return self._profiles[row]
-        return Profile(*[column[row] for column in self._identity_columns], RowFacts(self, row))
+        identity = self.identity
+        ((external_id, name, first_name),) = self._sources["people"].values((row,))
+        return Profile(
+            self.ids[row],
+            external_id,
+            name,
+            first_name,
+            identity["language"][row],
+            bool(identity["do_not_contact"][row]),
+            bool(identity["erased"][row]),
+            bool(identity["has_address"][row]),
+            RowFacts(self, row),
+        )
+
+    def _at(self, raw: str, rows: Sequence[int]) -> list:
+        source = self._sources.get(raw)
+        if source is not None:
+            return source.values(rows)
+        values = self._raw_column(raw)
+        return [values[row] for row in rows]
+
+    def _everyone(self, raw: str) -> list:
+        source = self._sources.get(raw)
+        return source.everyone() if source is not None else self._raw_column(raw)
 
     def _raw_column(self, name: str) -> list:
         found = self._raw[name]
@@ -214,7 +300,26 @@ class FactTable:
         return found
 
 
-_IDENTITY = ("customer_id", "external_id", "name", "first_name", "language", "do_not_contact", "erased", "has_address")
+class FactRows:
+    """Some rows of a ``FactTable``, read as columns."""
+
+    __slots__ = ("rows", "table")
+
+    def __init__(self, table: FactTable, rows: Sequence[int]) -> None:
+        self.table, self.rows = table, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> list:
+        return self.table.column_at(name, self.rows)
+
+    def select(self, positions: Sequence[int]) -> FactRows:
+        rows = self.rows
+        return FactRows(self.table, [rows[position] for position in positions])
+
+
+_IDENTITY = ("customer_id", "language", "do_not_contact", "erased", "has_address")
 
 
 class RowFacts(Mapping[str, object]):
@@ -241,24 +346,16 @@ def _same(value: object) -> object:
     return value
 
 
-# Grouped by (customer, status) so it follows the covering index with no sort; the
-# paid row gives the purchase facts and the other rows count refunds and cancellations.
-_ORDERS_SQL = text(
-    """
-    SELECT customer_id, status, COUNT(*), SUM(total_minor), MIN(placed_at), MAX(placed_at),
-           SUM(CASE WHEN placed_at >= :since_90 THEN 1 ELSE 0 END),
-           SUM(CASE WHEN placed_at >= :since_365 THEN total_minor ELSE 0 END)
+# The purchases in the 90 and 365 days before the as-of moment, read through the covering
+# index on (customer_id, status, placed_at, total_minor).
+_WINDOWS_SQL = """
+    SELECT customer_id, SUM(CASE WHEN placed_at >= :since_90 THEN 1 ELSE 0 END), SUM(total_minor)
     FROM orders
-    WHERE placed_at < :until
-    GROUP BY customer_id, status
-    """
-).bindparams(
-    bindparam("since_90", type_=UTCDateTime),
-    bindparam("since_365", type_=UTCDateTime),
-    bindparam("until", type_=UTCDateTime),
-)
+    WHERE status = :paid AND placed_at >= :since_365 AND placed_at < :until {only}
+    GROUP BY customer_id
+"""
 
-# The items of each customer's latest purchase; ``:only`` limits it to some customers.
+# The items of each customer's latest purchase.
 _LAST_ITEMS_SQL = """
     SELECT o.customer_id, i.name
     FROM orders o
@@ -270,25 +367,7 @@ _LAST_ITEMS_SQL = """
     ORDER BY o.customer_id, o.id, i.id
 """
 
-_FEEDBACK_SQL = text(
-    """
-    SELECT customer_id, kind, rating, received_at, resolved_at
-    FROM feedback
-    WHERE received_at < :until
-    ORDER BY customer_id, received_at, id
-    """
-).bindparams(bindparam("until", type_=UTCDateTime))
-
-_CUSTOMERS_SQL = text(
-    """
-    SELECT id, external_id, name, first_name, language, do_not_contact,
-           erased_at IS NOT NULL,
-           address1 IS NOT NULL AND address1 <> '' AND (COALESCE(postal_code, '') <> '' OR COALESCE(city, '') <> ''),
-           birthday
-    FROM customers
-    ORDER BY id
-    """
-)
+_PEOPLE_SQL = "SELECT id, external_id, name, first_name FROM customers WHERE 1 = 1 {only}"
 
 
 def load_fact_table(
@@ -301,98 +380,88 @@ def load_fact_table(
 ) -> FactTable:
     """Every customer's facts as of the end of ``as_of`` in the shop's time zone.
 
-    The database aggregates orders in one ``GROUP BY`` pass and feedback in one ordered pass;
-    Python turns the aggregates into facts column by column, only for the facts asked for.
-    The latest order's items are looked up only when asked for (for a few customers, or all).
+    Most facts come from the customer summaries (``db.summaries``), read for everyone at once;
+    Python turns them into facts column by column, only for the facts asked for. The facts in
+    ``LOOKED_UP`` and customers' names are looked up only for the customers that need them.
     This runs over every customer, so it is written for speed.
     """
     until = end_of_day(as_of, timezone)
-    rows = connection.execute(_CUSTOMERS_SQL).all()
-    count = len(rows)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 9
-    identity = {field: list(values) for field, values in zip(_IDENTITY, columns, strict=False)}
-    for flag in ("do_not_contact", "erased", "has_address"):
-        identity[flag] = [bool(value) for value in identity[flag]]
-    row_of = {customer_id: row for row, customer_id in enumerate(identity["customer_id"])}
-    raw: dict[str, list | Callable[[], list]] = {"birthday": list(columns[8]), "language": identity["language"]}
-    raw.update(_order_columns(connection, row_of, count, until, timezone))
-    raw.update(_feedback_columns(connection, row_of, count, until, timezone))
-    gestures: list[dict[str, object] | None] = [None] * count
-    for customer_id, past in history.items():
-        row = row_of.get(customer_id)
-        if row is not None:
-            gestures[row] = gesture_facts(past, as_of)
-    raw["gestures"] = gestures
-    raw["rfm"] = lambda: _rfm_column(raw)
-
-    def last_items(only: Sequence[int] | None) -> dict[int, tuple[str, ...]]:
-        return _last_items(connection, until, only)
-
-    return FactTable(identity, raw, _derivations(as_of, currency), last_items=last_items)
-
-
-def _order_columns(
-    connection: Connection, row_of: Mapping[int, int], count: int, until: datetime, timezone: ZoneInfo
-) -> dict[str, list]:
+    summary = read_summaries(connection, until)
+    ids = summary["customer_id"]
+    identity = {"customer_id": ids, **{field: summary[field] for field in _IDENTITY[1:]}}
+    local = LocalDays(timezone)
+    last_day = functools.cache(lambda: local.column(summary["last_purchase_epoch"]))
+    raw: dict[str, list | Callable[[], list]] = {
+        "language": summary["language"],
+        "birthday": summary["birthday"],
+        "orders": summary["purchases"],
+        "spent_minor": summary["spent_minor"],
+        "refunds": summary["refunds"],
+        "last_rating": summary["last_rating"],
+        "open_complaints": summary["open_complaints"],
+        "first_day": lambda: local.column(summary["first_purchase_epoch"]),
+        "last_day": last_day,
+        "complaint_day": lambda: local.column(summary["last_complaint_epoch"]),
+        "gestures": lambda: _gesture_column(ids, history, as_of),
+        "rfm": lambda: _rfm_column(summary["purchases"], summary["spent_minor"], last_day()),
+    }
     paid = OrderStatus.PAID.value
-    names = ("orders", "spent_minor", "first_day", "last_day", "recent_orders", "recent_minor", "refunds")
-    columns: dict[str, list] = {name: [0] * count for name in names}
-    columns["first_day"] = [None] * count
-    columns["last_day"] = [None] * count
-    orders, spent, first_day, last_day, recent, recent_minor, refunds = columns.values()
-    local_day = LocalDays(timezone)
-    parameters = {"since_90": until - timedelta(days=90), "since_365": until - timedelta(days=365), "until": until}
-    rows = connection.execute(_ORDERS_SQL, parameters).all()
-    for customer_id, status, number, total, first_at, last_at, recent_number, recent_total in rows:
-        row = row_of[customer_id]
-        if status == paid:
-            orders[row], spent[row] = number, int(total)
-            first_day[row], last_day[row] = local_day(first_at), local_day(last_at)
-            recent[row], recent_minor[row] = recent_number, int(recent_total)
-        else:
-            refunds[row] += number
-    return columns
+    windows = {"paid": paid, "until": until, "since_90": until - timedelta(days=90)}
+    windows["since_365"] = until - timedelta(days=365)
+
+    def fetch_windows(only: Sequence[int] | None) -> dict[int, tuple[int, int]]:
+        rows = _select_for(connection, _WINDOWS_SQL, windows, "customer_id", only)
+        return {customer_id: (recent, int(minor)) for customer_id, recent, minor in rows}
+
+    def fetch_last_items(only: Sequence[int] | None) -> dict[int, tuple[str, ...]]:
+        names: dict[str, str] = {}  # one string object per item name, however many customers bought it
+        grouped: dict[int, list[str]] = {}
+        parameters = {"paid": paid, "until": until}
+        for customer_id, item_name in _select_for(connection, _LAST_ITEMS_SQL, parameters, "customer_id", only):
+            grouped.setdefault(customer_id, []).append(names.setdefault(item_name, item_name))
+        return {customer_id: tuple(items) for customer_id, items in grouped.items()}
+
+    def fetch_people(only: Sequence[int] | None) -> dict[int, tuple[str, str | None, str | None]]:
+        rows = _select_for(connection, _PEOPLE_SQL, {}, "id", only)
+        return {customer_id: (external_id, name, first) for customer_id, external_id, name, first in rows}
+
+    sources = {
+        "windows": RowSource(ids, fetch_windows, (0, 0)),
+        "last_items": RowSource(ids, fetch_last_items, ()),
+        "people": RowSource(ids, fetch_people, None),
+    }
+    return FactTable(identity, raw, _derivations(as_of, currency), sources)
 
 
-def _feedback_columns(
-    connection: Connection, row_of: Mapping[int, int], count: int, until: datetime, timezone: ZoneInfo
-) -> dict[str, list]:
-    last_rating: list[int | None] = [None] * count
-    complaint_day: list[int | None] = [None] * count
-    open_complaint = [False] * count
-    local_day = LocalDays(timezone)
-    complaint = FeedbackKind.COMPLAINT.value
-    for customer_id, kind, rating, received_at, resolved_at in connection.execute(
-        _FEEDBACK_SQL, {"until": until}
-    ).all():
-        row = row_of[customer_id]
-        if rating is not None:
-            last_rating[row] = int(rating)
-        if kind == complaint:
-            complaint_day[row] = local_day(received_at)
-            if resolved_at is None:
-                open_complaint[row] = True
-    return {"last_rating": last_rating, "complaint_day": complaint_day, "open_complaint": open_complaint}
-
-
-def _last_items(connection: Connection, until: datetime, only: Sequence[int] | None) -> dict[int, tuple[str, ...]]:
-    """The item names of each customer's latest purchase (of ``only`` these customers, or everyone)."""
-    statement = text(_LAST_ITEMS_SQL.format(only="AND customer_id IN :only" if only is not None else ""))
-    parameters: dict[str, object] = {"paid": OrderStatus.PAID.value, "until": until}
-    statement = statement.bindparams(bindparam("until", type_=UTCDateTime))
+def _select_for(
+    connection: Connection, sql: str, parameters: Mapping[str, object], column: str, only: Sequence[int] | None
+) -> list:
+    """Run ``sql`` for the customers ``only`` lists (its ``{only}`` filters ``column``), or for everyone."""
+    statement = text(sql.format(only=f"AND {column} IN :only" if only is not None else ""))
+    for name in ("until", "since_90", "since_365"):
+        if name in parameters:
+            statement = statement.bindparams(bindparam(name, type_=UTCDateTime))
     if only is not None:
         statement = statement.bindparams(bindparam("only", expanding=True))
-        parameters["only"] = list(only)
-    names: dict[str, str] = {}  # one string object per item name, however many customers bought it
-    grouped: dict[int, list[str]] = {}
-    for customer_id, item_name in connection.execute(statement, parameters):
-        grouped.setdefault(customer_id, []).append(names.setdefault(item_name, item_name))
-    return {customer_id: tuple(items) for customer_id, items in grouped.items()}
+        parameters = {**parameters, "only": list(only)}
+    return connection.execute(statement, parameters).all()
 
 
-def _rfm_column(raw: Mapping[str, list | Callable[[], list]]) -> list[tuple[int, int, int, str] | None]:
-    orders, spent, last_day = raw["orders"], raw["spent_minor"], raw["last_day"]
-    assert isinstance(orders, list) and isinstance(spent, list) and isinstance(last_day, list)
+def _gesture_column(
+    ids: list[int], history: Mapping[int, Sequence[PastGesture]], as_of: date
+) -> list[dict[str, object] | None]:
+    column: list[dict[str, object] | None] = [None] * len(ids)
+    if history:
+        row_of = {customer_id: row for row, customer_id in enumerate(ids)}
+        for customer_id, past in history.items():
+            row = row_of.get(customer_id)
+            if row is not None:
+                column[row] = gesture_facts(past, as_of)
+    return column
+
+
+def _rfm_column(orders: list[int], spent: list[int], last_day: list[int | None]) -> list[tuple | None]:
+    """(R, F, M, segment) of each customer with a purchase, None for the others."""
     buyers = [row for row, number in enumerate(orders) if number]
     column: list[tuple[int, int, int, str] | None] = [None] * len(orders)
     # The latest order's day ranks buyers exactly as "days since" does, the other way round.
@@ -427,8 +496,8 @@ def _derivations(as_of: date, currency: str) -> dict[str, Derivation]:
         first = date.fromordinal(first_day)
         return _days_until_yearly(first, as_of, from_year=first.year + 1)
 
-    def rfm(position: int) -> Callable[[tuple | None], object]:
-        return lambda scores: None if scores is None else scores[position]
+    def part(position: int) -> Callable[[tuple | None], object]:
+        return lambda values: None if values is None else values[position]
 
     def gesture(name: str, default: object) -> Callable[[Mapping[str, object] | None], object]:
         return lambda facts: default if facts is None else facts[name]
@@ -444,22 +513,23 @@ def _derivations(as_of: date, currency: str) -> dict[str, Derivation]:
         "last_order_date": (("last_day",), _to_date),
         "days_since_first_order": (("first_day",), days_since),
         "days_since_last_order": (("last_day",), days_since),
-        "orders_last_90_days": (("recent_orders",), _same),
-        "spent_last_365_days": (("recent_minor",), money),
+        "orders_last_90_days": (("windows",), part(0)),
+        "spent_last_365_days": (("windows",), lambda windows: money(windows[1])),
+        "last_order_items": (("last_items",), _same),
         "refunds_count": (("refunds",), _same),
         "days_until_birthday": (("birthday",), until_birthday),
         "days_until_first_order_anniversary": (("first_day",), until_anniversary),
         "last_rating": (("last_rating",), _same),
         "days_since_last_complaint": (("complaint_day",), days_since),
-        "has_open_complaint": (("open_complaint",), _same),
+        "has_open_complaint": (("open_complaints",), bool),
         "gestures_last_365_days": (("gestures",), gesture("gestures_last_365_days", 0)),
         "days_since_last_gesture": (("gestures",), gesture("days_since_last_gesture", None)),
         "last_gesture_kind": (("gestures",), gesture("last_gesture_kind", None)),
         "language": (("language",), _same),
-        "rfm_recency": (("rfm",), rfm(0)),
-        "rfm_frequency": (("rfm",), rfm(1)),
-        "rfm_monetary": (("rfm",), rfm(2)),
-        "rfm_segment": (("rfm",), rfm(3)),
+        "rfm_recency": (("rfm",), part(0)),
+        "rfm_frequency": (("rfm",), part(1)),
+        "rfm_monetary": (("rfm",), part(2)),
+        "rfm_segment": (("rfm",), part(3)),
     }
 
 
@@ -468,35 +538,33 @@ def _to_date(day: int | None) -> date | None:
 
 
 class LocalDays:
-    """The shop's calendar day (a date ordinal) of instants the database returns, fast.
+    """The shop's calendar day (a date ordinal) of instants given as seconds since 1970 UTC, fast.
 
     Instants in one UTC hour fall on the same local day unless the day turns within that hour
     (a half-hour offset, a clock change), so the day is kept per hour and worked out exactly
-    for the few hours where it turns. PostgreSQL's datetimes are converted directly.
+    for the few hours where it turns.
     """
 
     def __init__(self, timezone: ZoneInfo) -> None:
         self.timezone = timezone
-        self.by_hour: dict[str, int] = {}
+        self.by_hour: dict[int, int] = {}
 
-    def __call__(self, value: datetime | str | None) -> int | None:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            return self.exact(value)
-        day = self.by_hour.get(value[:13])
-        if day is None:
-            day = self.by_hour[value[:13]] = self.hour_day(value[:13])
-        return day if day >= 0 else self.exact(value)
+    def column(self, instants: Sequence[int | None]) -> list[int | None]:
+        by_hour = self.by_hour
+        for hour in {instant // 3600 for instant in instants if instant is not None}.difference(by_hour):
+            by_hour[hour] = self.hour_day(hour)
+        return [
+            None if instant is None else day if (day := by_hour[instant // 3600]) >= 0 else self.exact(instant)
+            for instant in instants
+        ]
 
-    def exact(self, value: datetime | str) -> int:
-        return as_utc(value).astimezone(self.timezone).date().toordinal()
+    def exact(self, instant: int) -> int:
+        return datetime.fromtimestamp(instant, self.timezone).date().toordinal()
 
-    def hour_day(self, hour: str) -> int:
+    def hour_day(self, hour: int) -> int:
         """The local day of every instant in this UTC hour, or -1 if the day or offset changes in it."""
-        utc = datetime.fromisoformat(f"{hour}:00").replace(tzinfo=UTC)
-        start = utc.astimezone(self.timezone)
-        end = (utc + timedelta(hours=1, microseconds=-1)).astimezone(self.timezone)
+        start = datetime.fromtimestamp(hour * 3600, self.timezone)
+        end = datetime.fromtimestamp(hour * 3600 + 3599, self.timezone)
         if start.date() != end.date() or start.utcoffset() != end.utcoffset():
             return -1
         return start.date().toordinal()
@@ -565,13 +633,15 @@ def _rfm(recency: Sequence, frequency: Sequence, monetary: Sequence) -> list[tup
 
 
 def _quintiles(values: Sequence) -> Callable[[object], int]:
-    """The score of each value among ``values`` (higher is better): ``1 + 5 * rank // count``."""
-    scores: dict[object, int] = {}
+    """The score of each value among ``values`` (higher is better): ``1 + 5 * rank // count``.
+
+    ``rank`` counts the values strictly below, so a score reaches k + 1 once the rank reaches
+    ceil(k * count / 5), that is once the value exceeds the value at that place in sorted order.
+    """
     count = len(values)
-    for rank, value in enumerate(sorted(values)):
-        if value not in scores:  # ties share the rank of the first of them
-            scores[value] = 1 + 5 * rank // count
-    return scores.__getitem__
+    ordered = sorted(values)
+    thresholds = [ordered[-(-k * count // 5) - 1] for k in range(1, 5)] if count else []
+    return lambda value: 1 + bisect_left(thresholds, value)
 
 
 def as_utc(value: datetime | str) -> datetime:

@@ -46,7 +46,7 @@ from rule_engine import ast as engine_ast
 from rule_engine import errors as engine_errors
 
 from planner.errors import RulesError
-from planner.facts import FACTS, FACTS_BY_NAME, FactType
+from planner.facts import FACTS, FACTS_BY_NAME, LOOKED_UP, FactType
 
 Facts = Mapping[str, object]
 """One customer's facts: every name in FACTS mapped to its value, or None when it is missing."""
@@ -58,6 +58,10 @@ class Columns(Protocol):
     def __len__(self) -> int: ...
 
     def column(self, name: str) -> Sequence[Any]: ...
+
+    def select(self, rows: Sequence[int]) -> Columns:
+        """Only these rows (positions in this set of rows), for a condition only they still need."""
+        ...
 
 
 Predicate = Callable[[Columns], list[bool]]
@@ -659,10 +663,7 @@ class _Compiler:
     def predicate(self, node: object) -> Predicate:
         """A closure returning True or False for one customer's facts."""
         if isinstance(node, engine_ast.LogicExpression):
-            left, right = self.predicate(node.left), self.predicate(node.right)
-            if node.type == "and":
-                return lambda columns: list(map(operator.and_, left(columns), right(columns)))
-            return lambda columns: list(map(operator.or_, left(columns), right(columns)))
+            return self.chain(node)
         if isinstance(node, engine_ast.UnaryExpression) and node.type == "not":
             inner = self.predicate(node.right)
             return lambda columns: [not value for value in inner(columns)]
@@ -682,6 +683,23 @@ class _Compiler:
             return lambda columns: [result] * len(columns)
         get = value.get
         return lambda columns: [v is True for v in get(columns)]
+
+    def chain(self, node: engine_ast.LogicExpression) -> Predicate:
+        """``a and b and ...`` (or ``or``): each part is tested only on the rows the parts before it
+        leave undecided, and parts using a looked-up fact (``planner.facts.LOOKED_UP``) go last,
+        so those facts are looked up for as few customers as possible. Parts have no side effects
+        and a missing value makes a comparison false, so the order never changes the answer.
+        """
+        parts: list[tuple[bool, Predicate]] = []
+        for part in _chained(node, node.type):
+            first_symbol = len(self.symbols)
+            predicate = self.predicate(part)
+            parts.append((not LOOKED_UP.isdisjoint(self.symbols[first_symbol:]), predicate))
+        parts.sort(key=lambda looked_up_and_predicate: looked_up_and_predicate[0])  # stable
+        combined = parts[0][1]
+        for _looked_up, predicate in parts[1:]:
+            combined = _narrowing(combined, predicate, deciding=node.type == "or")
+        return combined
 
     def equality(self, node: engine_ast.ComparisonExpression) -> Predicate:
         symbol = "==" if node.type == "eq" else "!="
@@ -849,6 +867,33 @@ class _Compiler:
         return _Value(NUMBER, lambda columns: [None if v is None else len(v) for v in get(columns)])
 
 
+def _chained(node: object, kind: str) -> list[object]:
+    """The parts of a chain of ``kind`` (and/or) expressions, left to right."""
+    if isinstance(node, engine_ast.LogicExpression) and node.type == kind:
+        return [*_chained(node.left, kind), *_chained(node.right, kind)]
+    return [node]
+
+
+def _narrowing(first: Predicate, then: Predicate, *, deciding: bool) -> Predicate:
+    """``first and then`` (``deciding`` False) or ``first or then`` (True), testing ``then`` only
+    on the rows where ``first`` did not already decide the answer."""
+
+    def evaluate(columns: Columns) -> list[bool]:
+        result = first(columns)
+        if deciding:
+            open_rows = [row for row, value in enumerate(result) if not value]
+        else:
+            open_rows = [row for row, value in enumerate(result) if value]
+        if len(open_rows) == len(result):
+            return then(columns)
+        if open_rows:
+            for row, value in zip(open_rows, then(columns.select(open_rows)), strict=True):
+                result[row] = value
+        return result
+
+    return evaluate
+
+
 def _compare(compare: Callable[[Any, Any], bool], left: _Value, right: _Value) -> Predicate:
     """A predicate applying ``compare`` to both sides; false when either side is missing."""
     get_left = left.get
@@ -879,3 +924,7 @@ class OneCustomer:
 
     def column(self, name: str) -> tuple[Any]:
         return (self.facts[name],)
+
+    def select(self, rows: Sequence[int]) -> OneCustomer:
+        assert list(rows) == [0]  # a chain narrows one row to all of it or none, and never asks for none
+        return self

@@ -423,6 +423,7 @@ def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = N
             connection, as_of=day, timezone=ZoneInfo(rules.timezone), currency=rules.currency, history=history
         )
         names = [fact.name for fact in FACTS]
-        columns = [customers.identity["external_id"], *(customers.column(name) for name in names)]
+        external_ids = [external_id for external_id, _name, _first_name in customers.people()]
+        columns = [external_ids, *(customers.column(name) for name in names)]
         rows = list(zip(*columns, strict=True))
     return ["customer_id", *names], rows

@@ -722,6 +722,9 @@ class _Rows:
     def column(self, name: str) -> list[object]:
         return [facts[name] for facts in self.customers]
 
+    def select(self, rows: list[int]) -> _Rows:
+        return _Rows([self.customers[row] for row in rows])
+
 
 DEFAULT_RULES_BOTH_WAYS = [
     (rule.when, rule_engine.Rule(rule.when, context=ENGINE_CONTEXT), rule.matches) for rule in load_rules().rules

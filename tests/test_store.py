@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 import db.engine
 from db import schema
 from db.engine import make_engine, transaction
-from db.models import Customer, Order
+from db.models import Customer, CustomerSummary, Order, StaleSummary
 from planner.errors import SchemaOutOfDate, SchemaTooNew
 
 
@@ -31,7 +31,7 @@ def count(engine: Engine, table: type[SQLModel]) -> int:
 def test_init_creates_the_schema_then_leaves_it_alone(run: Callable[..., Result], db_url: str) -> None:
     first = run("init")
     assert first.exit_code == 0
-    assert "created (schema 0001)" in first.output
+    assert f"created (schema {schema.head_revision()})" in first.output
     second = run("init")
     assert second.exit_code == 0
     assert "already up to date" in second.output
@@ -62,16 +62,28 @@ def test_upgrading_step_by_step_keeps_data(db_url: str) -> None:
             ),
             {"e": "C-OLD", "t": "2026-01-01 00:00:00"},
         )
+        connection.execute(
+            text(
+                "INSERT INTO orders (external_id, customer_id, placed_at, total_minor, currency, status) "
+                "SELECT 'O-OLD', id, :t, 12000, 'KRW', 'paid' FROM customers"
+            ),
+            {"t": "2026-01-02 03:04:05"},
+        )
     assert schema.upgrade(engine) == (revisions[0], schema.head_revision())
     with engine.connect() as connection:
         assert connection.execute(select(Customer.external_id)).scalars().all() == ["C-OLD"]
+        # The summaries added by 0002 are worked out for the customers already there.
+        summary = connection.execute(select(CustomerSummary)).one()
+        assert (summary.purchases, summary.spent_minor, summary.first_purchase_epoch) == (1, 12000, 1767323045)
+        assert connection.execute(select(func.count()).select_from(StaleSummary)).scalar_one() == 0
     engine.dispose()
 
 
 def test_an_out_of_date_database_says_to_run_init(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     # Stands in for a release whose code has a newer migration than this database.
-    monkeypatch.setattr(schema, "head_revision", lambda: "0002")
-    with pytest.raises(SchemaOutOfDate, match=r"at schema 0001, this delight needs 0002: run `delight init`"):
+    current = schema.head_revision()
+    monkeypatch.setattr(schema, "head_revision", lambda: "0099")
+    with pytest.raises(SchemaOutOfDate, match=rf"at schema {current}, this delight needs 0099: run `delight init`"):
         schema.check(engine)
 
 

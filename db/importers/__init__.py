@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from db import summaries
 from db.engine import transaction
 from db.importers import shopify
 from db.importers.customers import import_customers
@@ -97,6 +98,7 @@ def import_file(
                 raise rejection(summary)
             if options.dry_run:
                 raise _DryRun
+            summaries.refresh(session.connection())
     except _DryRun:
         pass
     finally:

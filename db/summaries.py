@@ -1,0 +1,191 @@
+"""Customer summaries: one narrow row per customer with everything planning reads about all of them.
+
+A plan looks at every customer every week; re-reading two million orders each time would cost
+more than everything else a plan does. So ``customer_summaries`` keeps, per customer, the few
+aggregates the facts are made from (``planner.facts`` says what each fact means):
+
+- Triggers (migration 0002) add a customer to ``stale_summaries`` whenever their customer row,
+  one of their orders or one of their feedback rows is added, changed or deleted, whoever writes
+  it: delight's commands, a test or a team's own script.
+- ``refresh`` works the stale customers out again from their rows, in one set-based statement.
+  Imports, seeding, ``delight init`` and planning call it inside their transactions.
+- ``read_summaries`` gives every customer's summary as of a moment. A customer still stale, or
+  with orders or feedback at or after that moment, is worked out from the rows themselves with
+  the same SQL, so what a reader gets never depends on when the last refresh ran.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, bindparam, text
+
+from db.types import UTCDateTime
+
+COLUMNS = (
+    "customer_id",
+    "language",
+    "do_not_contact",
+    "erased",
+    "has_address",
+    "birthday",
+    "purchases",
+    "spent_minor",
+    "first_purchase_epoch",
+    "last_purchase_epoch",
+    "refunds",
+    "last_rating",
+    "last_complaint_epoch",
+    "open_complaints",
+    "latest_epoch",
+)
+
+# Whole seconds since 1970-01-01 UTC of a stored instant, in each database's words.
+_EPOCH = {
+    "sqlite": "CAST(strftime('%s', {}) AS INTEGER)",
+    "postgresql": "CAST(FLOOR(EXTRACT(EPOCH FROM {})) AS BIGINT)",
+}
+
+# One row per customer of ``{only}`` (a subquery of customer ids); ``{before_*}`` limit the
+# orders and feedback to those before ``:until`` (for a summary as of a moment) or are empty.
+_SUMMARY_SQL = """
+SELECT c.id,
+       c.language,
+       c.do_not_contact,
+       c.erased_at IS NOT NULL,
+       c.address1 IS NOT NULL AND c.address1 <> ''
+           AND (COALESCE(c.postal_code, '') <> '' OR COALESCE(c.city, '') <> ''),
+       c.birthday,
+       COALESCE(o.purchases, 0),
+       COALESCE(o.spent_minor, 0),
+       {first_purchase},
+       {last_purchase},
+       COALESCE(o.refunds, 0),
+       (SELECT r.rating FROM feedback r
+        WHERE r.customer_id = c.id AND r.rating IS NOT NULL {before_rating}
+        ORDER BY r.received_at DESC, r.id DESC LIMIT 1),
+       {last_complaint},
+       COALESCE(f.open_complaints, 0),
+       {latest}
+FROM customers c
+LEFT JOIN (SELECT customer_id,
+                  SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END) AS purchases,
+                  SUM(CASE WHEN status = 'paid' THEN total_minor ELSE 0 END) AS spent_minor,
+                  MIN(CASE WHEN status = 'paid' THEN placed_at END) AS first_purchase_at,
+                  MAX(CASE WHEN status = 'paid' THEN placed_at END) AS last_purchase_at,
+                  SUM(CASE WHEN status = 'paid' THEN 0 ELSE 1 END) AS refunds,
+                  MAX(placed_at) AS latest_at
+           FROM orders
+           WHERE customer_id IN ({only}) {before_orders}
+           GROUP BY customer_id) o ON o.customer_id = c.id
+LEFT JOIN (SELECT customer_id,
+                  MAX(CASE WHEN kind = 'complaint' THEN received_at END) AS last_complaint_at,
+                  SUM(CASE WHEN kind = 'complaint' AND resolved_at IS NULL THEN 1 ELSE 0 END) AS open_complaints,
+                  MAX(received_at) AS latest_at
+           FROM feedback
+           WHERE customer_id IN ({only}) {before_feedback}
+           GROUP BY customer_id) f ON f.customer_id = c.id
+WHERE c.id IN ({only})
+"""
+
+EVERYONE = "SELECT id FROM customers"
+STALE = "SELECT customer_id FROM stale_summaries"
+# Customers a stored summary does not describe as of :until: stale, or with rows at or after it.
+_NOT_AS_STORED = f"{STALE} UNION SELECT customer_id FROM customer_summaries WHERE latest_epoch >= :until_epoch"
+
+
+def summary_sql(dialect: str, only: str, *, as_of: bool) -> str:
+    """The SELECT working out the summaries of the customers ``only`` selects (SQL text).
+
+    With ``as_of``, only orders and feedback before ``:until`` count.
+    """
+    epoch = _EPOCH[dialect].format
+    latest = "CASE WHEN f.latest_at IS NULL OR o.latest_at >= f.latest_at THEN o.latest_at ELSE f.latest_at END"
+    return _SUMMARY_SQL.format(
+        only=only,
+        first_purchase=epoch("o.first_purchase_at"),
+        last_purchase=epoch("o.last_purchase_at"),
+        last_complaint=epoch("f.last_complaint_at"),
+        latest=epoch(latest),
+        before_orders="AND placed_at < :until" if as_of else "",
+        before_feedback="AND received_at < :until" if as_of else "",
+        before_rating="AND r.received_at < :until" if as_of else "",
+    )
+
+
+def refresh(connection: Connection, only: str = STALE) -> int:
+    """Work the stale customers' summaries out again (or those ``only`` selects); returns how many.
+
+    On PostgreSQL the stale list is locked first, so a writer marking a customer stale while this
+    runs waits and is seen by the next refresh instead of being lost. SQLite has one writer at a time.
+    """
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.exec_driver_sql("LOCK TABLE stale_summaries IN SHARE ROW EXCLUSIVE MODE")
+    count = connection.execute(text(f"SELECT COUNT(*) FROM ({only}) AS chosen")).scalar_one()
+    if count:
+        connection.execute(text(f"DELETE FROM customer_summaries WHERE customer_id IN ({only})"))
+        insert = f"INSERT INTO customer_summaries ({', '.join(COLUMNS)}) {summary_sql(dialect, only, as_of=False)}"
+        connection.execute(text(insert))
+    connection.execute(text("DELETE FROM stale_summaries"))
+    return count
+
+
+def read_summaries(connection: Connection, until: datetime) -> dict[str, list]:
+    """Every customer's summary as of ``until`` (orders and feedback before it), as columns by customer id."""
+    columns = _stored_columns(connection)
+    statement = text(summary_sql(connection.dialect.name, _NOT_AS_STORED, as_of=True)).bindparams(
+        bindparam("until", type_=UTCDateTime)
+    )
+    until_epoch = int((until - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
+    rows = connection.execute(statement, {"until": until, "until_epoch": until_epoch}).all()
+    if rows:
+        _merge(columns, rows)
+    return columns
+
+
+def _stored_columns(connection: Connection) -> dict[str, list]:
+    """The stored summaries as one list per column, in customer id order.
+
+    On SQLite each column comes back as one JSON array built by the database: turning 200,000
+    rows into Python tuples and back into columns would cost several times more.
+    """
+    if connection.dialect.name == "sqlite":
+        arrays = ", ".join(f"json_group_array({column})" for column in COLUMNS)
+        sql = f"SELECT {arrays} FROM (SELECT * FROM customer_summaries ORDER BY customer_id)"
+        values = connection.exec_driver_sql(sql).one()
+        columns = {column: json.loads(value) for column, value in zip(COLUMNS, values, strict=True)}
+        ids = columns["customer_id"]
+        if any(map(operator.ge, ids, ids[1:])):  # an aggregate's order is not promised: check it
+            _sort(columns)
+        return columns
+    rows = connection.exec_driver_sql(f"SELECT {', '.join(COLUMNS)} FROM customer_summaries ORDER BY customer_id")
+    values = list(zip(*rows, strict=True)) or [()] * len(COLUMNS)
+    return {column: list(value) for column, value in zip(COLUMNS, values, strict=True)}
+
+
+def _merge(columns: dict[str, list], rows: list) -> None:
+    """Put freshly worked-out summaries over the stored ones, adding customers not stored yet."""
+    row_of = {customer_id: row for row, customer_id in enumerate(columns["customer_id"])}
+    lists = [columns[column] for column in COLUMNS]
+    added = False
+    for values in rows:
+        row = row_of.get(values[0])
+        if row is None:
+            added = True
+            for values_of, value in zip(lists, values, strict=True):
+                values_of.append(value)
+        else:
+            for values_of, value in zip(lists, values, strict=True):
+                values_of[row] = value
+    if added:
+        _sort(columns)
+
+
+def _sort(columns: dict[str, list]) -> None:
+    ids = columns["customer_id"]
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    for column, values in columns.items():
+        columns[column] = [values[row] for row in order]
