@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, TextClause, bindparam, text
 
 from db.models import OrderStatus
 from db.money import exponent, from_minor
@@ -139,6 +139,18 @@ Derivation = tuple[tuple[str, ...], Callable[..., object]]
 # test these last in a chain of ``and``/``or``, so they are looked up for as few as possible.
 LOOKED_UP = frozenset({"orders_last_90_days", "spent_last_365_days", "last_order_items"})
 LOOKUP_BATCH = 5_000  # customer ids per query
+FEW = 4  # rows are "few" below a quarter of the table: their facts are worked out for them alone
+
+# How dear each fact is to work out for every customer, so a chain of conditions can test the
+# cheap ones first: 0 read as stored, 1 worked out per customer, 2 also needs every buyer's
+# ranking (RFM), 3 looked up in the database customer by customer.
+COST: dict[str, int] = {
+    **dict.fromkeys(
+        ("orders_count", "total_spent", "refunds_count", "last_rating", "has_open_complaint", "language"), 0
+    ),
+    **dict.fromkeys(("rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment"), 2),
+    **dict.fromkeys(LOOKED_UP, 3),
+}
 
 
 class RowSource:
@@ -226,11 +238,12 @@ class FactTable:
         return found
 
     def column_at(self, name: str, rows: Sequence[int]) -> list:
-        """One fact for the customers in ``rows``; a looked-up fact is looked up for them only."""
+        """One fact for the customers in ``rows``: worked out (or looked up) for them only when
+        they are few, else for everyone once and kept for the next rule."""
         found = self._columns.get(name)
         if found is None:
             inputs, function = self._derivations[name]
-            if any(raw in self._sources for raw in inputs):
+            if len(rows) * FEW < len(self.ids) or any(raw in self._sources for raw in inputs):
                 return list(map(function, *(self._at(raw, rows) for raw in inputs)))
             found = self.column(name)
         return [found[row] for row in rows]
@@ -255,6 +268,10 @@ class FactTable:
                 if raw in self._sources:
                     self._sources[raw].values(rows)
 
+    def person(self, row: int) -> tuple[str, str | None, str | None]:
+        """(external_id, name, first_name) of the customer in ``row``."""
+        return self._sources["people"].values((row,))[0]
+
     def people(self) -> list[tuple[str, str | None, str | None]]:
         """(external_id, name, first_name) of every customer, in row order."""
         return self._sources["people"].everyone()
@@ -269,7 +286,7 @@ class FactTable:
         if self._profiles is not None:
             return self._profiles[row]
         identity = self.identity
-        ((external_id, name, first_name),) = self._sources["people"].values((row,))
+        external_id, name, first_name = self.person(row)
         return Profile(
             self.ids[row],
             external_id,
@@ -403,8 +420,16 @@ def load_fact_table(
         "last_day": last_day,
         "complaint_day": lambda: local.column(summary["last_complaint_epoch"]),
         "gestures": lambda: _gesture_column(ids, history, as_of),
-        "rfm": lambda: _rfm_column(summary["purchases"], summary["spent_minor"], last_day()),
     }
+
+    @functools.cache
+    def rfm_thresholds() -> tuple[list, list, list]:
+        orders, spent, days = summary["purchases"], summary["spent_minor"], last_day()
+        buyers = [row for row, number in enumerate(orders) if number]
+        # The latest order's day ranks buyers exactly as "days since" does, the other way round.
+        columns = ([days[row] for row in buyers], [orders[row] for row in buyers], [spent[row] for row in buyers])
+        return _thresholds(columns[0]), _thresholds(columns[1]), _thresholds(columns[2])
+
     paid = OrderStatus.PAID.value
     windows = {"paid": paid, "until": until, "since_90": until - timedelta(days=90)}
     windows["since_365"] = until - timedelta(days=365)
@@ -430,21 +455,28 @@ def load_fact_table(
         "last_items": RowSource(ids, fetch_last_items, ()),
         "people": RowSource(ids, fetch_people, None),
     }
-    return FactTable(identity, raw, _derivations(as_of, currency), sources)
+    return FactTable(identity, raw, _derivations(as_of, currency, rfm_thresholds), sources)
 
 
 def _select_for(
     connection: Connection, sql: str, parameters: Mapping[str, object], column: str, only: Sequence[int] | None
 ) -> list:
     """Run ``sql`` for the customers ``only`` lists (its ``{only}`` filters ``column``), or for everyone."""
-    statement = text(sql.format(only=f"AND {column} IN :only" if only is not None else ""))
-    for name in ("until", "since_90", "since_365"):
-        if name in parameters:
-            statement = statement.bindparams(bindparam(name, type_=UTCDateTime))
-    if only is not None:
+    if only is None:
+        return connection.execute(_statement(sql, ""), parameters).all()
+    if len(only) == 1:  # one customer at a time is common (a reason, a note): keep its statement simple
+        return connection.execute(_statement(sql, f"AND {column} = :one"), {**parameters, "one": only[0]}).all()
+    return connection.execute(_statement(sql, f"AND {column} IN :only"), {**parameters, "only": list(only)}).all()
+
+
+@functools.cache
+def _statement(sql: str, only: str) -> TextClause:
+    statement = text(sql.format(only=only))
+    if ":only" in only:
         statement = statement.bindparams(bindparam("only", expanding=True))
-        parameters = {**parameters, "only": list(only)}
-    return connection.execute(statement, parameters).all()
+    return statement.bindparams(
+        *(bindparam(name, type_=UTCDateTime) for name in ("until", "since_90", "since_365") if f":{name}" in sql)
+    )
 
 
 def _gesture_column(
@@ -460,19 +492,14 @@ def _gesture_column(
     return column
 
 
-def _rfm_column(orders: list[int], spent: list[int], last_day: list[int | None]) -> list[tuple | None]:
-    """(R, F, M, segment) of each customer with a purchase, None for the others."""
-    buyers = [row for row, number in enumerate(orders) if number]
-    column: list[tuple[int, int, int, str] | None] = [None] * len(orders)
-    # The latest order's day ranks buyers exactly as "days since" does, the other way round.
-    scores = _rfm([last_day[row] for row in buyers], [orders[row] for row in buyers], [spent[row] for row in buyers])
-    for row, score in zip(buyers, scores, strict=True):
-        column[row] = score
-    return column
+def _derivations(
+    as_of: date, currency: str, rfm_thresholds: Callable[[], tuple[list, list, list]]
+) -> dict[str, Derivation]:
+    """How each fact comes from the raw aggregates, as of ``as_of``.
 
-
-def _derivations(as_of: date, currency: str) -> dict[str, Derivation]:
-    """How each fact comes from the raw aggregates, as of ``as_of``."""
+    ``rfm_thresholds`` gives the recency (latest order's day), frequency and monetary values
+    where buyers' scores step up (see ``_thresholds``).
+    """
     today = as_of.toordinal()
     zero = from_minor(0, currency)
 
@@ -496,8 +523,19 @@ def _derivations(as_of: date, currency: str) -> dict[str, Derivation]:
         first = date.fromordinal(first_day)
         return _days_until_yearly(first, as_of, from_year=first.year + 1)
 
-    def part(position: int) -> Callable[[tuple | None], object]:
-        return lambda values: None if values is None else values[position]
+    def rfm(position: int) -> Callable[[int, int, int | None], object]:
+        def score(orders: int, spent_minor: int, last_day: int | None) -> object:
+            if not orders:
+                return None
+            recency, frequency, monetary = rfm_thresholds()
+            scores = _scores(
+                1 + bisect_left(recency, last_day),
+                1 + bisect_left(frequency, orders),
+                1 + bisect_left(monetary, spent_minor),
+            )
+            return scores[position]
+
+        return score
 
     def gesture(name: str, default: object) -> Callable[[Mapping[str, object] | None], object]:
         return lambda facts: default if facts is None else facts[name]
@@ -513,7 +551,7 @@ def _derivations(as_of: date, currency: str) -> dict[str, Derivation]:
         "last_order_date": (("last_day",), _to_date),
         "days_since_first_order": (("first_day",), days_since),
         "days_since_last_order": (("last_day",), days_since),
-        "orders_last_90_days": (("windows",), part(0)),
+        "orders_last_90_days": (("windows",), lambda windows: windows[0]),
         "spent_last_365_days": (("windows",), lambda windows: money(windows[1])),
         "last_order_items": (("last_items",), _same),
         "refunds_count": (("refunds",), _same),
@@ -526,10 +564,10 @@ def _derivations(as_of: date, currency: str) -> dict[str, Derivation]:
         "days_since_last_gesture": (("gestures",), gesture("days_since_last_gesture", None)),
         "last_gesture_kind": (("gestures",), gesture("last_gesture_kind", None)),
         "language": (("language",), _same),
-        "rfm_recency": (("rfm",), part(0)),
-        "rfm_frequency": (("rfm",), part(1)),
-        "rfm_monetary": (("rfm",), part(2)),
-        "rfm_segment": (("rfm",), part(3)),
+        **{
+            name: (("orders", "spent_minor", "last_day"), rfm(position))
+            for position, name in enumerate(("rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment"))
+        },
     }
 
 
@@ -621,27 +659,29 @@ def rfm_scores(buyers: Mapping[int, tuple[int, int, object]]) -> dict[int, tuple
 
 def _rfm(recency: Sequence, frequency: Sequence, monetary: Sequence) -> list[tuple[int, int, int, str]]:
     """(R, F, M, segment) for buyers given as three columns, higher values better in each."""
+    steps = [_thresholds(column) for column in (recency, frequency, monetary)]
     return [
-        (r, f, m, RFM_SEGMENTS[r][(f + m + 1) // 2 - 1])  # FM: the mean, rounded half up
-        for r, f, m in zip(
-            map(_quintiles(recency), recency),
-            map(_quintiles(frequency), frequency),
-            map(_quintiles(monetary), monetary),
-            strict=True,
-        )
+        _scores(1 + bisect_left(steps[0], r), 1 + bisect_left(steps[1], f), 1 + bisect_left(steps[2], m))
+        for r, f, m in zip(recency, frequency, monetary, strict=True)
     ]
 
 
-def _quintiles(values: Sequence) -> Callable[[object], int]:
-    """The score of each value among ``values`` (higher is better): ``1 + 5 * rank // count``.
+def _scores(recency: int, frequency: int, monetary: int) -> tuple[int, int, int, str]:
+    """(R, F, M, segment): the segment by recency and FM, the mean of F and M rounded half up."""
+    return recency, frequency, monetary, RFM_SEGMENTS[recency][(frequency + monetary + 1) // 2 - 1]
 
-    ``rank`` counts the values strictly below, so a score reaches k + 1 once the rank reaches
-    ceil(k * count / 5), that is once the value exceeds the value at that place in sorted order.
+
+def _thresholds(values: Sequence) -> list:
+    """The four values where the quintile score among ``values`` (higher is better) steps up.
+
+    A value's score is ``1 + 5 * rank // count``, where ``rank`` counts the values strictly
+    below it, so ties share a score. The score passes k once the rank reaches ceil(k * count / 5),
+    that is once the value exceeds the one at that place in sorted order: the score of ``value``
+    is ``1 + bisect_left(thresholds, value)``.
     """
     count = len(values)
     ordered = sorted(values)
-    thresholds = [ordered[-(-k * count // 5) - 1] for k in range(1, 5)] if count else []
-    return lambda value: 1 + bisect_left(thresholds, value)
+    return [ordered[-(-k * count // 5) - 1] for k in range(1, 5)] if count else []
 
 
 def as_utc(value: datetime | str) -> datetime:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import random
-from collections import ChainMap, Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -163,6 +163,8 @@ class _Planner:
         self.has_address, self.language = identity["has_address"], identity["language"]
         self.open_complaint = self.table.column("has_open_complaint")
         self.full = {name: f"{CAPACITY}: {name}" for name in self.rules.gestures}  # a kind's capacity constraint
+        self.dead: dict[tuple, str] = {}
+        self.blocked: dict[int, str] = {}  # kinds (and language) no customer can get any more, with why
         self.this_week = {
             customer_id
             for customer_id, gestures in request.history.items()
@@ -170,16 +172,6 @@ class _Planner:
         }
 
     # -- step 1: who may get what ------------------------------------------------------------
-
-    def customer_block(self, row: int) -> str | None:
-        """A constraint that stops any gesture to the customer in ``row`` this week."""
-        if self.erased[row]:
-            return ERASED
-        if self.do_not_contact[row]:
-            return DO_NOT_CONTACT
-        if self.table.ids[row] in self.this_week:
-            return THIS_WEEK
-        return None
 
     def past_gestures(self, customer_id: int) -> _PastSummary | None:
         """What counts from a customer's gestures sent or planned for other weeks; None if there are none."""
@@ -310,79 +302,101 @@ class _Planner:
 
     def run(self) -> Plan:
         table = self.table
-        # Each rule runs over whole fact columns; then only the customers some rule matched are visited.
-        # Customers who matched the same rules share one (rules, names) pair, and those without past
-        # gestures share their options too, since only two flags of theirs can change them.
-        hits = [rule.matches_all(table) for rule in self.ordered_rules]
-        matched_rows = bytearray(len(table))
-        by_hits: dict[tuple[bool, ...], tuple[list[Rule], tuple[str, ...]]] = {}
-        by_flags: dict[tuple, tuple[list[tuple[Rule, GestureKind]], tuple[str, str] | None]] = {}
-        candidates: list[tuple[int, tuple[str, ...], list[tuple[Rule, GestureKind]]]] = []
-        history = self.request.history
-        for row, row_hits in enumerate(zip(*hits, strict=True)):
-            if True not in row_hits:
-                continue
-            matched_rows[row] = 1
-            found = by_hits.get(row_hits)
+        # Each rule runs over whole fact columns; then only the customers some rule matched are
+        # visited, in row order. Customers who matched the same rules share one (rules, names)
+        # pair, and those without past gestures share their options too, since only two flags
+        # of theirs can change them.
+        hits: dict[int, int] = {}  # row -> bit mask of the (priority-ordered) rules that matched
+        for bit, rule in enumerate(self.ordered_rules):
+            flag = 1 << bit
+            for row in [row for row, hit in enumerate(rule.matches_all(table)) if hit]:
+                hits[row] = hits.get(row, 0) | flag
+        self.plan.matched_customers = len(hits)
+        by_hits: dict[int, tuple[list[Rule], tuple[str, ...]]] = {}
+        by_flags: dict[tuple, _Options] = {}
+        blocked = self.blocked = self.blocked_rows()
+        candidates: list[tuple[int, tuple[str, ...], _Options]] = []
+        held_out: list[tuple[int, tuple[str, ...], Rule, GestureKind]] = []
+        history, ids, percent = self.request.history, table.ids, self.rules.holdout_percent
+        for row in sorted(hits):
+            mask = hits[row]
+            found = by_hits.get(mask)
             if found is None:
-                chosen = [rule for rule, hit in zip(self.ordered_rules, row_hits, strict=True) if hit]
-                found = by_hits[row_hits] = (chosen, tuple(rule.name for rule in chosen))
+                chosen = [rule for bit, rule in enumerate(self.ordered_rules) if mask >> bit & 1]
+                found = by_hits[mask] = (chosen, tuple(rule.name for rule in chosen))
             matched_rules, matched = found
-            customer_id = table.ids[row]
-            block = self.customer_block(row)
-            if block is not None:
-                self.remove(customer_id, matched, block, block)
+            if row in blocked:
+                self.remove(ids[row], matched, blocked[row], blocked[row])
                 continue
+            customer_id = ids[row]
             if customer_id in history:
-                options, first_block = self.options(row, matched_rules)
+                options = self.options(row, matched_rules)
             else:
-                flags = (row_hits, self.open_complaint[row], self.has_address[row])
-                if flags not in by_flags:
-                    by_flags[flags] = self.options(row, matched_rules)
-                options, first_block = by_flags[flags]
-            if not options:
-                assert first_block is not None
-                self.remove(customer_id, matched, *first_block)
-            elif in_holdout(customer_id, self.rules.holdout_percent):
-                rule, kind = options[0]
-                reason = self.reason(rule, table.profile(row))
-                self.plan.removed[HOLDOUT] += 1
-                self.plan.gestures.append(
-                    PlannedGesture(customer_id, kind.name, rule.name, reason, HELD_OUT, Decimal(0))
-                )
-                self.plan.decisions[customer_id] = Decision(
-                    customer_id, matched, HELD_OUT, HOLDOUT, "in the control group: nothing is sent"
-                )
+                flags = (mask, self.open_complaint[row], self.has_address[row])
+                options = by_flags.get(flags)
+                if options is None:
+                    options = by_flags[flags] = self.options(row, matched_rules)
+            if not options.choices:
+                assert options.first_block is not None
+                self.remove(customer_id, matched, *options.first_block)
+            elif in_holdout(customer_id, percent):
+                rule, kind = options.choices[0]
+                held_out.append((row, matched, rule, kind))
             else:
                 candidates.append((row, matched, options))
-        self.plan.matched_customers = sum(matched_rows)
+        self.hold_out(held_out)
         for row, matched, options in self.draw_order(candidates):
             self.place(row, matched, options)
-        self.add_wildcards(self.wildcard_pool(matched_rows))
+        self.add_wildcards(self.wildcard_pool(hits))
         return self.plan
 
-    def options(
-        self, row: int, matched_rules: list[Rule]
-    ) -> tuple[list[tuple[Rule, GestureKind]], tuple[str, str] | None]:
+    def blocked_rows(self) -> dict[int, str]:
+        """Rows of customers nothing may be planned for this week, with why."""
+        blocked = {row: ERASED for row, erased in enumerate(self.erased) if erased}
+        for row, no_contact in enumerate(self.do_not_contact):
+            if no_contact and row not in blocked:
+                blocked[row] = DO_NOT_CONTACT
+        for customer_id in self.this_week:
+            row = self.table.row_of(customer_id)
+            if row is not None and row not in blocked:
+                blocked[row] = THIS_WEEK
+        return blocked
+
+    def hold_out(self, held_out: list[tuple[int, tuple[str, ...], Rule, GestureKind]]) -> None:
+        """The control group: what each would have got is kept, with status held_out, and nothing is sent."""
+        rows_by_rule: dict[Rule, list[int]] = defaultdict(list)
+        for row, _matched, rule, _kind in held_out:
+            rows_by_rule[rule].append(row)
+        self.table.prefetch([row for row, *_rest in held_out], ["people"])
+        for rule, rows in rows_by_rule.items():
+            self.table.prefetch(rows, rule.reason_facts)
+        self.plan.removed[HOLDOUT] += len(held_out)
+        for row, matched, rule, kind in held_out:
+            customer_id = self.table.ids[row]
+            reason = self.reason(rule, row)
+            self.plan.gestures.append(PlannedGesture(customer_id, kind.name, rule.name, reason, HELD_OUT, Decimal(0)))
+            self.plan.decisions[customer_id] = Decision(customer_id, matched, HELD_OUT, HOLDOUT, _HELD_OUT_DETAIL)
+
+    def options(self, row: int, matched_rules: list[Rule]) -> _Options:
         """The (rule, kind) pairs nothing blocks for this customer, and the first block met otherwise."""
-        options, first_block = [], None
+        choices, first_block = [], None
         for rule in matched_rules:
             kind = self.rules.gestures[rule.gesture]
             blocked = self.kind_block(row, kind)
             if blocked is None:
-                options.append((rule, kind))
+                choices.append((rule, kind))
             elif first_block is None:
                 first_block = blocked
-        return options, first_block
+        return _Options(choices, first_block, tuple(kind.name for _rule, kind in choices))
 
-    def wildcard_pool(self, matched_rows: bytearray) -> list[int]:
+    def wildcard_pool(self, matched: Mapping[int, int]) -> list[int]:
         """A uniform random sample of the rows no rule matched and nothing stops; wildcards come from it."""
         if not self.rules.wildcards:
             return []
         eligible = [
             row
             for row in range(len(self.table))
-            if not matched_rows[row] and not self.open_complaint[row] and self.customer_block(row) is None
+            if row not in matched and not self.open_complaint[row] and row not in self.blocked
         ]
         return self.rng.sample(eligible, min(len(eligible), WILDCARD_POOL_PER_WILDCARD * self.rules.wildcards))
 
@@ -395,22 +409,36 @@ class _Planner:
         random = self.rng.random
         keys = [
             (-2.0 if kind.recovery else 0.0) - random() ** (1 / max(rule.priority, 1))
-            for _row, _matched, ((rule, kind), *_others) in candidates
+            for _row, _matched, (((rule, kind), *_others), _block, _kinds) in candidates
         ]
         return [candidates[position] for position in sorted(range(len(candidates)), key=keys.__getitem__)]
 
-    def place(self, row: int, matched: tuple[str, ...], options: list[tuple[Rule, GestureKind]]) -> None:
-        last_constraint = ""
-        for rule, kind in options:
+    def place(self, row: int, matched: tuple[str, ...], options: _Options) -> None:
+        """Give the customer in ``row`` the first of their options that fits, or remove them.
+
+        Capacity, budget and writers only fill up, so once none of a set of kinds fits (for a
+        customer's language, when writers are named), it never will again this run: the
+        customers with the same kinds after that are removed without trying each.
+        """
+        dead_key = (options.kinds, self.language[row] if self.rules.writers else None)
+        dead = self.dead.get(dead_key)
+        if dead is not None:
+            self.remove(self.table.ids[row], matched, dead, _too_late(dead))
+            return
+        last_constraint, all_full = "", True
+        for rule, kind in options.choices:
             constraint, writer = self.fits(row, kind)
             if constraint is None:
+                all_full = False
                 profile = self.table.profile(row)
                 words = self.pick_template(profile, kind.name, rule.occasion)
                 if words is not None:
-                    self.take(profile, kind, rule.name, self.reason(rule, profile), writer, words)
+                    self.take(profile, kind, rule.name, self.reason(rule, row), writer, words)
                     self.plan.decisions[profile.customer_id] = Decision(profile.customer_id, matched, PLANNED)
                     return
             last_constraint = constraint or NO_FRESH_WORDS
+        if all_full:
+            self.dead[dead_key] = last_constraint
         self.remove(self.table.ids[row], matched, last_constraint, _too_late(last_constraint))
 
     def add_wildcards(self, pool: list[int]) -> None:
@@ -434,8 +462,22 @@ class _Planner:
                     wanted -= 1
                     break
 
-    def reason(self, rule: Rule, profile: Profile) -> str:
-        return rule.explain(ChainMap({"first_name": profile.first_name or profile.name or "They"}, profile.facts))
+    def reason(self, rule: Rule, row: int) -> str:
+        _external_id, name, first_name = self.table.person(row)
+        values: dict[str, object] = {fact: self.table.value(fact, row) for fact in rule.reason_facts}
+        values["first_name"] = first_name or name or "They"
+        return rule.explain(values)
+
+
+class _Options(NamedTuple):
+    """What a matched customer may get: (rule, kind) pairs nothing blocks, else the first block met."""
+
+    choices: list[tuple[Rule, GestureKind]]
+    first_block: tuple[str, str] | None
+    kinds: tuple[str, ...]
+
+
+_HELD_OUT_DETAIL = "in the control group: nothing is sent"
 
 
 @functools.cache

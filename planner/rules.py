@@ -41,12 +41,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import rule_engine
-from rule_engine import ast as engine_ast
-from rule_engine import errors as engine_errors
-
 from planner.errors import RulesError
-from planner.facts import FACTS, FACTS_BY_NAME, LOOKED_UP, FactType
+from planner.facts import COST, FACTS, FACTS_BY_NAME, FactType
+from planner.ruleengine import engine_ast, engine_errors, rule_engine
 
 Facts = Mapping[str, object]
 """One customer's facts: every name in FACTS mapped to its value, or None when it is missing."""
@@ -140,6 +137,12 @@ class Rule:
     def matches(self, facts: Facts) -> bool:
         """Whether the condition holds for one customer's facts."""
         return self.matches_all(OneCustomer(facts))[0]
+
+    @property
+    def reason_facts(self) -> tuple[str, ...]:
+        """The facts the ``reason`` template fills in."""
+        pieces = _reason_pieces(self.reason) if self.reason else ()
+        return tuple(name for _literal, name in pieces if name in FACTS_BY_NAME)
 
     def explain(self, values: Mapping[str, object]) -> str:
         """The rule's ``reason`` filled in from ``values`` (facts plus ``first_name``).
@@ -686,18 +689,18 @@ class _Compiler:
 
     def chain(self, node: engine_ast.LogicExpression) -> Predicate:
         """``a and b and ...`` (or ``or``): each part is tested only on the rows the parts before it
-        leave undecided, and parts using a looked-up fact (``planner.facts.LOOKED_UP``) go last,
-        so those facts are looked up for as few customers as possible. Parts have no side effects
-        and a missing value makes a comparison false, so the order never changes the answer.
+        leave undecided, cheapest facts first (``planner.facts.COST``), so the dear ones are worked
+        out or looked up for as few customers as possible. Parts have no side effects and a missing
+        value makes a comparison false, so the order never changes the answer.
         """
-        parts: list[tuple[bool, Predicate]] = []
+        parts: list[tuple[int, Predicate]] = []
         for part in _chained(node, node.type):
             first_symbol = len(self.symbols)
             predicate = self.predicate(part)
-            parts.append((not LOOKED_UP.isdisjoint(self.symbols[first_symbol:]), predicate))
-        parts.sort(key=lambda looked_up_and_predicate: looked_up_and_predicate[0])  # stable
+            parts.append((max((COST.get(name, 1) for name in self.symbols[first_symbol:]), default=0), predicate))
+        parts.sort(key=lambda cost_and_predicate: cost_and_predicate[0])  # stable: ties keep their order
         combined = parts[0][1]
-        for _looked_up, predicate in parts[1:]:
+        for _cost, predicate in parts[1:]:
             combined = _narrowing(combined, predicate, deciding=node.type == "or")
         return combined
 
