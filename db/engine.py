@@ -21,6 +21,7 @@ from db.types import UTCDateTime
 from planner.errors import DatabaseError
 
 DEFAULT_DB = "delight.db"
+SQLITE_CACHE_KIB = 64 * 1024
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 T = TypeVar("T")
@@ -72,6 +73,9 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> 
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
+    # 64 MB of page cache (SQLite's default is 2 MB): a plan or an import changes more pages
+    # than 2 MB holds, and pages pushed out mid-transaction are written twice. Used as needed.
+    cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     cursor.close()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -139,7 +140,7 @@ Derivation = tuple[tuple[str, ...], Callable[..., object]]
 # test these last in a chain of ``and``/``or``, so they are looked up for as few as possible.
 LOOKED_UP = frozenset({"orders_last_90_days", "spent_last_365_days", "last_order_items"})
 LOOKUP_BATCH = 5_000  # customer ids per query
-FEW = 4  # rows are "few" below a quarter of the table: their facts are worked out for them alone
+FEW = 2  # rows are "few" below half the table: their facts are worked out for them alone
 
 # How dear each fact is to work out for every customer, so a chain of conditions can test the
 # cheap ones first: 0 read as stored, 1 worked out per customer, 2 also needs every buyer's
@@ -461,19 +462,23 @@ def load_fact_table(
 def _select_for(
     connection: Connection, sql: str, parameters: Mapping[str, object], column: str, only: Sequence[int] | None
 ) -> list:
-    """Run ``sql`` for the customers ``only`` lists (its ``{only}`` filters ``column``), or for everyone."""
+    """Run ``sql`` for the customers ``only`` lists (its ``{only}`` filters ``column``), or for everyone.
+
+    The ids go to the database as one parameter (a JSON array on SQLite, an array on PostgreSQL):
+    thousands of separate parameters cost more to send than the lookups themselves.
+    """
     if only is None:
         return connection.execute(_statement(sql, ""), parameters).all()
-    if len(only) == 1:  # one customer at a time is common (a reason, a note): keep its statement simple
-        return connection.execute(_statement(sql, f"AND {column} = :one"), {**parameters, "one": only[0]}).all()
-    return connection.execute(_statement(sql, f"AND {column} IN :only"), {**parameters, "only": list(only)}).all()
+    if connection.dialect.name == "sqlite":
+        where, ids = f"AND {column} IN (SELECT value FROM json_each(:only))", json.dumps(list(only))
+    else:
+        where, ids = f"AND {column} = ANY(:only)", list(only)
+    return connection.execute(_statement(sql, where), {**parameters, "only": ids}).all()
 
 
 @functools.cache
 def _statement(sql: str, only: str) -> TextClause:
     statement = text(sql.format(only=only))
-    if ":only" in only:
-        statement = statement.bindparams(bindparam("only", expanding=True))
     return statement.bindparams(
         *(bindparam(name, type_=UTCDateTime) for name in ("until", "since_90", "since_365") if f":{name}" in sql)
     )
@@ -512,9 +517,13 @@ def _derivations(
         return None if day is None else today - day
 
     @functools.cache
+    def until_month_day(month_day: str) -> int:  # "MM-DD"; 2000 had a 29 February
+        return _days_until_yearly(date.fromisoformat(f"2000-{month_day}"), as_of, from_year=as_of.year)
+
     def until_birthday(birthday: date | str | None) -> int | None:
-        day = _as_date(birthday)
-        return None if day is None else _days_until_yearly(day, as_of, from_year=as_of.year)
+        if birthday is None:
+            return None
+        return until_month_day((birthday if isinstance(birthday, str) else birthday.isoformat())[5:10])
 
     @functools.cache
     def until_anniversary(first_day: int | None) -> int | None:
@@ -578,23 +587,42 @@ def _to_date(day: int | None) -> date | None:
 class LocalDays:
     """The shop's calendar day (a date ordinal) of instants given as seconds since 1970 UTC, fast.
 
-    Instants in one UTC hour fall on the same local day unless the day turns within that hour
-    (a half-hour offset, a clock change), so the day is kept per hour and worked out exactly
-    for the few hours where it turns.
+    Where the zone keeps one UTC offset over all the instants (most of Asia, for one), a day
+    is plain arithmetic. Otherwise instants in one UTC hour fall on the same local day unless
+    the day turns within that hour (a half-hour offset, a clock change), so the day is kept
+    per hour and worked out exactly for the few hours where it turns.
     """
+
+    CHECK_EVERY = 6 * 3600  # no zone keeps an offset for less than this between two changes
 
     def __init__(self, timezone: ZoneInfo) -> None:
         self.timezone = timezone
         self.by_hour: dict[int, int] = {}
 
     def column(self, instants: Sequence[int | None]) -> list[int | None]:
+        known = [instant for instant in instants if instant is not None]
+        offset = self.fixed_offset(min(known), max(known)) if known else None
+        if offset is not None:
+            shift = offset + _UNIX_EPOCH_DAY * 86400
+            return [None if instant is None else (instant + shift) // 86400 for instant in instants]
         by_hour = self.by_hour
-        for hour in {instant // 3600 for instant in instants if instant is not None}.difference(by_hour):
+        for hour in {instant // 3600 for instant in known}.difference(by_hour):
             by_hour[hour] = self.hour_day(hour)
         return [
             None if instant is None else day if (day := by_hour[instant // 3600]) >= 0 else self.exact(instant)
             for instant in instants
         ]
+
+    def fixed_offset(self, first: int, last: int) -> int | None:
+        """The zone's UTC offset in seconds if it is the same at every instant from ``first`` to ``last``."""
+        offsets = {
+            datetime.fromtimestamp(instant, self.timezone).utcoffset()
+            for instant in (*range(first, last, self.CHECK_EVERY), last)
+        }
+        if len(offsets) != 1:
+            return None
+        (offset,) = offsets
+        return None if offset is None else int(offset.total_seconds())
 
     def exact(self, instant: int) -> int:
         return datetime.fromtimestamp(instant, self.timezone).date().toordinal()
@@ -606,6 +634,9 @@ class LocalDays:
         if start.date() != end.date() or start.utcoffset() != end.utcoffset():
             return -1
         return start.date().toordinal()
+
+
+_UNIX_EPOCH_DAY = date(1970, 1, 1).toordinal()
 
 
 def gesture_facts(history: Iterable[PastGesture], as_of: date) -> dict[str, object]:
@@ -689,9 +720,3 @@ def as_utc(value: datetime | str) -> datetime:
     if isinstance(value, str):
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _as_date(value: date | str | None) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)

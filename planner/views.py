@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from db.money import format_money
 from planner.output import clean, table, to_json, write_csv
-from planner.plan import HELD_OUT, PLANNED
+from planner.plan import PLANNED
 from planner.prepare import Message
 from planner.weekly import Explanation, GestureView, PlanResult
 from printouts import PrintResult
@@ -34,8 +34,7 @@ GESTURE_FIELDS = (
 def plan_summary(result: PlanResult) -> str:
     """The plan as ops staff read it: the gestures, totals against budget and capacity, who was removed."""
     plan, rules = result.plan, result.rules
-    planned = [g for g in result.gestures if g.status == PLANNED]
-    held = [g for g in result.gestures if g.status == HELD_OUT]
+    planned = result.gestures
     lines = [f"Plan for {result.week} (facts as of {result.as_of}, seed {result.seed}, plan run {result.run_id})", ""]
     if planned:
         rows = [
@@ -58,7 +57,7 @@ def plan_summary(result: PlanResult) -> str:
         )
     lines.append(
         f"Matched by rules: {plan.matched_customers:,} customers; planned {len(planned)}, "
-        f"held out as control {len(held)}."
+        f"held out as control {result.held_out:,}."
     )
     if result.seconds:
         took = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in result.seconds.items())

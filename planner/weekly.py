@@ -81,7 +81,8 @@ class PlanResult:
     currency: str
     rules: RuleSet
     plan: Plan
-    gestures: list[GestureView]
+    gestures: list[GestureView]  # planned ones
+    held_out: int
     replaced: int
     seconds: dict[str, float] = field(default_factory=dict)  # wall time of each step: facts, planning, storing
 
@@ -223,9 +224,10 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
             )
         )
         session.flush()
-        stored = list_gestures_in(session, week, statuses=(GestureStatus.PLANNED, GestureStatus.HELD_OUT))
+        stored = list_gestures_in(session, week, statuses=(GestureStatus.PLANNED,))
     seconds = {"facts": loaded - started, "planning": planned - loaded, "storing": time.perf_counter() - planned}
-    return PlanResult(run.id, week, as_of, seed, rules.currency, rules, plan, stored, replaced, seconds)
+    held_out = sum(1 for gesture in plan.gestures if gesture.status == GestureStatus.HELD_OUT)
+    return PlanResult(run.id, week, as_of, seed, rules.currency, rules, plan, stored, held_out, replaced, seconds)
 
 
 @contextmanager

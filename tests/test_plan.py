@@ -185,6 +185,11 @@ def test_holdout_is_stable_across_seeds(request: PlanRequest, other_seed: int) -
 def test_holdout_share_is_close_to_the_setting() -> None:
     held = sum(in_holdout(customer_id, 10) for customer_id in range(1, 20_001))
     assert 1_800 <= held <= 2_200
+    # Well mixed: every run of 1,000 consecutive ids (customers who joined together) has its share.
+    for start in range(1, 200_001, 1_000):
+        assert 60 <= sum(in_holdout(customer_id, 10) for customer_id in range(start, start + 1_000)) <= 140
+    # Big ids (some shops number customers from 10^12) mix as well.
+    assert 1_800 <= sum(in_holdout(10**12 + customer_id, 10) for customer_id in range(20_000)) <= 2_200
     assert not any(in_holdout(customer_id, 0) for customer_id in range(1, 1000))
     assert all(in_holdout(customer_id, 100) for customer_id in range(1, 1000))
 
