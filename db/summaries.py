@@ -134,7 +134,8 @@ def refresh(connection: Connection, only: str = STALE) -> int:
 
 
 def read_summaries(connection: Connection, until: datetime) -> dict[str, list]:
-    """Every customer's summary as of ``until`` (orders and feedback before it), as columns by customer id."""
+    """Every customer's summary as of ``until`` (orders and feedback before it), as columns (``READ``)
+    in customer id order."""
     columns = _stored_columns(connection)
     statement = text(summary_sql(connection.dialect.name, _NOT_AS_STORED, as_of=True)).bindparams(
         bindparam("until", type_=UTCDateTime)
@@ -146,32 +147,37 @@ def read_summaries(connection: Connection, until: datetime) -> dict[str, list]:
     return columns
 
 
+# What readers get: ``latest_epoch`` only serves the database's own as-of check.
+READ = COLUMNS[:-1]
+
+
 def _stored_columns(connection: Connection) -> dict[str, list]:
-    """The stored summaries as one list per column, in customer id order.
+    """The stored summaries as one list per column (``READ``), in customer id order.
 
     On SQLite each column comes back as one JSON array built by the database: turning 200,000
     rows into Python tuples and back into columns would cost several times more.
     """
     if connection.dialect.name == "sqlite":
-        arrays = ", ".join(f"json_group_array({column})" for column in COLUMNS)
+        arrays = ", ".join(f"json_group_array({column})" for column in READ)
         sql = f"SELECT {arrays} FROM (SELECT * FROM customer_summaries ORDER BY customer_id)"
         values = connection.exec_driver_sql(sql).one()
-        columns = {column: json.loads(value) for column, value in zip(COLUMNS, values, strict=True)}
+        columns = {column: json.loads(value) for column, value in zip(READ, values, strict=True)}
         ids = columns["customer_id"]
         if any(map(operator.ge, ids, ids[1:])):  # an aggregate's order is not promised: check it
             _sort(columns)
         return columns
-    rows = connection.exec_driver_sql(f"SELECT {', '.join(COLUMNS)} FROM customer_summaries ORDER BY customer_id")
-    values = list(zip(*rows, strict=True)) or [()] * len(COLUMNS)
-    return {column: list(value) for column, value in zip(COLUMNS, values, strict=True)}
+    rows = connection.exec_driver_sql(f"SELECT {', '.join(READ)} FROM customer_summaries ORDER BY customer_id")
+    values = list(zip(*rows, strict=True)) or [()] * len(READ)
+    return {column: list(value) for column, value in zip(READ, values, strict=True)}
 
 
 def _merge(columns: dict[str, list], rows: list) -> None:
     """Put freshly worked-out summaries over the stored ones, adding customers not stored yet."""
     row_of = {customer_id: row for row, customer_id in enumerate(columns["customer_id"])}
-    lists = [columns[column] for column in COLUMNS]
+    lists = [columns[column] for column in READ]
     added = False
-    for values in rows:
+    for row_values in rows:
+        values = row_values[: len(READ)]
         row = row_of.get(values[0])
         if row is None:
             added = True

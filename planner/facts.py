@@ -273,6 +273,10 @@ class FactTable:
         """(external_id, name, first_name) of the customer in ``row``."""
         return self._sources["people"].values((row,))[0]
 
+    def persons(self, rows: Sequence[int]) -> list[tuple[str, str | None, str | None]]:
+        """(external_id, name, first_name) of the customers in ``rows``, looked up together."""
+        return self._sources["people"].values(rows)
+
     def people(self) -> list[tuple[str, str | None, str | None]]:
         """(external_id, name, first_name) of every customer, in row order."""
         return self._sources["people"].everyone()

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import random
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -105,6 +105,42 @@ class Decision(NamedTuple):
     detail: str = ""
 
 
+class Decisions(Mapping[int, Decision]):
+    """Every matched customer's decision, by customer id.
+
+    On a big shop most candidates are still waiting when the week fills up; their decisions
+    (all alike: the constraint reached before their turn) are written out only if someone
+    asks, such as `delight explain`, instead of for 100,000 customers on every plan.
+    """
+
+    def __init__(self) -> None:
+        self.made: dict[int, Decision] = {}
+        self._later: list[Callable[[], dict[int, Decision]]] = []
+
+    def add_later(self, decisions: Callable[[], dict[int, Decision]]) -> None:
+        self._later.append(decisions)
+
+    def __setitem__(self, customer_id: int, decision: Decision) -> None:
+        self.made[customer_id] = decision
+
+    def __getitem__(self, customer_id: int) -> Decision:
+        found = self.made.get(customer_id)
+        if found is None:
+            return self._all()[customer_id]
+        return found
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def _all(self) -> dict[int, Decision]:
+        while self._later:
+            self.made.update(self._later.pop()())
+        return self.made
+
+
 @dataclass
 class Plan:
     """A week's plan: the gestures, every matched customer's decision, and the totals."""
@@ -113,7 +149,7 @@ class Plan:
     seed: int
     budget: Decimal
     gestures: list[PlannedGesture] = field(default_factory=list)
-    decisions: dict[int, Decision] = field(default_factory=dict)
+    decisions: Decisions = field(default_factory=Decisions)
     removed: Counter[str] = field(default_factory=Counter)
     spent: Decimal = Decimal(0)
     used: Counter[str] = field(default_factory=Counter)
@@ -355,19 +391,7 @@ class _Planner:
             else:
                 candidates.append((row, matched, options))
         self.hold_out(held_out)
-        drawn = self.draw_order(candidates)
-        for start in range(0, len(drawn), LOOKAHEAD):
-            batch = drawn[start : start + LOOKAHEAD]
-            # Who in this batch may still get something has names and words looked up at once.
-            language = self.language if self.rules.writers else None
-            hopeful = [
-                row
-                for row, _matched, options in batch
-                if (options.kinds, language[row] if language else None) not in self.dead
-            ]
-            self.table.prefetch(hopeful, ("people", "last_order_items"))
-            for row, matched, options in batch:
-                self.place(row, matched, options)
+        self.fit_in_turn(candidates)
         self.add_wildcards(self.wildcard_pool(hits))
         return self.plan
 
@@ -385,17 +409,20 @@ class _Planner:
 
     def hold_out(self, held_out: list[tuple[int, tuple[str, ...], Rule, GestureKind]]) -> None:
         """The control group: what each would have got is kept, with status held_out, and nothing is sent."""
-        rows_by_rule: dict[Rule, list[int]] = defaultdict(list)
-        for row, _matched, rule, _kind in held_out:
-            rows_by_rule[rule].append(row)
-        self.table.prefetch([row for row, *_rest in held_out], ["people"])
-        for rule, rows in rows_by_rule.items():
-            self.table.prefetch(rows, rule.reason_facts)
+        by_rule: dict[Rule, list[int]] = defaultdict(list)  # positions in held_out
+        for position, (_row, _matched, rule, _kind) in enumerate(held_out):
+            by_rule[rule].append(position)
+        reasons: list[str] = [""] * len(held_out)
+        for rule, positions in by_rule.items():
+            for position, reason in zip(
+                positions, self.reasons(rule, [held_out[p][0] for p in positions]), strict=True
+            ):
+                reasons[position] = reason
         self.plan.removed[HOLDOUT] += len(held_out)
-        for row, matched, rule, kind in held_out:
-            customer_id = self.table.ids[row]
-            reason = self.reason(rule, row)
-            self.plan.gestures.append(PlannedGesture(customer_id, kind.name, rule.name, reason, HELD_OUT, Decimal(0)))
+        ids, zero = self.table.ids, Decimal(0)
+        for (row, matched, rule, kind), reason in zip(held_out, reasons, strict=True):
+            customer_id = ids[row]
+            self.plan.gestures.append(PlannedGesture(customer_id, kind.name, rule.name, reason, HELD_OUT, zero))
             self.plan.decisions[customer_id] = Decision(customer_id, matched, HELD_OUT, HOLDOUT, _HELD_OUT_DETAIL)
 
     def options(self, row: int, matched_rules: list[Rule]) -> _Options:
@@ -421,31 +448,78 @@ class _Planner:
         ]
         return self.rng.sample(eligible, min(len(eligible), WILDCARD_POOL_PER_WILDCARD * self.rules.wildcards))
 
-    def draw_order(self, candidates: list) -> list:
-        """Recovery first, then priority-weighted random order: higher priority tends to come first.
+    def fit_in_turn(self, candidates: list[tuple[int, tuple[str, ...], _Options]]) -> None:
+        """Candidates take their turns in the draw's order until nobody left can get anything.
 
-        A key is ``-u ** (1 / priority)``, in [-1, 0], minus 2 for recovery so those come first;
-        ties (vanishingly rare) keep the candidates' customer order, since the sort is stable.
+        Capacity, budget and writers only fill up, so once none of a set of kinds fits (for a
+        language, when writers are named) it never will this run; when that holds for every
+        candidate still waiting, they are all removed at once, with the constraint that stops them.
+        """
+        writers = bool(self.rules.writers)
+        keys = [self.dead_key(row, options, writers) for row, _matched, options in candidates]
+        waiting = Counter(keys)
+        hopeful = len(candidates)
+        order = self.draw_order(candidates)
+        turn = 0
+        while hopeful and turn < len(order):
+            turns = order[turn : turn + LOOKAHEAD]
+            turn += len(turns)
+            # Who may still get something has their name and latest items looked up at once.
+            rows = [candidates[position][0] for position in turns if keys[position] not in self.dead]
+            self.table.prefetch(rows, ("people", "last_order_items"))
+            for position in turns:
+                row, matched, options = candidates[position]
+                key = keys[position]
+                waiting[key] -= 1
+                if key in self.dead:
+                    self.remove_too_late(self.table.ids[row], matched, self.dead[key])
+                    continue
+                hopeful -= 1
+                stopped_by = self.place(row, matched, options)
+                if stopped_by is not None:
+                    self.dead[key] = stopped_by
+                    hopeful -= waiting[key]
+        late = order[turn:]
+        for key, count in Counter(keys[position] for position in late).items():
+            self.plan.removed[self.dead[key]] += count
+        ids, dead = self.table.ids, self.dead
+
+        def late_decisions() -> dict[int, Decision]:
+            decisions = {}
+            for position in late:
+                row, matched, _options = candidates[position]
+                constraint = dead[keys[position]]
+                decisions[ids[row]] = Decision(ids[row], matched, REMOVED, constraint, _too_late(constraint))
+            return decisions
+
+        self.plan.decisions.add_later(late_decisions)
+
+    def draw_order(self, candidates: list[tuple[int, tuple[str, ...], _Options]]) -> list[int]:
+        """Positions of the candidates, recovery first, then in priority-weighted random order.
+
+        A key is ``-u ** (1 / priority)``, in [-1, 0], minus 2 for recovery so those come first
+        (Efraimidis-Spirakis: higher priority tends to come first); ties (vanishingly rare) keep
+        the candidates' customer order, since the sort is stable.
         """
         random = self.rng.random
         keys = [
             (-2.0 if kind.recovery else 0.0) - random() ** (1 / max(rule.priority, 1))
             for _row, _matched, (((rule, kind), *_others), _block, _kinds) in candidates
         ]
-        return [candidates[position] for position in sorted(range(len(candidates)), key=keys.__getitem__)]
+        return sorted(range(len(candidates)), key=keys.__getitem__)
 
-    def place(self, row: int, matched: tuple[str, ...], options: _Options) -> None:
+    def dead_key(self, row: int, options: _Options, writers: bool) -> tuple:
+        return (options.kinds, self.language[row]) if writers else options.kinds
+
+    def remove_too_late(self, customer_id: int, matched: tuple[str, ...], constraint: str) -> None:
+        self.remove(customer_id, matched, constraint, _too_late(constraint))
+
+    def place(self, row: int, matched: tuple[str, ...], options: _Options) -> str | None:
         """Give the customer in ``row`` the first of their options that fits, or remove them.
 
-        Capacity, budget and writers only fill up, so once none of a set of kinds fits (for a
-        customer's language, when writers are named), it never will again this run: the
-        customers with the same kinds after that are removed without trying each.
+        Returns the constraint when none of their kinds fits any more (capacity, budget or
+        writers); None when they got a gesture or only lacked fresh words.
         """
-        dead_key = (options.kinds, self.language[row] if self.rules.writers else None)
-        dead = self.dead.get(dead_key)
-        if dead is not None:
-            self.remove(self.table.ids[row], matched, dead, _too_late(dead))
-            return
         last_constraint, all_full = "", True
         for rule, kind in options.choices:
             constraint, writer = self.fits(row, kind)
@@ -456,11 +530,10 @@ class _Planner:
                 if words is not None:
                     self.take(profile, kind, rule.name, self.reason(rule, row), writer, words)
                     self.plan.decisions[profile.customer_id] = Decision(profile.customer_id, matched, PLANNED)
-                    return
+                    return None
             last_constraint = constraint or NO_FRESH_WORDS
-        if all_full:
-            self.dead[dead_key] = last_constraint
-        self.remove(self.table.ids[row], matched, last_constraint, _too_late(last_constraint))
+        self.remove_too_late(self.table.ids[row], matched, last_constraint)
+        return last_constraint if all_full else None
 
     def add_wildcards(self, pool: list[int]) -> None:
         wanted = self.rules.wildcards
@@ -484,10 +557,17 @@ class _Planner:
                     break
 
     def reason(self, rule: Rule, row: int) -> str:
-        _external_id, name, first_name = self.table.person(row)
-        values: dict[str, object] = {fact: self.table.value(fact, row) for fact in rule.reason_facts}
-        values["first_name"] = first_name or name or "They"
-        return rule.explain(values)
+        return self.reasons(rule, [row])[0]
+
+    def reasons(self, rule: Rule, rows: list[int]) -> list[str]:
+        """The rule's reason for each of these customers, their names and facts looked up together."""
+        columns = [(fact, self.table.column_at(fact, rows)) for fact in rule.reason_facts]
+        reasons = []
+        for position, (_external_id, name, first_name) in enumerate(self.table.persons(rows)):
+            values: dict[str, object] = {fact: column[position] for fact, column in columns}
+            values["first_name"] = first_name or name or "They"
+            reasons.append(rule.explain(values))
+        return reasons
 
 
 class _Options(NamedTuple):

@@ -141,8 +141,7 @@ class Rule:
     @property
     def reason_facts(self) -> tuple[str, ...]:
         """The facts the ``reason`` template fills in."""
-        pieces = _reason_pieces(self.reason) if self.reason else ()
-        return tuple(name for _literal, name in pieces if name in FACTS_BY_NAME)
+        return _reason_facts(self.reason) if self.reason else ()
 
     def explain(self, values: Mapping[str, object]) -> str:
         """The rule's ``reason`` filled in from ``values`` (facts plus ``first_name``).
@@ -385,6 +384,11 @@ def _check_reason(rule_name: str, reason: str) -> None:
 def _reason_pieces(reason: str) -> tuple[tuple[str, str | None], ...]:
     """A checked ``reason`` template as (literal text, name or None) pieces, parsed once."""
     return tuple((literal, name) for literal, name, _spec, _conversion in string.Formatter().parse(reason))
+
+
+@functools.cache
+def _reason_facts(reason: str) -> tuple[str, ...]:
+    return tuple(name for _literal, name in _reason_pieces(reason) if name in FACTS_BY_NAME)
 
 
 def _format_for_reason(value: object) -> str:

@@ -207,8 +207,9 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
         created = utc_now()
         columns = "customer_id plan_run_id week kind rule reason status cost_minor currency writer template message"
         currency = rules.currency
+        minor = {cost: to_minor(cost, currency) for cost in {g.cost for g in plan.gestures}}
         rows = (
-            (g.customer_id, run.id, week, g.kind, g.rule, g.reason, g.status, to_minor(g.cost, currency), currency,
+            (g.customer_id, run.id, week, g.kind, g.rule, g.reason, g.status, minor[g.cost], currency,
              g.writer, g.template, g.message, created)
             for g in plan.gestures
         )  # fmt: skip
