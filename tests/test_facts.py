@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from db import summaries
 from db.engine import transaction
 from db.models import Customer, Feedback, Order, OrderItem
 from planner.facts import FACTS, LocalDays, PastGesture, gesture_facts, load_fact_table, rfm_scores
@@ -50,13 +51,21 @@ def add_order(
 
 
 def facts_of(engine: Engine, history=None) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
-    with engine.connect() as connection:
-        table = load_fact_table(connection, as_of=AS_OF, timezone=SEOUL, currency="KRW", history=history or {})
-        rows = {table.ids[row]: dict(table.profile(row).facts) for row in range(len(table))}
-        columns = {fact.name: table.column(fact.name) for fact in FACTS}
-        # A whole column and one customer's value come from the same definition and must agree.
-        assert all(rows[table.ids[row]] == {n: c[row] for n, c in columns.items()} for row in range(len(table)))
-        return {table.people()[row][0]: rows[table.ids[row]] for row in range(len(table))}
+    """Every customer's facts, checked three ways: one customer at a time and whole columns, from
+    rows not summarised yet (as tests write them) and again from the stored summaries."""
+    found = []
+    for summarised in (False, True):
+        with engine.begin() as connection:
+            if summarised:
+                assert summaries.refresh(connection) > 0
+            table = load_fact_table(connection, as_of=AS_OF, timezone=SEOUL, currency="KRW", history=history or {})
+            rows = {table.ids[row]: dict(table.profile(row).facts) for row in range(len(table))}
+            columns = {fact.name: table.column(fact.name) for fact in FACTS}
+            # A whole column and one customer's value come from the same definition and must agree.
+            assert all(rows[table.ids[row]] == {n: c[row] for n, c in columns.items()} for row in range(len(table)))
+            found.append({table.people()[row][0]: rows[table.ids[row]] for row in range(len(table))})
+    assert found[0] == found[1]
+    return found[1]
 
 
 def test_hand_computed_facts(engine: Engine) -> None:

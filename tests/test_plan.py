@@ -233,6 +233,38 @@ priority = 10
     assert len(chosen_sets) > 20  # ...but the same top-N is not taken every week
 
 
+def test_every_matched_customer_has_a_decision_even_when_the_week_fills_early() -> None:
+    rules = parse_rules(
+        """
+currency = "KRW"
+weekly_budget = 1000000
+holdout_percent = 0
+wildcards = 0
+[gestures.handwritten_note]
+cost = 1500
+capacity = 3
+physical = true
+[[rules]]
+name = "first"
+gesture = "handwritten_note"
+when = "orders_count == 1"
+"""
+    )
+    people = [make_profile(i, orders_count=1) for i in range(1, 501)]
+    plan = make_plan(PlanRequest(WEEK, AS_OF, 7, rules, Decimal(10**6), people, {}, TEMPLATES))
+    assert len(plan.gestures) == 3
+    # Most never got a turn: their decisions are written out when asked for, and say why.
+    assert len(plan.decisions) == 500
+    removed = [decision for decision in plan.decisions.values() if decision.outcome == "removed"]
+    assert len(removed) == 497 == plan.removed["capacity: handwritten_note"]
+    assert {(d.constraint, d.detail) for d in removed} == {
+        ("capacity: handwritten_note", "capacity: handwritten_note reached before their turn in the draw")
+    }
+    assert {d.customer_id for d in plan.decisions.values() if d.outcome == PLANNED} == {
+        g.customer_id for g in plan.gestures
+    }
+
+
 def test_wildcards_go_to_someone_no_rule_matched() -> None:
     people = [make_profile(i, orders_count=2, days_since_last_order=400) for i in range(1, 30)]
     request = PlanRequest(WEEK, AS_OF, 7, DEFAULT_RULES, Decimal(300000), people, {}, TEMPLATES)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import json
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import rule_engine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from planner import ruleengine
 from planner.errors import RulesError
 from planner.facts import FACTS, FACTS_BY_NAME, FactType
 from planner.rules import (
@@ -742,3 +746,17 @@ def test_default_conditions_agree_with_rule_engine(facts: dict[str, object]) -> 
 @given(customers=st.lists(non_null_facts, min_size=2, max_size=2), when=conditions)
 def test_generated_conditions_agree_with_rule_engine(customers: list[dict[str, object]], when: str) -> None:
     _agrees_with_rule_engine(when, customers)
+
+
+def test_rule_engine_starts_from_the_shipped_parser_tables() -> None:
+    """delight ships the tables PLY builds for rule-engine's grammar (see planner.ruleengine). If
+    this fails, rule-engine's grammar changed: run `python -m planner.ruleengine` to write them again."""
+    shipped = json.loads(Path(ruleengine.__file__).with_name(ruleengine.TABLES).read_text(encoding="utf-8"))
+    assert shipped["signature"] == ruleengine.grammar_signature()
+    # In a new process they are offered before rule-engine builds its parser, and rules still work.
+    check = (
+        "import json, sys, planner.rules as rules; print(json.dumps(["
+        "sys.modules['rule_engine.parser.parsetab']._lr_signature, rules.load_rules().rules[0].name]))"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == [shipped["signature"], load_rules().rules[0].name]
