@@ -459,11 +459,10 @@ class _Planner:
         keys = [self.dead_key(row, options, writers) for row, _matched, options in candidates]
         waiting = Counter(keys)
         hopeful = len(candidates)
-        order = self.draw_order(candidates)
-        turn = 0
-        while hopeful and turn < len(order):
-            turns = order[turn : turn + LOOKAHEAD]
-            turn += len(turns)
+        best = [options.choices[0] for _row, _matched, options in candidates]
+        draw = _Draw(self.rng, [(kind.recovery, rule.priority) for rule, kind in best])
+        while hopeful and draw.waiting:
+            turns = draw.take(LOOKAHEAD)
             # Who may still get something has their name and latest items looked up at once.
             rows = [candidates[position][0] for position in turns if keys[position] not in self.dead]
             self.table.prefetch(rows, ("people", "last_order_items"))
@@ -479,7 +478,7 @@ class _Planner:
                 if stopped_by is not None:
                     self.dead[key] = stopped_by
                     hopeful -= waiting[key]
-        late = order[turn:]
+        late = draw.rest()
         for key, count in Counter(keys[position] for position in late).items():
             self.plan.removed[self.dead[key]] += count
         ids, dead = self.table.ids, self.dead
@@ -493,20 +492,6 @@ class _Planner:
             return decisions
 
         self.plan.decisions.add_later(late_decisions)
-
-    def draw_order(self, candidates: list[tuple[int, tuple[str, ...], _Options]]) -> list[int]:
-        """Positions of the candidates, recovery first, then in priority-weighted random order.
-
-        A key is ``-u ** (1 / priority)``, in [-1, 0], minus 2 for recovery so those come first
-        (Efraimidis-Spirakis: higher priority tends to come first); ties (vanishingly rare) keep
-        the candidates' customer order, since the sort is stable.
-        """
-        random = self.rng.random
-        keys = [
-            (-2.0 if kind.recovery else 0.0) - random() ** (1 / max(rule.priority, 1))
-            for _row, _matched, (((rule, kind), *_others), _block, _kinds) in candidates
-        ]
-        return sorted(range(len(candidates)), key=keys.__getitem__)
 
     def dead_key(self, row: int, options: _Options, writers: bool) -> tuple:
         return (options.kinds, self.language[row]) if writers else options.kinds
@@ -568,6 +553,56 @@ class _Planner:
             values["first_name"] = first_name or name or "They"
             reasons.append(rule.explain(values))
         return reasons
+
+
+class _Draw:
+    """The draw: candidates' turns in priority-weighted random order, recovery first.
+
+    Each turn goes to a waiting candidate with probability in proportion to the priority of
+    their best option: sampling without replacement, one turn at a time, which orders them as
+    Efraimidis-Spirakis keys would. Turns are taken a few at a time, and a big shop's plan
+    stops taking them once nobody left can get anything: the rest are never drawn.
+    """
+
+    def __init__(self, rng: random.Random, priorities: list[tuple[bool, int]]) -> None:
+        """``priorities``: (recovery, priority) of each candidate, by position."""
+        pools: dict[tuple[bool, int], list[int]] = defaultdict(list)
+        for position, (recovery, priority) in enumerate(priorities):
+            pools[(recovery, max(priority, 1))].append(position)
+        self.rng = rng
+        self.stages = [
+            [(weight, pool) for (recovery, weight), pool in sorted(pools.items()) if recovery == first]
+            for first in (True, False)
+        ]
+        self.totals = [sum(weight * len(pool) for weight, pool in stage) for stage in self.stages]
+        self.waiting = len(priorities)
+
+    def take(self, count: int) -> list[int]:
+        """The positions of the next ``count`` candidates to take a turn (fewer if fewer wait)."""
+        taken: list[int] = []
+        for _ in range(min(count, self.waiting)):
+            while not self.totals[0]:
+                self.stages.pop(0)
+                self.totals.pop(0)
+            pick = self.rng.random() * self.totals[0]
+            for weight, pool in self.stages[0]:
+                if pool:
+                    chosen, chosen_weight = pool, weight  # rounding can leave the pick past the last pool
+                    pick -= weight * len(pool)
+                    if pick < 0:
+                        break
+            place = self.rng.randrange(len(chosen))
+            chosen[place], chosen[-1] = chosen[-1], chosen[place]
+            taken.append(chosen.pop())
+            self.totals[0] -= chosen_weight
+        self.waiting -= len(taken)
+        return taken
+
+    def rest(self) -> list[int]:
+        """The positions of everyone still waiting; they will not be drawn."""
+        rest = [position for stage in self.stages for _weight, pool in stage for position in pool]
+        self.waiting = 0
+        return rest
 
 
 class _Options(NamedTuple):
