@@ -235,7 +235,10 @@ class FactTable:
         found = self._columns.get(name)
         if found is None:
             inputs, function = self._derivations[name]
-            found = self._columns[name] = list(map(function, *(self._everyone(raw) for raw in inputs)))
+            if function is _same:  # a fact stored as it is: the raw column itself, not a copy
+                found = self._columns[name] = self._everyone(inputs[0])
+            else:
+                found = self._columns[name] = list(map(function, *(self._everyone(raw) for raw in inputs)))
         return found
 
     def column_at(self, name: str, rows: Sequence[int]) -> list:
@@ -247,7 +250,7 @@ class FactTable:
             if len(rows) * FEW < len(self.ids) or any(raw in self._sources for raw in inputs):
                 return list(map(function, *(self._at(raw, rows) for raw in inputs)))
             found = self.column(name)
-        return [found[row] for row in rows]
+        return list(map(found.__getitem__, rows))
 
     def select(self, rows: Sequence[int]) -> FactRows:
         """Some rows of this table, as columns: what the right side of an ``and`` is tested on."""
@@ -337,8 +340,7 @@ class FactRows:
         return self.table.column_at(name, self.rows)
 
     def select(self, positions: Sequence[int]) -> FactRows:
-        rows = self.rows
-        return FactRows(self.table, [rows[position] for position in positions])
+        return FactRows(self.table, list(map(self.rows.__getitem__, positions)))
 
 
 _IDENTITY = ("customer_id", "language", "do_not_contact", "erased", "has_address")

@@ -13,11 +13,12 @@ The order of work:
    no fresh words); a rule whose gesture a constraint blocks falls back to the next rule.
 2. Holdout: ``holdout_percent`` of matched customers, by a stable hash of the customer,
    are held out as the control group (status ``held_out``; no budget, no capacity).
-3. Selection: candidates are drawn by priority-weighted random sampling (seeded;
-   Efraimidis-Spirakis keys ``u ** (1 / priority)``), recovery first. Each takes the first
-   of their gestures that fits the per-kind capacity, the budget, a writer's capacity and
-   fresh words: a template whose opener (first sentence) no other gesture this week starts
-   with and the customer never had before (else "no fresh words").
+3. Selection: candidates take turns drawn by priority-weighted random sampling without
+   replacement (seeded), recovery first. Each takes the first of their gestures that fits
+   the per-kind capacity, the budget, a writer's capacity and fresh words: a template whose
+   opener (first sentence) no other gesture this week starts with and the customer never
+   had before (else "no fresh words"). Once nobody still waiting can get anything, the rest
+   are removed together with the constraint that stops them.
 4. Wildcards: ``wildcards`` random eligible customers no rule matched get the cheapest
    kind that still fits.
 """
@@ -31,6 +32,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import compress
 from typing import NamedTuple
 
 from planner.facts import FactTable, PastGesture, Profile
@@ -355,7 +357,7 @@ class _Planner:
         hits: dict[int, int] = {}  # row -> bit mask of the (priority-ordered) rules that matched
         for bit, rule in enumerate(self.ordered_rules):
             flag = 1 << bit
-            for row in [row for row, hit in enumerate(rule.matches_all(table)) if hit]:
+            for row in compress(range(len(table)), rule.matches_all(table)):
                 hits[row] = hits.get(row, 0) | flag
         self.plan.matched_customers = len(hits)
         by_hits: dict[int, tuple[list[Rule], tuple[str, ...]]] = {}

@@ -38,6 +38,7 @@ import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -887,10 +888,7 @@ def _narrowing(first: Predicate, then: Predicate, *, deciding: bool) -> Predicat
 
     def evaluate(columns: Columns) -> list[bool]:
         result = first(columns)
-        if deciding:
-            open_rows = [row for row, value in enumerate(result) if not value]
-        else:
-            open_rows = [row for row, value in enumerate(result) if value]
+        open_rows = list(compress(range(len(result)), map(operator.not_, result) if deciding else result))
         if len(open_rows) == len(result):
             return then(columns)
         if open_rows:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, select, text, update
 from sqlmodel import Session
 
+from db import summaries
 from db.engine import bulk_insert, transaction
 from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun, utc_now
 from db.money import from_minor, to_minor
@@ -158,6 +159,7 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
     with transaction(engine, write=True) as session, _collector_paused():
         connection = session.connection()
         step("Reading every customer's orders and feedback")
+        summaries.refresh(connection)  # customers changed by something other than delight since
         history = load_history(connection, week, ZoneInfo(rules.timezone))
         past_openers, openers_this_week = load_openers(connection, week)
         customers = load_fact_table(

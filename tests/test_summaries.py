@@ -14,6 +14,7 @@ from db.engine import transaction
 from db.importers import import_file
 from db.models import Customer, Feedback, Order
 from db.seed import SeedOptions, seed_database
+from planner.weekly import PlanOptions, plan_week
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
@@ -133,6 +134,16 @@ def test_seeding_and_importing_leave_nothing_stale(engine: Engine, tmp_path: Pat
         encoding="utf-8",
     )
     import_file(engine, "orders", orders)
+    with engine.connect() as connection:
+        assert stale(connection) == set()
+        assert stored(connection) == counted_again(connection)
+
+
+def test_planning_catches_up_with_changes_made_elsewhere(engine: Engine, shop: tuple[int, int]) -> None:
+    a, b = shop
+    with engine.begin() as connection:  # as a team's own script might
+        connection.execute(text(CHANGES["a new order"]), {"a": a, "b": b})
+    plan_week(engine, PlanOptions(week="2026-W48", seed=1))
     with engine.connect() as connection:
         assert stale(connection) == set()
         assert stored(connection) == counted_again(connection)
