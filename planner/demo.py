@@ -92,7 +92,7 @@ def _into(directory: Path, options: prepare.PrintOptions, stem: str, week: str) 
 def describe(summary: DemoSummary) -> str:
     """A short, friendly account of what the demo made, and what to try next."""
     seeded, plan = summary.seeded, summary.plan
-    planned = [g for g in plan.gestures if g.status == "planned"]
+    planned = plan.gestures
     kinds = Counter(g.kind for g in planned)
     lines = [
         f"Demo shop ready in {summary.directory}/",
@@ -100,7 +100,7 @@ def describe(summary: DemoSummary) -> str:
         f"{seeded.feedback:,} reviews and messages",
         f"  planned {plural(len(planned), 'gesture')} for {plan.week}: "
         + ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in kinds.most_common())
-        + f"; {len(plan.gestures) - len(planned)} held out as the control group",
+        + f"; {plan.held_out:,} held out as the control group",
     ]
     lines += [f"  {what}: {result.path} ({plural(result.pages, 'page')})" for what, result in summary.printed]
     examples = list({g.kind: g for g in reversed(planned)}.values())  # the first gesture of each kind

@@ -47,6 +47,10 @@ def test_plan_stores_and_shows_the_week(seeded: Callable[..., Result], db_url: s
     assert "Planning for" not in result.output  # step lines are for a terminal only
     stored = gestures(db_url)
     assert stored and {status for _, _, status, _ in stored} <= {"planned", "held_out"}
+    counts = re.search(r"planned (\d+), held out as control ([\d,]+)\.", result.output)
+    assert counts is not None
+    assert int(counts.group(1)) == sum(1 for _, _, status, _ in stored if status == "planned")
+    assert int(counts.group(2).replace(",", "")) == sum(1 for _, _, status, _ in stored if status == "held_out")
     listed = json.loads(seeded("list", "--week", WEEK, "--format", "json").output)
     assert len(listed) == len(stored)
     assert set(listed[0]) >= {
