@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sqlite3
@@ -113,6 +114,7 @@ def main() -> None:
             for which, runs in (("delight", delight), ("command", command)):
                 copy = Path(folder) / "plan.db"
                 shutil.copyfile(source, copy)
+                os.sync()  # the copy's pages written out now, not while the plan runs
                 runs.append(in_subprocess(__file__, which, str(copy)))
                 copy.unlink()
     print(f"{'':34} {'best s':>7} {'median s':>9} {'peak MB':>8}")

@@ -548,13 +548,9 @@ class _Planner:
 
     def reasons(self, rule: Rule, rows: list[int]) -> list[str]:
         """The rule's reason for each of these customers, their names and facts looked up together."""
-        columns = [(fact, self.table.column_at(fact, rows)) for fact in rule.reason_facts]
-        reasons = []
-        for position, (_external_id, name, first_name) in enumerate(self.table.persons(rows)):
-            values: dict[str, object] = {fact: column[position] for fact, column in columns}
-            values["first_name"] = first_name or name or "They"
-            reasons.append(rule.explain(values))
-        return reasons
+        values = {fact: self.table.column_at(fact, rows) for fact in rule.reason_facts}
+        values["first_name"] = [first or name or "They" for _id, name, first in self.table.persons(rows)]
+        return rule.explain_all(values, len(rows))
 
 
 class _Draw:

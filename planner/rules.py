@@ -144,19 +144,20 @@ class Rule:
         """The facts the ``reason`` template fills in."""
         return _reason_facts(self.reason) if self.reason else ()
 
-    def explain(self, values: Mapping[str, object]) -> str:
-        """The rule's ``reason`` filled in from ``values`` (facts plus ``first_name``).
+    def explain_all(self, values: Mapping[str, Sequence[object]], count: int) -> list[str]:
+        """The rule's ``reason`` filled in for ``count`` customers, from a column of values per name
+        (facts plus ``first_name``).
 
         Without a ``reason`` template, says which rule matched. A missing value shows as "unknown".
         """
         if self.reason is None:
-            return f'Matched rule "{self.name}"'
-        parts: list[str] = []
+            return [f'Matched rule "{self.name}"'] * count
+        pieces: list[Sequence[str]] = []
         for literal, name in _reason_pieces(self.reason):
-            parts.append(literal)
+            pieces.append([literal] * count)
             if name is not None:
-                parts.append(_format_for_reason(values.get(name)))
-        return "".join(parts)
+                pieces.append(list(map(_format_for_reason, values.get(name, [None] * count))))
+        return ["".join(parts) for parts in zip(*pieces, strict=True)]
 
 
 @dataclass(frozen=True)

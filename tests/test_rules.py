@@ -209,18 +209,24 @@ def test_every_default_rule_has_a_case() -> None:
 
 
 def test_reason_is_filled_in_from_facts() -> None:
-    rule = {rule.name: rule for rule in load_rules().rules}["first-order thanks"]
-    values = {**ordinary_customer(orders_count=1, days_since_last_order=6), "first_name": "지은"}
-    assert rule.explain(values) == "Thanked 지은 for a first order 6 days ago"
-    champion = {rule.name: rule for rule in load_rules().rules}["champion surprise gift"]
-    text = champion.explain({**ordinary_customer(spent_last_365_days=Decimal(612000))})
-    assert text == "unknown is one of our champions: 612,000 spent in the last year"
+    rules = {rule.name: rule for rule in load_rules().rules}
+    first = {**ordinary_customer(orders_count=1, days_since_last_order=6), "first_name": "지은"}
+    other = {**ordinary_customer(orders_count=1, days_since_last_order=None), "first_name": "Tom"}
+    values = {name: [first[name], other[name]] for name in first}
+    assert rules["first-order thanks"].explain_all(values, 2) == [
+        "Thanked 지은 for a first order 6 days ago",
+        "Thanked Tom for a first order unknown days ago",
+    ]
+    spent = {name: [value] for name, value in ordinary_customer(spent_last_365_days=Decimal(612000)).items()}
+    assert rules["champion surprise gift"].explain_all(spent, 1) == [
+        "unknown is one of our champions: 612,000 spent in the last year"
+    ]
 
 
 def test_rule_without_reason_explains_which_rule_matched() -> None:
     rule = parse_rules(MINIMAL).rules[0]
     assert rule.reason is None
-    assert rule.explain({}) == 'Matched rule "first-order thanks"'
+    assert rule.explain_all({}, 2) == ['Matched rule "first-order thanks"'] * 2
 
 
 def test_load_rules_from_a_file(tmp_path: Path) -> None:
