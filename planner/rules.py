@@ -892,9 +892,13 @@ def _narrowing(first: Predicate, then: Predicate, *, deciding: bool) -> Predicat
         open_rows = list(compress(range(len(result)), map(operator.not_, result) if deciding else result))
         if len(open_rows) == len(result):
             return then(columns)
-        if open_rows:
-            for row, value in zip(open_rows, then(columns.select(open_rows)), strict=True):
-                result[row] = value
+        if not open_rows:
+            return result
+        passed = compress(open_rows, then(columns.select(open_rows)))
+        if not deciding:  # and: of the rows still open, only those that pass stay true
+            result = [False] * len(result)
+        for row in passed:
+            result[row] = True
         return result
 
     return evaluate
