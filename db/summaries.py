@@ -159,7 +159,7 @@ def _stored_columns(connection: Connection) -> dict[str, list]:
     """
     if connection.dialect.name == "sqlite":
         arrays = ", ".join(f"json_group_array({column})" for column in READ)
-        sql = f"SELECT {arrays} FROM (SELECT * FROM customer_summaries ORDER BY customer_id)"
+        sql = f"SELECT {arrays} FROM (SELECT {', '.join(READ)} FROM customer_summaries ORDER BY customer_id)"
         values = connection.exec_driver_sql(sql).one()
         columns = {column: json.loads(value) for column, value in zip(READ, values, strict=True)}
         ids = columns["customer_id"]

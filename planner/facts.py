@@ -703,6 +703,7 @@ def _rfm(recency: Sequence, frequency: Sequence, monetary: Sequence) -> list[tup
     ]
 
 
+@functools.cache  # 125 possible answers, asked for by every buyer
 def _scores(recency: int, frequency: int, monetary: int) -> tuple[int, int, int, str]:
     """(R, F, M, segment): the segment by recency and FM, the mean of F and M rounded half up."""
     return recency, frequency, monetary, RFM_SEGMENTS[recency][(frequency + monetary + 1) // 2 - 1]
