@@ -90,6 +90,71 @@ LEFT JOIN (SELECT customer_id,
 WHERE c.id IN ({only})
 """
 
+# The customer columns a summary is made from: changing any of them makes it stale.
+SUMMARISED = "language, do_not_contact, erased_at, birthday, address1, postal_code, city"
+_OWNED = ("orders", "feedback")  # tables whose rows belong to a customer through customer_id
+
+
+def create_triggers(connection: Connection) -> None:
+    """The triggers that mark a customer stale when their customer row, orders or feedback change."""
+    for statement in _TRIGGERS[connection.dialect.name]():
+        connection.exec_driver_sql(statement)
+
+
+def drop_triggers(connection: Connection) -> None:
+    for statement in _DROP_TRIGGERS[connection.dialect.name]():
+        connection.exec_driver_sql(statement)
+
+
+def _sqlite_triggers() -> list[str]:
+    mark = "INSERT OR IGNORE INTO stale_summaries (customer_id) VALUES ({});"
+    statements = [
+        f"CREATE TRIGGER customers_stale_insert AFTER INSERT ON customers BEGIN {mark.format('NEW.id')} END",
+        f"CREATE TRIGGER customers_stale_update AFTER UPDATE OF {SUMMARISED} ON customers "
+        f"BEGIN {mark.format('NEW.id')} END",
+    ]
+    for table in _OWNED:
+        new, old = mark.format("NEW.customer_id"), mark.format("OLD.customer_id")
+        statements += [
+            f"CREATE TRIGGER {table}_stale_insert AFTER INSERT ON {table} BEGIN {new} END",
+            f"CREATE TRIGGER {table}_stale_update AFTER UPDATE ON {table} BEGIN {old} {new} END",
+            f"CREATE TRIGGER {table}_stale_delete AFTER DELETE ON {table} BEGIN {old} END",
+        ]
+    return statements
+
+
+def _postgresql_triggers() -> list[str]:
+    mark = "INSERT INTO stale_summaries (customer_id) VALUES ({}) ON CONFLICT DO NOTHING;"
+    statements = [
+        "CREATE OR REPLACE FUNCTION mark_customer_stale() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN {mark.format('NEW.id')} RETURN NULL; END $$",
+        "CREATE OR REPLACE FUNCTION mark_owner_stale() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF TG_OP <> 'INSERT' THEN {mark.format('OLD.customer_id')} END IF; "
+        f"IF TG_OP <> 'DELETE' THEN {mark.format('NEW.customer_id')} END IF; RETURN NULL; END $$",
+        f"CREATE TRIGGER customers_stale AFTER INSERT OR UPDATE OF {SUMMARISED} ON customers "
+        "FOR EACH ROW EXECUTE FUNCTION mark_customer_stale()",
+    ]
+    statements += [
+        f"CREATE TRIGGER {table}_stale AFTER INSERT OR UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION mark_owner_stale()"
+        for table in _OWNED
+    ]
+    return statements
+
+
+def _drop_sqlite_triggers() -> list[str]:
+    names = ["customers_stale_insert", "customers_stale_update"]
+    names += [f"{table}_stale_{event}" for table in _OWNED for event in ("insert", "update", "delete")]
+    return [f"DROP TRIGGER {name}" for name in names]
+
+
+def _drop_postgresql_triggers() -> list[str]:
+    return [f"DROP TRIGGER {table}_stale ON {table}" for table in ("customers", *_OWNED)]
+
+
+_TRIGGERS = {"sqlite": _sqlite_triggers, "postgresql": _postgresql_triggers}
+_DROP_TRIGGERS = {"sqlite": _drop_sqlite_triggers, "postgresql": _drop_postgresql_triggers}
+
 EVERYONE = "SELECT id FROM customers"
 STALE = "SELECT customer_id FROM stale_summaries"
 # Customers a stored summary does not describe as of :until: stale, or with rows at or after it.

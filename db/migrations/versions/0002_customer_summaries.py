@@ -9,8 +9,9 @@ Adds ``customer_summaries`` (what planning reads about every customer) and ``sta
 customer row, orders or feedback change. Every existing customer starts stale; ``delight init``
 works them out right after upgrading (``db.schema.upgrade``).
 
-A later migration that rebuilds ``customers``, ``orders`` or ``feedback`` (SQLite's batch mode
-copies a table) must create these triggers again.
+The triggers are defined in ``db.summaries`` (seeding drops and recreates them too). A later
+migration that rebuilds ``customers``, ``orders`` or ``feedback`` (SQLite's batch mode copies a
+table) must create them again.
 """
 
 from collections.abc import Sequence
@@ -19,14 +20,12 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from db import summaries
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-# The customer columns a summary is made from: changing any of them makes it stale.
-SUMMARISED = "language, do_not_contact, erased_at, birthday, address1, postal_code, city"
-OWNED = ("orders", "feedback")  # tables whose rows belong to a customer through customer_id
 
 
 def upgrade() -> None:
@@ -55,67 +54,14 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.PrimaryKeyConstraint("customer_id"),
     )
-    if op.get_bind().dialect.name == "postgresql":
-        _postgresql_triggers()
-    else:
-        _sqlite_triggers()
+    summaries.create_triggers(op.get_bind())
     op.execute("INSERT INTO stale_summaries (customer_id) SELECT id FROM customers")
 
 
-def _sqlite_triggers() -> None:
-    mark = "INSERT OR IGNORE INTO stale_summaries (customer_id) VALUES ({});"
-    op.execute(f"CREATE TRIGGER customers_stale_insert AFTER INSERT ON customers BEGIN {mark.format('NEW.id')} END")
-    op.execute(
-        f"CREATE TRIGGER customers_stale_update AFTER UPDATE OF {SUMMARISED} ON customers "
-        f"BEGIN {mark.format('NEW.id')} END"
-    )
-    for table in OWNED:
-        new, old = mark.format("NEW.customer_id"), mark.format("OLD.customer_id")
-        op.execute(f"CREATE TRIGGER {table}_stale_insert AFTER INSERT ON {table} BEGIN {new} END")
-        op.execute(f"CREATE TRIGGER {table}_stale_update AFTER UPDATE ON {table} BEGIN {old} {new} END")
-        op.execute(f"CREATE TRIGGER {table}_stale_delete AFTER DELETE ON {table} BEGIN {old} END")
-
-
-def _postgresql_triggers() -> None:
-    mark = "INSERT INTO stale_summaries (customer_id) VALUES ({}) ON CONFLICT DO NOTHING;"
-    op.execute(
-        f"""
-        CREATE FUNCTION mark_customer_stale() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN {mark.format("NEW.id")} RETURN NULL; END $$
-        """
-    )
-    op.execute(
-        f"""
-        CREATE FUNCTION mark_owner_stale() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP <> 'INSERT' THEN {mark.format("OLD.customer_id")} END IF;
-            IF TG_OP <> 'DELETE' THEN {mark.format("NEW.customer_id")} END IF;
-            RETURN NULL;
-        END $$
-        """
-    )
-    op.execute(
-        "CREATE TRIGGER customers_stale AFTER INSERT OR UPDATE OF "
-        f"{SUMMARISED} ON customers FOR EACH ROW EXECUTE FUNCTION mark_customer_stale()"
-    )
-    for table in OWNED:
-        op.execute(
-            f"CREATE TRIGGER {table}_stale AFTER INSERT OR UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION mark_owner_stale()"
-        )
-
-
 def downgrade() -> None:
+    summaries.drop_triggers(op.get_bind())
     if op.get_bind().dialect.name == "postgresql":
-        for table in ("customers", *OWNED):
-            op.execute(f"DROP TRIGGER {table}_stale ON {table}")
         op.execute("DROP FUNCTION mark_owner_stale()")
         op.execute("DROP FUNCTION mark_customer_stale()")
-    else:
-        op.execute("DROP TRIGGER customers_stale_insert")
-        op.execute("DROP TRIGGER customers_stale_update")
-        for table in OWNED:
-            for event in ("insert", "update", "delete"):
-                op.execute(f"DROP TRIGGER {table}_stale_{event}")
     op.drop_table("stale_summaries")
     op.drop_table("customer_summaries")
