@@ -194,19 +194,26 @@ def test_holdout_share_is_close_to_the_setting() -> None:
     assert all(in_holdout(customer_id, 100) for customer_id in range(1, 1000))
 
 
-def test_priority_weighted_draw_favours_priority_but_surprises() -> None:
-    rules = parse_rules(
-        """
+def notes_only(capacity: int, rules: str) -> RuleSet:
+    """Rules with one kind, handwritten notes, no holdout and no wildcards, plus ``rules``."""
+    return parse_rules(
+        f"""
 currency = "KRW"
 weekly_budget = 1000000
-cooldown_days = 90
-max_per_year = 3
 holdout_percent = 0
 wildcards = 0
 [gestures.handwritten_note]
 cost = 1500
-capacity = 10
+capacity = {capacity}
 physical = true
+{rules}"""
+    )
+
+
+def test_priority_weighted_draw_favours_priority_but_surprises() -> None:
+    rules = notes_only(
+        10,
+        """
 [[rules]]
 name = "important"
 gesture = "handwritten_note"
@@ -217,7 +224,7 @@ name = "nice to have"
 gesture = "handwritten_note"
 when = "orders_count == 1"
 priority = 10
-"""
+""",
     )
     people = [make_profile(i, orders_count=5 if i <= 20 else 1) for i in range(1, 41)]
     picked_important = []
@@ -234,21 +241,14 @@ priority = 10
 
 
 def test_every_matched_customer_has_a_decision_even_when_the_week_fills_early() -> None:
-    rules = parse_rules(
+    rules = notes_only(
+        3,
         """
-currency = "KRW"
-weekly_budget = 1000000
-holdout_percent = 0
-wildcards = 0
-[gestures.handwritten_note]
-cost = 1500
-capacity = 3
-physical = true
 [[rules]]
 name = "first"
 gesture = "handwritten_note"
 when = "orders_count == 1"
-"""
+""",
     )
     people = [make_profile(i, orders_count=1) for i in range(1, 501)]
     plan = make_plan(PlanRequest(WEEK, AS_OF, 7, rules, Decimal(10**6), people, {}, TEMPLATES))
