@@ -15,10 +15,13 @@ import enum
 import functools
 import json
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import compress
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, TextClause, bindparam, text
@@ -130,10 +133,10 @@ class Profile:
     facts: Mapping[str, object]
 
 
-# A fact is worked out by one function of "raw" values (what the database aggregated), so a
-# whole column (for the rules, over every customer) and one customer's value (for a reason or
-# `delight explain`) always agree: a column is ``map(function, *raw columns)``.
-Derivation = tuple[tuple[str, ...], Callable[..., object]]
+# A fact is worked out by one function of whole "raw" columns (what the database aggregated),
+# so a column for every customer (for the rules), for some (a rule's later part) and one
+# customer's value (for a reason or `delight explain`: one-row columns) always agree.
+Derivation = tuple[tuple[str, ...], Callable[..., list]]
 
 # Facts the database looks up customer by customer, only for the customers a rule or a reason
 # gets to; every other fact comes from the customer summaries, for everyone at once. Rules
@@ -235,10 +238,7 @@ class FactTable:
         found = self._columns.get(name)
         if found is None:
             inputs, function = self._derivations[name]
-            if function is _same:  # a fact stored as it is: the raw column itself, not a copy
-                found = self._columns[name] = self._everyone(inputs[0])
-            else:
-                found = self._columns[name] = list(map(function, *(self._everyone(raw) for raw in inputs)))
+            found = self._columns[name] = function(*(self._everyone(raw) for raw in inputs))
         return found
 
     def column_at(self, name: str, rows: Sequence[int]) -> list:
@@ -248,7 +248,7 @@ class FactTable:
         if found is None:
             inputs, function = self._derivations[name]
             if len(rows) * FEW < len(self.ids) or any(raw in self._sources for raw in inputs):
-                return list(map(function, *(self._at(raw, rows) for raw in inputs)))
+                return function(*(self._at(raw, rows) for raw in inputs))
             found = self.column(name)
         return list(map(found.__getitem__, rows))
 
@@ -262,7 +262,7 @@ class FactTable:
         if found is not None:
             return found[row]
         inputs, function = self._derivations[name]
-        return function(*(self._at(raw, (row,))[0] for raw in inputs))
+        return function(*(self._at(raw, (row,)) for raw in inputs))[0]
 
     def prefetch(self, rows: Sequence[int], names: Iterable[str]) -> None:
         """Look these facts (and ``people``: names) up for these rows at once, before using them one by one."""
@@ -366,8 +366,9 @@ class RowFacts(Mapping[str, object]):
         return len(FACTS)
 
 
-def _same(value: object) -> object:
-    return value
+def _same(column: list) -> list:
+    """A fact stored as it is: the raw column itself, not a copy."""
+    return column
 
 
 # The purchases in the 90 and 365 days before the as-of moment, read through the covering
@@ -431,11 +432,11 @@ def load_fact_table(
 
     @functools.cache
     def rfm_thresholds() -> tuple[list, list, list]:
-        orders, spent, days = summary["purchases"], summary["spent_minor"], last_day()
-        buyers = [row for row, number in enumerate(orders) if number]
+        orders = summary["purchases"]
         # The latest order's day ranks buyers exactly as "days since" does, the other way round.
-        columns = ([days[row] for row in buyers], [orders[row] for row in buyers], [spent[row] for row in buyers])
-        return _thresholds(columns[0]), _thresholds(columns[1]), _thresholds(columns[2])
+        columns = (last_day(), orders, summary["spent_minor"])
+        recency, frequency, monetary = (_thresholds(list(compress(column, orders))) for column in columns)
+        return recency, frequency, monetary
 
     paid = OrderStatus.PAID.value
     windows = {"paid": paid, "until": until, "since_90": until - timedelta(days=90)}
@@ -506,75 +507,80 @@ def _gesture_column(
 def _derivations(
     as_of: date, currency: str, rfm_thresholds: Callable[[], tuple[list, list, list]]
 ) -> dict[str, Derivation]:
-    """How each fact comes from the raw aggregates, as of ``as_of``.
+    """How each fact's column comes from the raw aggregates' columns, as of ``as_of``.
 
     ``rfm_thresholds`` gives the recency (latest order's day), frequency and monetary values
-    where buyers' scores step up (see ``_thresholds``).
+    where buyers' scores step up (see ``_thresholds``). Each is one comprehension over the
+    columns: a function call per customer would cost more than the fact itself.
     """
     today = as_of.toordinal()
     zero = from_minor(0, currency)
-
     places = -exponent(currency)
 
-    def money(minor: int) -> Decimal:  # from_minor, without looking the currency up 200,000 times
-        return Decimal(minor).scaleb(places) if minor else zero
+    def money(minors: list[int]) -> list[Decimal]:  # from_minor, without looking the currency up each time
+        return [Decimal(minor).scaleb(places) if minor else zero for minor in minors]
 
-    def days_since(day: int | None) -> int | None:
-        return None if day is None else today - day
+    def average(orders: list[int], minors: list[int]) -> list[Decimal | None]:
+        return [from_minor(round(minor / n), currency) if n else None for n, minor in zip(orders, minors, strict=True)]
 
-    @functools.cache
-    def until_month_day(month_day: str) -> int:  # "MM-DD"; 2000 had a 29 February
-        return _days_until_yearly(date.fromisoformat(f"2000-{month_day}"), as_of, from_year=as_of.year)
+    def days_since(days: list[int | None]) -> list[int | None]:
+        return [None if day is None else today - day for day in days]
 
-    def until_birthday(birthday: date | str | None) -> int | None:
-        if birthday is None:
-            return None
-        return until_month_day((birthday if isinstance(birthday, str) else birthday.isoformat())[5:10])
+    def dates(days: list[int | None]) -> list[date | None]:
+        return [None if day is None else date.fromordinal(day) for day in days]
 
     @functools.cache
-    def until_anniversary(first_day: int | None) -> int | None:
-        if first_day is None:
-            return None
+    def until_month_day() -> dict[str, int]:  # "MM-DD" → days; 2000 had a 29 February
+        days = range(date(2000, 1, 1).toordinal(), date(2001, 1, 1).toordinal())
+        month_days = (date.fromordinal(day) for day in days)
+        return {f"{d:%m-%d}": _days_until_yearly(d, as_of, from_year=as_of.year) for d in month_days}
+
+    def until_birthday(birthdays: list[date | str | None]) -> list[int | None]:
+        table = until_month_day()  # str() of a date or of a stored "YYYY-MM-DD" is the ISO form
+        return [None if birthday is None else table[str(birthday)[5:10]] for birthday in birthdays]
+
+    def until_anniversary(first_days: list[int | None]) -> list[int | None]:
+        return [None if day is None else anniversaries[day] for day in first_days]
+
+    def next_anniversary(first_day: int) -> int:
         first = date.fromordinal(first_day)
         return _days_until_yearly(first, as_of, from_year=first.year + 1)
 
-    def rfm(position: int) -> Callable[[int, int, int | None], object]:
-        def score(orders: int, spent_minor: int, last_day: int | None) -> object:
-            if not orders:
-                return None
+    anniversaries = _Memo(next_anniversary)
+
+    def rfm(position: int) -> Callable[[list, list, list], list]:
+        def scores(orders: list[int], minors: list[int], last_days: list[int | None]) -> list:
+            if not any(orders):
+                return [None] * len(orders)
             recency, frequency, monetary = rfm_thresholds()
-            scores = _scores(
-                1 + bisect_left(recency, last_day),
-                1 + bisect_left(frequency, orders),
-                1 + bisect_left(monetary, spent_minor),
-            )
-            return scores[position]
+            grid = _SCORE_GRID[position]
+            return [
+                grid[bisect_left(recency, day)][bisect_left(frequency, n)][bisect_left(monetary, minor)] if n else None
+                for n, minor, day in zip(orders, minors, last_days, strict=True)
+            ]
 
-        return score
+        return scores
 
-    def gesture(name: str, default: object) -> Callable[[Mapping[str, object] | None], object]:
-        return lambda facts: default if facts is None else facts[name]
+    def gesture(name: str, default: object) -> Callable[[list], list]:
+        return lambda past: [default if facts is None else facts[name] for facts in past]
 
     return {
         "orders_count": (("orders",), _same),
         "total_spent": (("spent_minor",), money),
-        "average_order_value": (
-            ("orders", "spent_minor"),
-            lambda orders, minor: from_minor(round(minor / orders), currency) if orders else None,
-        ),
-        "first_order_date": (("first_day",), _to_date),
-        "last_order_date": (("last_day",), _to_date),
+        "average_order_value": (("orders", "spent_minor"), average),
+        "first_order_date": (("first_day",), dates),
+        "last_order_date": (("last_day",), dates),
         "days_since_first_order": (("first_day",), days_since),
         "days_since_last_order": (("last_day",), days_since),
-        "orders_last_90_days": (("windows",), lambda windows: windows[0]),
-        "spent_last_365_days": (("windows",), lambda windows: money(windows[1])),
+        "orders_last_90_days": (("windows",), lambda windows: [recent for recent, _minor in windows]),
+        "spent_last_365_days": (("windows",), lambda windows: money([minor for _recent, minor in windows])),
         "last_order_items": (("last_items",), _same),
         "refunds_count": (("refunds",), _same),
         "days_until_birthday": (("birthday",), until_birthday),
         "days_until_first_order_anniversary": (("first_day",), until_anniversary),
         "last_rating": (("last_rating",), _same),
         "days_since_last_complaint": (("complaint_day",), days_since),
-        "has_open_complaint": (("open_complaints",), bool),
+        "has_open_complaint": (("open_complaints",), lambda counts: [count > 0 for count in counts]),
         "gestures_last_365_days": (("gestures",), gesture("gestures_last_365_days", 0)),
         "days_since_last_gesture": (("gestures",), gesture("days_since_last_gesture", None)),
         "last_gesture_kind": (("gestures",), gesture("last_gesture_kind", None)),
@@ -584,10 +590,6 @@ def _derivations(
             for position, name in enumerate(("rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment"))
         },
     }
-
-
-def _to_date(day: int | None) -> date | None:
-    return None if day is None else date.fromordinal(day)
 
 
 class LocalDays:
@@ -703,10 +705,28 @@ def _rfm(recency: Sequence, frequency: Sequence, monetary: Sequence) -> list[tup
     ]
 
 
-@functools.cache  # 125 possible answers, asked for by every buyer
 def _scores(recency: int, frequency: int, monetary: int) -> tuple[int, int, int, str]:
     """(R, F, M, segment): the segment by recency and FM, the mean of F and M rounded half up."""
     return recency, frequency, monetary, RFM_SEGMENTS[recency][(frequency + monetary + 1) // 2 - 1]
+
+
+# Each score (R, F, M) and the segment, by position, for every (R - 1, F - 1, M - 1).
+_SCORE_GRID = [
+    [[[_scores(r, f, m)[position] for m in range(1, 6)] for f in range(1, 6)] for r in range(1, 6)]
+    for position in range(4)
+]
+
+
+class _Memo(dict):
+    """A dict that works a missing key's value out (``function(key)``) the first time it is asked for."""
+
+    def __init__(self, function: Callable[[Any], object]) -> None:
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, key: object) -> object:
+        value = self[key] = self.function(key)
+        return value
 
 
 def _thresholds(values: Sequence) -> list:
@@ -715,11 +735,19 @@ def _thresholds(values: Sequence) -> list:
     A value's score is ``1 + 5 * rank // count``, where ``rank`` counts the values strictly
     below it, so ties share a score. The score passes k once the rank reaches ceil(k * count / 5),
     that is once the value exceeds the one at that place in sorted order: the score of ``value``
-    is ``1 + bisect_left(thresholds, value)``.
+    is ``1 + bisect_left(thresholds, value)``. Buyers share few distinct values (days, order
+    counts, round prices), so those are counted and sorted rather than every value.
     """
     count = len(values)
-    ordered = sorted(values)
-    return [ordered[-(-k * count // 5) - 1] for k in range(1, 5)] if count else []
+    places = [-(-k * count // 5) - 1 for k in range(1, 5)] if count else []
+    tally = Counter(values)
+    thresholds: list = []
+    seen = 0
+    for value in sorted(tally):
+        seen += tally[value]
+        while len(thresholds) < len(places) and places[len(thresholds)] < seen:
+            thresholds.append(value)
+    return thresholds
 
 
 def as_utc(value: datetime | str) -> datetime:

@@ -185,6 +185,16 @@ def test_rfm_scores_and_segments() -> None:
     }
 
 
+@given(st.lists(st.integers(min_value=-5, max_value=40), min_size=1, max_size=60))
+def test_quintile_scores_follow_the_definition_with_ties(values: list[int]) -> None:
+    # Each score is 1 + 5 * rank // count, where rank counts the values strictly below.
+    frequency = {row: (0, value, 0) for row, value in enumerate(values)}
+    scores = rfm_scores(frequency)
+    for row, value in enumerate(values):
+        below = sum(1 for other in values if other < value)
+        assert scores[row][1] == 1 + 5 * below // len(values)
+
+
 def test_every_segment_is_reachable() -> None:
     from planner.facts import RFM_SEGMENTS
 
