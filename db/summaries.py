@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import operator
+from bisect import bisect_left
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, text
@@ -216,24 +217,43 @@ def read_summaries(connection: Connection, until: datetime) -> dict[str, list]:
 READ = COLUMNS[:-1]
 
 
+# Columns nearly every customer has the same value of: only the exceptions are read.
+_MOSTLY = {"do_not_contact": 0, "erased": 0, "has_address": 1, "open_complaints": 0, "last_complaint_epoch": None}
+
+
 def _stored_columns(connection: Connection) -> dict[str, list]:
     """The stored summaries as one list per column (``READ``), in customer id order.
 
-    On SQLite each column comes back as one JSON array built by the database: turning 200,000
-    rows into Python tuples and back into columns would cost several times more.
+    On SQLite each column comes back as one JSON array built by the database in one pass:
+    turning 200,000 rows into Python tuples and back into columns would cost several times
+    more. Columns in ``_MOSTLY`` come as [customer_id, value] for the few customers whose
+    value differs from the usual one.
     """
     if connection.dialect.name == "sqlite":
-        arrays = ", ".join(f"json_group_array({column})" for column in READ)
-        sql = f"SELECT {arrays} FROM (SELECT {', '.join(READ)} FROM customer_summaries ORDER BY customer_id)"
-        values = connection.exec_driver_sql(sql).one()
-        columns = {column: json.loads(value) for column, value in zip(READ, values, strict=True)}
+        dense = [column for column in READ if column not in _MOSTLY]
+        arrays = [f"json_group_array({column})" for column in dense]
+        arrays += [
+            f"json_group_array(json_array(customer_id, {column})) FILTER (WHERE {column} IS NOT {_sql(usual)})"
+            for column, usual in _MOSTLY.items()
+        ]
+        read = connection.exec_driver_sql(f"SELECT {', '.join(arrays)} FROM customer_summaries").one()
+        values = [json.loads(value) for value in read]
+        columns = dict(zip(dense, values, strict=False))
         ids = columns["customer_id"]
         if any(map(operator.ge, ids, ids[1:])):  # an aggregate's order is not promised: check it
             _sort(columns)
-        return columns
+        for (column, usual), unusual in zip(_MOSTLY.items(), values[len(dense) :], strict=True):
+            values_of = columns[column] = [usual] * len(ids)
+            for customer_id, value in unusual:
+                values_of[bisect_left(ids, customer_id)] = value
+        return {column: columns[column] for column in READ}
     rows = connection.exec_driver_sql(f"SELECT {', '.join(READ)} FROM customer_summaries ORDER BY customer_id")
     values = list(zip(*rows, strict=True)) or [()] * len(READ)
     return {column: list(value) for column, value in zip(READ, values, strict=True)}
+
+
+def _sql(value: int | None) -> str:
+    return "NULL" if value is None else str(value)
 
 
 def _merge(columns: dict[str, list], rows: list) -> None:

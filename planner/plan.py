@@ -36,7 +36,7 @@ from itertools import compress
 from typing import NamedTuple
 
 from planner.facts import FactTable, PastGesture, Profile
-from planner.rules import GestureKind, Rule, RuleSet
+from planner.rules import GestureKind, Rule, RuleSet, Writer
 from planner.templates import Template, TemplateLibrary, occasion_word, opener_key
 
 PLANNED = "planned"
@@ -204,6 +204,8 @@ class _Planner:
         self.batch_openers: set[str] = set(request.openers_this_week)
         self.ordered_rules = sorted(self.rules.rules, key=lambda rule: -rule.priority)
         self.past_cache: dict[int, _PastSummary | None] = {}
+        self.by_mask: dict[int, tuple[list[Rule], tuple[str, ...]]] = {}
+        self.masks: list[int] = []  # by row: a bit for each (priority-ordered) rule that matched
         customers = request.customers
         self.table = customers if isinstance(customers, FactTable) else FactTable.from_profiles(customers)
         identity = self.table.identity
@@ -354,48 +356,51 @@ class _Planner:
         # visited, in row order. Customers who matched the same rules share one (rules, names)
         # pair, and those without past gestures share their options too, since only two flags
         # of theirs can change them.
-        hits: dict[int, int] = {}  # row -> bit mask of the (priority-ordered) rules that matched
+        masks = [0] * len(table)
         for bit, rule in enumerate(self.ordered_rules):
             flag = 1 << bit
             for row in compress(range(len(table)), rule.matches_all(table)):
-                hits[row] = hits.get(row, 0) | flag
-        self.plan.matched_customers = len(hits)
-        by_hits: dict[int, tuple[list[Rule], tuple[str, ...]]] = {}
-        by_flags: dict[tuple, _Options] = {}
+                masks[row] |= flag
+        self.masks = masks
+        matched_rows = list(compress(range(len(table)), masks))
+        self.plan.matched_customers = len(matched_rows)
+        shared: dict[tuple, _Options] = {}
         blocked = self.blocked = self.blocked_rows()
-        candidates: list[tuple[int, tuple[str, ...], _Options]] = []
-        held_out: list[tuple[int, tuple[str, ...], Rule, GestureKind]] = []
+        candidates = _Candidates(self.rules.writers, self.language)
+        held_out: list[tuple[int, _Options]] = []
         history, ids, percent = self.request.history, table.ids, self.rules.holdout_percent
-        for row in sorted(hits):
-            mask = hits[row]
-            found = by_hits.get(mask)
-            if found is None:
-                chosen = [rule for bit, rule in enumerate(self.ordered_rules) if mask >> bit & 1]
-                found = by_hits[mask] = (chosen, tuple(rule.name for rule in chosen))
-            matched_rules, matched = found
+        open_complaint, has_address, matched_of = self.open_complaint, self.has_address, self.matched_of
+        for row in matched_rows:
             if row in blocked:
-                self.remove(ids[row], matched, blocked[row], blocked[row])
+                self.remove(ids[row], matched_of(masks[row])[1], blocked[row], blocked[row])
                 continue
             customer_id = ids[row]
             if customer_id in history:
-                options = self.options(row, matched_rules)
+                options = self.options(row, matched_of(masks[row])[0])
             else:
-                flags = (mask, self.open_complaint[row], self.has_address[row])
-                options = by_flags.get(flags)
+                flags = (masks[row], open_complaint[row], has_address[row])
+                options = shared.get(flags)
                 if options is None:
-                    options = by_flags[flags] = self.options(row, matched_rules)
+                    options = shared[flags] = self.options(row, matched_of(masks[row])[0])
             if not options.choices:
                 assert options.first_block is not None
-                self.remove(customer_id, matched, *options.first_block)
+                self.remove(customer_id, matched_of(masks[row])[1], *options.first_block)
             elif in_holdout(customer_id, percent):
-                rule, kind = options.choices[0]
-                held_out.append((row, matched, rule, kind))
+                held_out.append((row, options))
             else:
-                candidates.append((row, matched, options))
+                candidates.add(row, options)
         self.hold_out(held_out)
         self.fit_in_turn(candidates)
-        self.add_wildcards(self.wildcard_pool(hits))
+        self.add_wildcards(self.wildcard_pool())
         return self.plan
+
+    def matched_of(self, mask: int) -> tuple[list[Rule], tuple[str, ...]]:
+        """The rules a mask of matches stands for, and their names (a few dozen masks, each worked out once)."""
+        found = self.by_mask.get(mask)
+        if found is None:
+            chosen = [rule for bit, rule in enumerate(self.ordered_rules) if mask >> bit & 1]
+            found = self.by_mask[mask] = (chosen, tuple(rule.name for rule in chosen))
+        return found
 
     def blocked_rows(self) -> dict[int, str]:
         """Rows of customers nothing may be planned for this week, with why."""
@@ -409,11 +414,11 @@ class _Planner:
                 blocked[row] = THIS_WEEK
         return blocked
 
-    def hold_out(self, held_out: list[tuple[int, tuple[str, ...], Rule, GestureKind]]) -> None:
+    def hold_out(self, held_out: list[tuple[int, _Options]]) -> None:
         """The control group: what each would have got is kept, with status held_out, and nothing is sent."""
         by_rule: dict[Rule, list[int]] = defaultdict(list)  # positions in held_out
-        for position, (_row, _matched, rule, _kind) in enumerate(held_out):
-            by_rule[rule].append(position)
+        for position, (_row, options) in enumerate(held_out):
+            by_rule[options.choices[0][0]].append(position)
         reasons: list[str] = [""] * len(held_out)
         for rule, positions in by_rule.items():
             for position, reason in zip(
@@ -421,9 +426,11 @@ class _Planner:
             ):
                 reasons[position] = reason
         self.plan.removed[HOLDOUT] += len(held_out)
-        ids, zero = self.table.ids, Decimal(0)
-        for (row, matched, rule, kind), reason in zip(held_out, reasons, strict=True):
+        ids, masks, zero = self.table.ids, self.masks, Decimal(0)
+        for (row, options), reason in zip(held_out, reasons, strict=True):
             customer_id = ids[row]
+            rule, kind = options.choices[0]
+            matched = self.matched_of(masks[row])[1]
             self.plan.gestures.append(PlannedGesture(customer_id, kind.name, rule.name, reason, HELD_OUT, zero))
             self.plan.decisions[customer_id] = Decision(customer_id, matched, HELD_OUT, HOLDOUT, _HELD_OUT_DETAIL)
 
@@ -439,64 +446,59 @@ class _Planner:
                 first_block = blocked
         return _Options(choices, first_block, tuple(kind.name for _rule, kind in choices))
 
-    def wildcard_pool(self, matched: Mapping[int, int]) -> list[int]:
+    def wildcard_pool(self) -> list[int]:
         """A uniform random sample of the rows no rule matched and nothing stops; wildcards come from it."""
         if not self.rules.wildcards:
             return []
         eligible = [
             row
-            for row in range(len(self.table))
-            if row not in matched and not self.open_complaint[row] and row not in self.blocked
+            for row, mask, complaint in zip(range(len(self.table)), self.masks, self.open_complaint, strict=True)
+            if not mask and not complaint and row not in self.blocked
         ]
         return self.rng.sample(eligible, min(len(eligible), WILDCARD_POOL_PER_WILDCARD * self.rules.wildcards))
 
-    def fit_in_turn(self, candidates: list[tuple[int, tuple[str, ...], _Options]]) -> None:
+    def fit_in_turn(self, candidates: _Candidates) -> None:
         """Candidates take their turns in the draw's order until nobody left can get anything.
 
         Capacity, budget and writers only fill up, so once none of a set of kinds fits (for a
         language, when writers are named) it never will this run; when that holds for every
         candidate still waiting, they are all removed at once, with the constraint that stops them.
         """
-        writers = bool(self.rules.writers)
-        keys = [self.dead_key(row, options, writers) for row, _matched, options in candidates]
-        waiting = Counter(keys)
-        hopeful = len(candidates)
-        best = [options.choices[0] for _row, _matched, options in candidates]
-        draw = _Draw(self.rng, [(kind.recovery, rule.priority) for rule, kind in best])
+        waiting, options_of, key_of = candidates.waiting, candidates.options, candidates.key
+        hopeful = len(options_of)
+        draw = _Draw(self.rng, candidates.pools)
+        ids, masks, dead = self.table.ids, self.masks, self.dead
         while hopeful and draw.waiting:
             turns = draw.take(LOOKAHEAD)
             # Who may still get something has their name and latest items looked up at once.
-            rows = [candidates[position][0] for position in turns if keys[position] not in self.dead]
+            rows = [row for row in turns if key_of(row) not in dead]
             self.table.prefetch(rows, ("people", "last_order_items"))
-            for position in turns:
-                row, matched, options = candidates[position]
-                key = keys[position]
+            for row in turns:
+                key = key_of(row)
                 waiting[key] -= 1
-                if key in self.dead:
-                    self.remove_too_late(self.table.ids[row], matched, self.dead[key])
+                matched = self.matched_of(masks[row])[1]
+                if key in dead:
+                    self.remove_too_late(ids[row], matched, dead[key])
                     continue
                 hopeful -= 1
-                stopped_by = self.place(row, matched, options)
+                stopped_by = self.place(row, matched, options_of[row])
                 if stopped_by is not None:
-                    self.dead[key] = stopped_by
+                    dead[key] = stopped_by
                     hopeful -= waiting[key]
         late = draw.rest()
-        for key, count in Counter(keys[position] for position in late).items():
-            self.plan.removed[self.dead[key]] += count
-        ids, dead = self.table.ids, self.dead
+        for key, count in waiting.items():
+            if count:
+                self.plan.removed[dead[key]] += count
 
         def late_decisions() -> dict[int, Decision]:
             decisions = {}
-            for position in late:
-                row, matched, _options = candidates[position]
-                constraint = dead[keys[position]]
+            for row in late:
+                constraint = dead[key_of(row)]
+                matched = self.matched_of(masks[row])[1]
                 decisions[ids[row]] = Decision(ids[row], matched, REMOVED, constraint, _too_late(constraint))
             return decisions
 
         self.plan.decisions.add_later(late_decisions)
-
-    def dead_key(self, row: int, options: _Options, writers: bool) -> tuple:
-        return (options.kinds, self.language[row]) if writers else options.kinds
 
     def remove_too_late(self, customer_id: int, matched: tuple[str, ...], constraint: str) -> None:
         self.remove(customer_id, matched, constraint, _too_late(constraint))
@@ -562,21 +564,18 @@ class _Draw:
     stops taking them once nobody left can get anything: the rest are never drawn.
     """
 
-    def __init__(self, rng: random.Random, priorities: list[tuple[bool, int]]) -> None:
-        """``priorities``: (recovery, priority) of each candidate, by position."""
-        pools: dict[tuple[bool, int], list[int]] = defaultdict(list)
-        for position, (recovery, priority) in enumerate(priorities):
-            pools[(recovery, max(priority, 1))].append(position)
+    def __init__(self, rng: random.Random, pools: Mapping[tuple[bool, int], list[int]]) -> None:
+        """``pools``: the candidates (rows, in order) by (recovery, weight) of their best option."""
         self.rng = rng
         self.stages = [
             [(weight, pool) for (recovery, weight), pool in sorted(pools.items()) if recovery == first]
             for first in (True, False)
         ]
         self.totals = [sum(weight * len(pool) for weight, pool in stage) for stage in self.stages]
-        self.waiting = len(priorities)
+        self.waiting = sum(len(pool) for pool in pools.values())
 
     def take(self, count: int) -> list[int]:
-        """The positions of the next ``count`` candidates to take a turn (fewer if fewer wait)."""
+        """The next ``count`` candidates to take a turn (fewer if fewer wait)."""
         taken: list[int] = []
         for _ in range(min(count, self.waiting)):
             while not self.totals[0]:
@@ -597,7 +596,7 @@ class _Draw:
         return taken
 
     def rest(self) -> list[int]:
-        """The positions of everyone still waiting; they will not be drawn."""
+        """Everyone still waiting; they will not be drawn."""
         rest = [position for stage in self.stages for _weight, pool in stage for position in pool]
         self.waiting = 0
         return rest
@@ -609,6 +608,28 @@ class _Options(NamedTuple):
     choices: list[tuple[Rule, GestureKind]]
     first_block: tuple[str, str] | None
     kinds: tuple[str, ...]
+
+
+class _Candidates:
+    """The customers waiting for the draw: each one's options, the draw's pools, and how many
+    wait for each set of kinds (and language, when writers are named), which can fill up together."""
+
+    def __init__(self, writers: Sequence[Writer], language: Sequence[str]) -> None:
+        self.options: dict[int, _Options] = {}  # by row
+        self.pools: dict[tuple[bool, int], list[int]] = defaultdict(list)  # by (recovery, weight) of the best
+        self.waiting: Counter[tuple] = Counter()
+        self.language = language if writers else None
+
+    def add(self, row: int, options: _Options) -> None:
+        self.options[row] = options
+        rule, kind = options.choices[0]
+        self.pools[(kind.recovery, max(rule.priority, 1))].append(row)
+        self.waiting[self.key(row)] += 1
+
+    def key(self, row: int) -> tuple:
+        """The kinds this candidate can get (and their language, with writers): all fill up at once."""
+        kinds = self.options[row].kinds
+        return kinds if self.language is None else (kinds, self.language[row])
 
 
 _HELD_OUT_DETAIL = "in the control group: nothing is sent"

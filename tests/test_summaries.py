@@ -122,6 +122,26 @@ def test_reading_never_trusts_a_stale_or_later_summary(engine: Engine, shop: tup
         assert read["customer_id"] == [a, b]
 
 
+def test_reading_stored_summaries_gives_every_column_as_counted(engine: Engine, shop: tuple[int, int]) -> None:
+    # On SQLite, columns most customers share a value of are read as the few that differ.
+    a, b = shop
+    with transaction(engine) as session:
+        session.add(Customer(external_id="C", name="C", language="en"))
+        session.flush()
+        connection = session.connection()
+        for change in ("opted out", "address removed", "erased", "a complaint resolved"):
+            connection.execute(text(CHANGES[change]), {"a": a, "b": b})
+        summaries.refresh(connection)
+        read = summaries.read_summaries(connection, NOW + timedelta(days=30))
+        counted = sorted(counted_again(connection).values())
+        expected = {column: [row[index] for row in counted] for index, column in enumerate(summaries.READ)}
+        assert {column: [_normalised((v,))[0] for v in values] for column, values in read.items()} == expected
+        flags = [[int(v) for v in read[column]] for column in ("do_not_contact", "erased", "has_address")]
+        assert flags == [[1, 0, 0], [1, 0, 0], [0, 1, 0]]
+        assert read["open_complaints"] == [0, 1, 0]
+        assert [epoch is None for epoch in read["last_complaint_epoch"]] == [False, False, True]
+
+
 def test_seeding_and_importing_leave_nothing_stale(engine: Engine, tmp_path: Path) -> None:
     with transaction(engine) as session:
         seed_database(session.connection(), SeedOptions(customers=60, seed=3, today=date(2026, 11, 30)))
