@@ -32,11 +32,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from itertools import compress
+from itertools import chain, compress
 from typing import NamedTuple
 
 from planner.facts import FactTable, PastGesture, Profile
-from planner.rules import GestureKind, Rule, RuleSet, Writer
+from planner.rules import GestureKind, Rule, RuleSet
 from planner.templates import Template, TemplateLibrary, occasion_word, opener_key
 
 PLANNED = "planned"
@@ -205,6 +205,7 @@ class _Planner:
         self.ordered_rules = sorted(self.rules.rules, key=lambda rule: -rule.priority)
         self.past_cache: dict[int, _PastSummary | None] = {}
         self.by_mask: dict[int, tuple[list[Rule], tuple[str, ...]]] = {}
+        self.shared: dict[tuple, _Options] = {}  # options by (rules matched, open complaint, has address)
         self.masks: list[int] = []  # by row: a bit for each (priority-ordered) rule that matched
         customers = request.customers
         self.table = customers if isinstance(customers, FactTable) else FactTable.from_profiles(customers)
@@ -364,35 +365,41 @@ class _Planner:
         self.masks = masks
         matched_rows = list(compress(range(len(table)), masks))
         self.plan.matched_customers = len(matched_rows)
-        shared: dict[tuple, _Options] = {}
         blocked = self.blocked = self.blocked_rows()
-        candidates = _Candidates(self.rules.writers, self.language)
+        waiting: dict[int, tuple[_Options, list[int]]] = {}  # candidates for the draw, by their options
         held_out: list[tuple[int, _Options]] = []
-        history, ids, percent = self.request.history, table.ids, self.rules.holdout_percent
-        open_complaint, has_address, matched_of = self.open_complaint, self.has_address, self.matched_of
+        ids, percent, matched_of, options_for = table.ids, self.rules.holdout_percent, self.matched_of, self.options_for
         for row in matched_rows:
             if row in blocked:
                 self.remove(ids[row], matched_of(masks[row])[1], blocked[row], blocked[row])
                 continue
-            customer_id = ids[row]
-            if customer_id in history:
-                options = self.options(row, matched_of(masks[row])[0])
-            else:
-                flags = (masks[row], open_complaint[row], has_address[row])
-                options = shared.get(flags)
-                if options is None:
-                    options = shared[flags] = self.options(row, matched_of(masks[row])[0])
+            options = options_for(row)
             if not options.choices:
                 assert options.first_block is not None
-                self.remove(customer_id, matched_of(masks[row])[1], *options.first_block)
-            elif in_holdout(customer_id, percent):
+                self.remove(ids[row], matched_of(masks[row])[1], *options.first_block)
+            elif in_holdout(ids[row], percent):
                 held_out.append((row, options))
             else:
-                candidates.add(row, options)
+                group = waiting.get(id(options))
+                if group is None:
+                    group = waiting[id(options)] = (options, [])
+                group[1].append(row)
         self.hold_out(held_out)
-        self.fit_in_turn(candidates)
+        self.fit_in_turn(list(waiting.values()))
         self.add_wildcards(self.wildcard_pool())
         return self.plan
+
+    def options_for(self, row: int) -> _Options:
+        """What the customer in ``row`` may get. Customers without past gestures who matched the
+        same rules share their options when they share the two flags that can change them."""
+        mask = self.masks[row]
+        if self.table.ids[row] in self.request.history:
+            return self.options(row, self.matched_of(mask)[0])
+        flags = (mask, self.open_complaint[row], self.has_address[row])
+        found = self.shared.get(flags)
+        if found is None:
+            found = self.shared[flags] = self.options(row, self.matched_of(mask)[0])
+        return found
 
     def matched_of(self, mask: int) -> tuple[list[Rule], tuple[str, ...]]:
         """The rules a mask of matches stands for, and their names (a few dozen masks, each worked out once)."""
@@ -457,17 +464,27 @@ class _Planner:
         ]
         return self.rng.sample(eligible, min(len(eligible), WILDCARD_POOL_PER_WILDCARD * self.rules.wildcards))
 
-    def fit_in_turn(self, candidates: _Candidates) -> None:
+    def fit_in_turn(self, candidates: list[tuple[_Options, list[int]]]) -> None:
         """Candidates take their turns in the draw's order until nobody left can get anything.
 
-        Capacity, budget and writers only fill up, so once none of a set of kinds fits (for a
-        language, when writers are named) it never will this run; when that holds for every
-        candidate still waiting, they are all removed at once, with the constraint that stops them.
+        ``candidates`` are rows (in order) by their options. Capacity, budget and writers only
+        fill up, so once none of a set of kinds fits (for a language, when writers are named)
+        it never will this run; when that holds for every candidate still waiting, they are all
+        removed at once, with the constraint that stops them.
         """
-        waiting, options_of, key_of = candidates.waiting, candidates.options, candidates.key
-        hopeful = len(options_of)
-        draw = _Draw(self.rng, candidates.pools)
-        ids, masks, dead = self.table.ids, self.masks, self.dead
+        pools: dict[tuple[bool, int], list[list[int]]] = defaultdict(list)  # by (recovery, weight) of the best
+        waiting: Counter[tuple] = Counter()  # candidates not drawn yet, by what fills up for them
+        for options, rows in candidates:
+            rule, kind = options.choices[0]
+            pools[(kind.recovery, max(rule.priority, 1))].append(rows)
+            if self.rules.writers:
+                for language, count in Counter(map(self.language.__getitem__, rows)).items():
+                    waiting[(options.kinds, language)] += count
+            else:
+                waiting[options.kinds] += len(rows)
+        hopeful = waiting.total()
+        draw = _Draw(self.rng, {key: sorted(chain.from_iterable(lists)) for key, lists in pools.items()})
+        ids, masks, dead, key_of = self.table.ids, self.masks, self.dead, self.dead_key
         while hopeful and draw.waiting:
             turns = draw.take(LOOKAHEAD)
             # Who may still get something has their name and latest items looked up at once.
@@ -481,7 +498,7 @@ class _Planner:
                     self.remove_too_late(ids[row], matched, dead[key])
                     continue
                 hopeful -= 1
-                stopped_by = self.place(row, matched, options_of[row])
+                stopped_by = self.place(row, matched, self.options_for(row))
                 if stopped_by is not None:
                     dead[key] = stopped_by
                     hopeful -= waiting[key]
@@ -499,6 +516,11 @@ class _Planner:
             return decisions
 
         self.plan.decisions.add_later(late_decisions)
+
+    def dead_key(self, row: int) -> tuple:
+        """What fills up for this candidate: the kinds they can get (and their language, with writers)."""
+        kinds = self.options_for(row).kinds
+        return (kinds, self.language[row]) if self.rules.writers else kinds
 
     def remove_too_late(self, customer_id: int, matched: tuple[str, ...], constraint: str) -> None:
         self.remove(customer_id, matched, constraint, _too_late(constraint))
@@ -608,28 +630,6 @@ class _Options(NamedTuple):
     choices: list[tuple[Rule, GestureKind]]
     first_block: tuple[str, str] | None
     kinds: tuple[str, ...]
-
-
-class _Candidates:
-    """The customers waiting for the draw: each one's options, the draw's pools, and how many
-    wait for each set of kinds (and language, when writers are named), which can fill up together."""
-
-    def __init__(self, writers: Sequence[Writer], language: Sequence[str]) -> None:
-        self.options: dict[int, _Options] = {}  # by row
-        self.pools: dict[tuple[bool, int], list[int]] = defaultdict(list)  # by (recovery, weight) of the best
-        self.waiting: Counter[tuple] = Counter()
-        self.language = language if writers else None
-
-    def add(self, row: int, options: _Options) -> None:
-        self.options[row] = options
-        rule, kind = options.choices[0]
-        self.pools[(kind.recovery, max(rule.priority, 1))].append(row)
-        self.waiting[self.key(row)] += 1
-
-    def key(self, row: int) -> tuple:
-        """The kinds this candidate can get (and their language, with writers): all fill up at once."""
-        kinds = self.options[row].kinds
-        return kinds if self.language is None else (kinds, self.language[row])
 
 
 _HELD_OUT_DETAIL = "in the control group: nothing is sent"
