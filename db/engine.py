@@ -22,7 +22,6 @@ from planner.errors import DatabaseError
 
 DEFAULT_DB = "delight.db"
 SQLITE_CACHE_KIB = 64 * 1024
-SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 T = TypeVar("T")
@@ -77,9 +76,6 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> 
     # 64 MB of page cache (SQLite's default is 2 MB): a plan or an import changes more pages
     # than 2 MB holds, and pages pushed out mid-transaction are written twice. Used as needed.
     cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-    # Reads go straight to the file's pages in memory instead of a read() call per page:
-    # a plan looks up a few thousand customers' orders scattered across the database.
-    cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
     cursor.close()
 
 
@@ -167,7 +163,7 @@ def bulk_insert(connection: Connection, table: Table, columns: Sequence[str], ro
             if (convert := _sqlite_converter(table.c[column].type)) is not None
         ]
         if converters:
-            rows = (_convert_row(row, converters) for row in rows)
+            rows = map(_RowConverter(converters), rows)
         placeholders = ", ".join("?" * len(columns))
         cursor.executemany(f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES ({placeholders})", rows)
     finally:
@@ -185,12 +181,24 @@ def _sqlite_converter(column_type: object) -> Callable[[Any], Any] | None:
     return None
 
 
-def _convert_row(row: Sequence[Any], converters: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
-    converted = list(row)
-    for index, convert in converters:
-        if converted[index] is not None:
-            converted[index] = convert(converted[index])
-    return converted
+class _RowConverter:
+    """Converts the values of some columns of each row; a value the same as the row before's
+    (one timestamp for a whole plan, say) is converted once."""
+
+    def __init__(self, converters: list[tuple[int, Callable[[Any], Any]]]) -> None:
+        self.converters = converters
+        self.last: dict[int, tuple[Any, Any]] = {}
+
+    def __call__(self, row: Sequence[Any]) -> list[Any]:
+        converted = list(row)
+        for index, convert in self.converters:
+            value = converted[index]
+            if value is not None:
+                before = self.last.get(index)
+                if before is None or before[0] is not value:
+                    before = self.last[index] = (value, convert(value))
+                converted[index] = before[1]
+        return converted
 
 
 def _sqlite_utc_text(value: datetime) -> str:

@@ -82,9 +82,8 @@ class PlanRequest:
     openers_this_week: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
-class PlannedGesture:
-    """A gesture the plan makes (planned) or holds back (held_out)."""
+class PlannedGesture(NamedTuple):
+    """A gesture the plan makes (planned) or holds back (held_out); a big shop's plan holds thousands."""
 
     customer_id: int
     kind: str
@@ -469,20 +468,25 @@ class _Planner:
 
         ``candidates`` are rows (in order) by their options. Capacity, budget and writers only
         fill up, so once none of a set of kinds fits (for a language, when writers are named)
-        it never will this run; when that holds for every candidate still waiting, they are all
-        removed at once, with the constraint that stops them.
+        it never will this run: after each gesture placed, the sets nothing fits any more are
+        closed, and once every candidate still waiting is in a closed set, they are all removed
+        at once, with the constraint that stops them.
         """
         pools: dict[tuple[bool, int], list[list[int]]] = defaultdict(list)  # by (recovery, weight) of the best
         waiting: Counter[tuple] = Counter()  # candidates not drawn yet, by what fills up for them
+        someone: dict[tuple, int] = {}  # a candidate of each of those: what fits them fits them all
         for options, rows in candidates:
             rule, kind = options.choices[0]
             pools[(kind.recovery, max(rule.priority, 1))].append(rows)
             if self.rules.writers:
-                for language, count in Counter(map(self.language.__getitem__, rows)).items():
-                    waiting[(options.kinds, language)] += count
+                for row in rows:
+                    key = (options.kinds, self.language[row])
+                    waiting[key] += 1
+                    someone.setdefault(key, row)
             else:
                 waiting[options.kinds] += len(rows)
-        hopeful = waiting.total()
+                someone.setdefault(options.kinds, rows[0])
+        hopeful = waiting.total() - self.close_full(someone, waiting)
         draw = _Draw(self.rng, {key: sorted(chain.from_iterable(lists)) for key, lists in pools.items()})
         ids, masks, dead, key_of = self.table.ids, self.masks, self.dead, self.dead_key
         while hopeful and draw.waiting:
@@ -498,10 +502,13 @@ class _Planner:
                     self.remove_too_late(ids[row], matched, dead[key])
                     continue
                 hopeful -= 1
+                placed = len(self.plan.gestures)
                 stopped_by = self.place(row, matched, self.options_for(row))
                 if stopped_by is not None:
                     dead[key] = stopped_by
                     hopeful -= waiting[key]
+                elif len(self.plan.gestures) > placed:
+                    hopeful -= self.close_full(someone, waiting)
         late = draw.rest()
         for key, count in waiting.items():
             if count:
@@ -516,6 +523,21 @@ class _Planner:
             return decisions
 
         self.plan.decisions.add_later(late_decisions)
+
+    def close_full(self, someone: Mapping[tuple, int], waiting: Mapping[tuple, int]) -> int:
+        """Close the sets of kinds (and languages) nothing fits any more, given a candidate of
+        each; returns how many candidates still waiting that closes out."""
+        closed = 0
+        for key, row in someone.items():
+            if key not in self.dead:
+                for _rule, kind in self.options_for(row).choices:
+                    constraint, _writer = self.fits(row, kind)
+                    if constraint is None:
+                        break
+                else:
+                    self.dead[key] = constraint
+                    closed += waiting[key]
+        return closed
 
     def dead_key(self, row: int) -> tuple:
         """What fills up for this candidate: the kinds they can get (and their language, with writers)."""
