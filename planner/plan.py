@@ -26,6 +26,7 @@ The order of work:
 from __future__ import annotations
 
 import functools
+import operator
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -159,16 +160,24 @@ class Plan:
 
 
 def in_holdout(customer_id: int, percent: int) -> bool:
-    """The stable control-group draw: the same customer is always in or out, whatever the week or seed.
+    """The stable control-group draw: the same customer is always in or out, whatever the week or seed."""
+    return held_out_flags([customer_id], percent)[0]
 
-    The customer's id goes through a 32-bit integer hash (two multiply-xorshift rounds, which mix
-    every bit into every other), so consecutive ids land in unrelated buckets of 10,000; it is
-    a few times cheaper than a cryptographic hash, which counts at 100,000 matched customers.
+
+def held_out_flags(customer_ids: Sequence[int], percent: int) -> list[bool]:
+    """``in_holdout`` for many customers at once.
+
+    Each id goes through a 32-bit integer hash (two multiply-xorshift rounds, which mix every
+    bit into every other), so consecutive ids land in unrelated buckets of 10,000; it is a few
+    times cheaper than a cryptographic hash, which counts at 100,000 matched customers.
     """
-    x = (customer_id ^ (customer_id >> 32) ^ _HOLDOUT_SALT) & 0xFFFFFFFF
-    x = ((x >> 16) ^ x) * 0x45D9F3B & 0xFFFFFFFF
-    x = ((x >> 16) ^ x) * 0x45D9F3B & 0xFFFFFFFF
-    return ((x >> 16) ^ x) % 10_000 < percent * 100
+    flags = []
+    for customer_id in customer_ids:
+        x = (customer_id ^ (customer_id >> 32) ^ _HOLDOUT_SALT) & 0xFFFFFFFF
+        x = ((x >> 16) ^ x) * 0x45D9F3B & 0xFFFFFFFF
+        x = ((x >> 16) ^ x) * 0x45D9F3B & 0xFFFFFFFF
+        flags.append(((x >> 16) ^ x) % 10_000 < percent * 100)
+    return flags
 
 
 _HOLDOUT_SALT = 0x5BD1E995  # fixed: changing it would move customers in or out of the control group
@@ -204,7 +213,7 @@ class _Planner:
         self.ordered_rules = sorted(self.rules.rules, key=lambda rule: -rule.priority)
         self.past_cache: dict[int, _PastSummary | None] = {}
         self.by_mask: dict[int, tuple[list[Rule], tuple[str, ...]]] = {}
-        self.shared: dict[tuple, _Options] = {}  # options by (rules matched, open complaint, has address)
+        self.shared: dict[int, _Options] = {}  # options by ``alike_key``
         self.masks: list[int] = []  # by row: a bit for each (priority-ordered) rule that matched
         customers = request.customers
         self.table = customers if isinstance(customers, FactTable) else FactTable.from_profiles(customers)
@@ -365,40 +374,50 @@ class _Planner:
         matched_rows = list(compress(range(len(table)), masks))
         self.plan.matched_customers = len(matched_rows)
         blocked = self.blocked = self.blocked_rows()
-        waiting: dict[int, tuple[_Options, list[int]]] = {}  # candidates for the draw, by their options
-        held_out: list[tuple[int, _Options]] = []
-        ids, percent, matched_of, options_for = table.ids, self.rules.holdout_percent, self.matched_of, self.options_for
+        # Customers without past gestures share their options with those alike (``alike_key``);
+        # the others have options of their own.
+        history, ids = self.request.history, table.ids
+        alike: dict[int, list[int]] = defaultdict(list)
+        groups: list[tuple[_Options, list[int]]] = []
         for row in matched_rows:
             if row in blocked:
-                self.remove(ids[row], matched_of(masks[row])[1], blocked[row], blocked[row])
-                continue
-            options = options_for(row)
+                self.remove(ids[row], self.matched_of(masks[row])[1], blocked[row], blocked[row])
+            elif ids[row] in history:
+                groups.append((self.options_for(row), [row]))
+            else:
+                alike[self.alike_key(row)].append(row)
+        groups += [(self.options_for(rows[0]), rows) for rows in alike.values()]
+        waiting: list[tuple[_Options, list[int]]] = []  # candidates for the draw, by their options
+        held_out: list[tuple[int, _Options]] = []
+        for options, rows in groups:
             if not options.choices:
                 assert options.first_block is not None
-                self.remove(ids[row], matched_of(masks[row])[1], *options.first_block)
-            elif in_holdout(ids[row], percent):
-                held_out.append((row, options))
-            else:
-                group = waiting.get(id(options))
-                if group is None:
-                    group = waiting[id(options)] = (options, [])
-                group[1].append(row)
+                for row in rows:
+                    self.remove(ids[row], self.matched_of(masks[row])[1], *options.first_block)
+                continue
+            held = held_out_flags([ids[row] for row in rows], self.rules.holdout_percent)
+            held_out += [(row, options) for row in compress(rows, held)]
+            waiting.append((options, list(compress(rows, map(operator.not_, held)))))
+        held_out.sort(key=lambda row_and_options: row_and_options[0])
         self.hold_out(held_out)
-        self.fit_in_turn(list(waiting.values()))
+        self.fit_in_turn([(options, rows) for options, rows in waiting if rows])
         self.add_wildcards(self.wildcard_pool())
         return self.plan
 
     def options_for(self, row: int) -> _Options:
-        """What the customer in ``row`` may get. Customers without past gestures who matched the
-        same rules share their options when they share the two flags that can change them."""
-        mask = self.masks[row]
+        """What the customer in ``row`` may get (shared by customers alike, see ``alike_key``)."""
         if self.table.ids[row] in self.request.history:
-            return self.options(row, self.matched_of(mask)[0])
-        flags = (mask, self.open_complaint[row], self.has_address[row])
-        found = self.shared.get(flags)
+            return self.options(row, self.matched_of(self.masks[row])[0])
+        key = self.alike_key(row)
+        found = self.shared.get(key)
         if found is None:
-            found = self.shared[flags] = self.options(row, self.matched_of(mask)[0])
+            found = self.shared[key] = self.options(row, self.matched_of(self.masks[row])[0])
         return found
+
+    def alike_key(self, row: int) -> int:
+        """Customers without past gestures who matched the same rules may get the same things
+        when they share the two flags that can change them: this key says which they are."""
+        return self.masks[row] << 2 | self.open_complaint[row] << 1 | self.has_address[row]
 
     def matched_of(self, mask: int) -> tuple[list[Rule], tuple[str, ...]]:
         """The rules a mask of matches stands for, and their names (a few dozen masks, each worked out once)."""
