@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, text
 
+from db.engine import fetch_all
 from db.types import UTCDateTime
 
 COLUMNS = (
@@ -207,7 +208,7 @@ def read_summaries(connection: Connection, until: datetime) -> dict[str, list]:
         bindparam("until", type_=UTCDateTime)
     )
     until_epoch = int((until - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
-    rows = connection.execute(statement, {"until": until, "until_epoch": until_epoch}).all()
+    rows = fetch_all(connection, statement, {"until": until, "until_epoch": until_epoch})
     if rows:
         _merge(columns, rows)
     return columns

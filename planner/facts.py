@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, TextClause, bindparam, text
 
+from db.engine import fetch_all
 from db.models import OrderStatus
 from db.money import exponent, from_minor
 from db.summaries import read_summaries
@@ -475,12 +476,12 @@ def _select_for(
     thousands of separate parameters cost more to send than the lookups themselves.
     """
     if only is None:
-        return connection.execute(_statement(sql, ""), parameters).all()
+        return fetch_all(connection, _statement(sql, ""), parameters)
     if connection.dialect.name == "sqlite":
         where, ids = f"AND {column} IN (SELECT value FROM json_each(:only))", json.dumps(list(only))
     else:
         where, ids = f"AND {column} = ANY(:only)", list(only)
-    return connection.execute(_statement(sql, where), {**parameters, "only": ids}).all()
+    return fetch_all(connection, _statement(sql, where), {**parameters, "only": ids})
 
 
 @functools.cache
