@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import operator
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -536,9 +537,11 @@ def _derivations(
         month_days = (date.fromordinal(day) for day in days)
         return {f"{d:%m-%d}": _days_until_yearly(d, as_of, from_year=as_of.year) for d in month_days}
 
+    # str() of a date or of a stored "YYYY-MM-DD" is the ISO form; many customers share a birthday.
+    birthdays_until = _Memo(lambda birthday: until_month_day()[str(birthday)[5:10]])
+
     def until_birthday(birthdays: list[date | str | None]) -> list[int | None]:
-        table = until_month_day()  # str() of a date or of a stored "YYYY-MM-DD" is the ISO form
-        return [None if birthday is None else table[str(birthday)[5:10]] for birthday in birthdays]
+        return [None if birthday is None else birthdays_until[birthday] for birthday in birthdays]
 
     def until_anniversary(first_days: list[int | None]) -> list[int | None]:
         return [None if day is None else anniversaries[day] for day in first_days]
@@ -609,7 +612,7 @@ class LocalDays:
         self.by_hour: dict[int, int] = {}
 
     def column(self, instants: Sequence[int | None]) -> list[int | None]:
-        known = [instant for instant in instants if instant is not None]
+        known = list(filter(functools.partial(operator.is_not, None), instants))
         offset = self.fixed_offset(min(known), max(known)) if known else None
         if offset is not None:
             shift = offset + _UNIX_EPOCH_DAY * 86400

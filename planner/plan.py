@@ -429,10 +429,10 @@ class _Planner:
 
     def blocked_rows(self) -> dict[int, str]:
         """Rows of customers nothing may be planned for this week, with why."""
-        blocked = {row: ERASED for row, erased in enumerate(self.erased) if erased}
-        for row, no_contact in enumerate(self.do_not_contact):
-            if no_contact and row not in blocked:
-                blocked[row] = DO_NOT_CONTACT
+        rows = range(len(self.table))
+        blocked = dict.fromkeys(compress(rows, self.erased), ERASED)
+        for row in compress(rows, self.do_not_contact):
+            blocked.setdefault(row, DO_NOT_CONTACT)
         for customer_id in self.this_week:
             row = self.table.row_of(customer_id)
             if row is not None and row not in blocked:
@@ -475,11 +475,8 @@ class _Planner:
         """A uniform random sample of the rows no rule matched and nothing stops; wildcards come from it."""
         if not self.rules.wildcards:
             return []
-        eligible = [
-            row
-            for row, mask, complaint in zip(range(len(self.table)), self.masks, self.open_complaint, strict=True)
-            if not mask and not complaint and row not in self.blocked
-        ]
+        unmatched = compress(range(len(self.table)), map(operator.not_, self.masks))
+        eligible = [row for row in unmatched if not self.open_complaint[row] and row not in self.blocked]
         return self.rng.sample(eligible, min(len(eligible), WILDCARD_POOL_PER_WILDCARD * self.rules.wildcards))
 
     def fit_in_turn(self, candidates: list[tuple[_Options, list[int]]]) -> None:
