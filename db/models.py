@@ -114,6 +114,19 @@ class StaleSummary(SQLModel, table=True):
     customer_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
 
 
+class SummaryArray(SQLModel, table=True):
+    """One column of every customer's summary as a JSON array, as a plan reads them (SQLite).
+
+    A copy of ``customer_summaries`` kept by ``db.summaries.refresh``, so a plan reads a few
+    strings instead of building them from 200,000 rows; emptied when a customer is deleted.
+    """
+
+    __tablename__ = "summary_arrays"
+
+    name: str = Field(primary_key=True, max_length=40)
+    array: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class Order(SQLModel, table=True):
     """One order. ``total_minor`` is in the currency's minor unit (won, cents)."""
 

@@ -186,7 +186,8 @@ def refresh(connection: Connection, only: str = STALE) -> int:
     """Work the stale customers' summaries out again (or those ``only`` selects); returns how many.
 
     On PostgreSQL the stale list is locked first, so a writer marking a customer stale while this
-    runs waits and is seen by the next refresh instead of being lost. SQLite has one writer at a time.
+    runs waits and is seen by the next refresh instead of being lost. SQLite has one writer at a
+    time; there the arrays a plan reads are built again when anything changed (or they are missing).
     """
     dialect = connection.dialect.name
     if dialect == "postgresql":
@@ -197,6 +198,8 @@ def refresh(connection: Connection, only: str = STALE) -> int:
         insert = f"INSERT INTO customer_summaries ({', '.join(COLUMNS)}) {summary_sql(dialect, only, as_of=False)}"
         connection.execute(text(insert))
     connection.execute(text("DELETE FROM stale_summaries"))
+    if dialect == "sqlite" and (count or not _arrays_kept(connection)):
+        _keep_arrays(connection)
     return count
 
 
@@ -220,30 +223,64 @@ READ = COLUMNS[:-1]
 
 # Columns nearly every customer has the same value of: only the exceptions are read.
 _MOSTLY = {"do_not_contact": 0, "erased": 0, "has_address": 1, "open_complaints": 0, "last_complaint_epoch": None}
+_DENSE = tuple(column for column in READ if column not in _MOSTLY)
+ARRAYS = (*_DENSE, *_MOSTLY)  # names of the JSON arrays a plan reads on SQLite, in ``_ARRAYS_SQL``'s order
+
+
+def _arrays_sql() -> str:
+    """Every stored summary as one JSON array per column (SQLite), in one pass over the table.
+
+    Columns in ``_MOSTLY`` come as [customer_id, value] for the few customers whose value differs
+    from the usual one.
+    """
+    arrays = [f"json_group_array({column})" for column in _DENSE]
+    arrays += [
+        f"json_group_array(json_array(customer_id, {column})) FILTER (WHERE {column} IS NOT {_sql(usual)})"
+        for column, usual in _MOSTLY.items()
+    ]
+    return f"SELECT {', '.join(arrays)} FROM customer_summaries"
+
+
+# Deleting a customer deletes their summary (a foreign key cascade, no refresh), so the kept
+# arrays are dropped with them and the next refresh builds them again (migration 0003).
+ARRAYS_TRIGGER = (
+    "CREATE TRIGGER customers_deleted_arrays AFTER DELETE ON customers BEGIN DELETE FROM summary_arrays; END"
+)
+
+
+def _keep_arrays(connection: Connection) -> None:
+    """Keep a copy of the arrays a plan reads (``summary_arrays``), built from the summaries as they are now."""
+    arrays = connection.exec_driver_sql(_arrays_sql()).one()
+    connection.exec_driver_sql("DELETE FROM summary_arrays")
+    connection.exec_driver_sql(
+        "INSERT INTO summary_arrays (name, array) VALUES (?, ?)", list(zip(ARRAYS, arrays, strict=True))
+    )
+
+
+def _arrays_kept(connection: Connection) -> bool:
+    return set(connection.exec_driver_sql("SELECT name FROM summary_arrays").scalars()) == set(ARRAYS)
+
+
+def _kept_arrays(connection: Connection) -> list[str] | None:
+    kept = dict(connection.exec_driver_sql("SELECT name, array FROM summary_arrays").all())
+    return [kept[name] for name in ARRAYS] if kept.keys() == set(ARRAYS) else None
 
 
 def _stored_columns(connection: Connection) -> dict[str, list]:
     """The stored summaries as one list per column (``READ``), in customer id order.
 
-    On SQLite each column comes back as one JSON array built by the database in one pass:
-    turning 200,000 rows into Python tuples and back into columns would cost several times
-    more. Columns in ``_MOSTLY`` come as [customer_id, value] for the few customers whose
-    value differs from the usual one.
+    On SQLite each column is one JSON array: turning 200,000 rows into Python tuples and back
+    into columns would cost several times more. ``refresh`` keeps the arrays built, so a plan
+    reads them as they are; without them (a customer deleted since) they are built here.
     """
     if connection.dialect.name == "sqlite":
-        dense = [column for column in READ if column not in _MOSTLY]
-        arrays = [f"json_group_array({column})" for column in dense]
-        arrays += [
-            f"json_group_array(json_array(customer_id, {column})) FILTER (WHERE {column} IS NOT {_sql(usual)})"
-            for column, usual in _MOSTLY.items()
-        ]
-        read = connection.exec_driver_sql(f"SELECT {', '.join(arrays)} FROM customer_summaries").one()
-        values = [json.loads(value) for value in read]
-        columns = dict(zip(dense, values, strict=False))
+        arrays = _kept_arrays(connection) or connection.exec_driver_sql(_arrays_sql()).one()
+        values = [json.loads(array) for array in arrays]
+        columns = dict(zip(_DENSE, values, strict=False))
         ids = columns["customer_id"]
         if any(map(operator.ge, ids, ids[1:])):  # an aggregate's order is not promised: check it
             _sort(columns)
-        for (column, usual), unusual in zip(_MOSTLY.items(), values[len(dense) :], strict=True):
+        for (column, usual), unusual in zip(_MOSTLY.items(), values[len(_DENSE) :], strict=True):
             values_of = columns[column] = [usual] * len(ids)
             for customer_id, value in unusual:
                 values_of[bisect_left(ids, customer_id)] = value

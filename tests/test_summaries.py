@@ -3,6 +3,7 @@ refresh gives exactly what counting the rows again gives."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -140,6 +141,34 @@ def test_reading_stored_summaries_gives_every_column_as_counted(engine: Engine, 
         assert flags == [[1, 0, 0], [1, 0, 0], [0, 1, 0]]
         assert read["open_complaints"] == [0, 1, 0]
         assert [epoch is None for epoch in read["last_complaint_epoch"]] == [False, False, True]
+
+
+def kept_arrays(connection: Connection) -> dict[str, str]:
+    return dict(connection.execute(text("SELECT name, array FROM summary_arrays")).all())
+
+
+def test_sqlite_keeps_the_arrays_a_plan_reads_till_a_customer_is_deleted(engine: Engine, shop: tuple[int, int]) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL reads the summary rows themselves")
+    with transaction(engine) as session:
+        session.add(Customer(external_id="C", name="C", language="en"))
+        session.flush()
+        connection = session.connection()
+        summaries.refresh(connection)
+        kept = kept_arrays(connection)
+        assert sorted(kept) == sorted(summaries.ARRAYS)
+        assert json.loads(kept["language"]) == ["ko", "ko", "en"]
+        read = summaries.read_summaries(connection, NOW + timedelta(days=30))
+        connection.execute(text("DELETE FROM summary_arrays"))
+        assert summaries.read_summaries(connection, NOW + timedelta(days=30)) == read  # built on the spot, alike
+        summaries.refresh(connection)  # nothing stale, but the arrays were missing
+        assert kept_arrays(connection) == kept
+        # A deleted customer's summary goes by cascade, unseen by refresh: the kept arrays go with it.
+        connection.execute(text("DELETE FROM customers WHERE external_id = 'C'"))
+        assert kept_arrays(connection) == {}
+        assert summaries.read_summaries(connection, NOW + timedelta(days=30))["customer_id"] == list(shop)
+        summaries.refresh(connection)
+        assert json.loads(kept_arrays(connection)["customer_id"]) == list(shop)
 
 
 def test_seeding_and_importing_leave_nothing_stale(engine: Engine, tmp_path: Path) -> None:
