@@ -124,7 +124,7 @@ class SummaryArray(SQLModel, table=True):
     __tablename__ = "summary_arrays"
 
     name: str = Field(primary_key=True, max_length=40)
-    array: str = Field(sa_column=Column(Text, nullable=False))
+    content: str = Field(sa_column=Column(Text, nullable=False))  # the JSON array
 
 
 class Order(SQLModel, table=True):

@@ -253,7 +253,7 @@ def _keep_arrays(connection: Connection) -> None:
     arrays = connection.exec_driver_sql(_arrays_sql()).one()
     connection.exec_driver_sql("DELETE FROM summary_arrays")
     connection.exec_driver_sql(
-        "INSERT INTO summary_arrays (name, array) VALUES (?, ?)", list(zip(ARRAYS, arrays, strict=True))
+        "INSERT INTO summary_arrays (name, content) VALUES (?, ?)", list(zip(ARRAYS, arrays, strict=True))
     )
 
 
@@ -262,7 +262,7 @@ def _arrays_kept(connection: Connection) -> bool:
 
 
 def _kept_arrays(connection: Connection) -> list[str] | None:
-    kept = dict(connection.exec_driver_sql("SELECT name, array FROM summary_arrays").all())
+    kept = dict(connection.exec_driver_sql("SELECT name, content FROM summary_arrays").all())
     return [kept[name] for name in ARRAYS] if kept.keys() == set(ARRAYS) else None
 
 

@@ -144,7 +144,7 @@ def test_reading_stored_summaries_gives_every_column_as_counted(engine: Engine, 
 
 
 def kept_arrays(connection: Connection) -> dict[str, str]:
-    return dict(connection.execute(text("SELECT name, array FROM summary_arrays")).all())
+    return dict(connection.execute(text("SELECT name, content FROM summary_arrays")).all())
 
 
 def test_arrays_a_plan_reads_are_kept_till_a_customer_is_deleted(engine: Engine, shop: tuple[int, int]) -> None:

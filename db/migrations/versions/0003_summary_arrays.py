@@ -29,7 +29,7 @@ def upgrade() -> None:
     op.create_table(
         "summary_arrays",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("array", sa.Text(), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
     if op.get_bind().dialect.name == "sqlite":
