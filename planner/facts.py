@@ -610,6 +610,7 @@ class LocalDays:
     def __init__(self, timezone: ZoneInfo) -> None:
         self.timezone = timezone
         self.by_hour: dict[int, int] = {}
+        self.fixed: tuple[int, int, int] | None = None  # (first, last, offset): a span of one offset
 
     def column(self, instants: Sequence[int | None]) -> list[int | None]:
         known = list(filter(functools.partial(operator.is_not, None), instants))
@@ -626,15 +627,26 @@ class LocalDays:
         ]
 
     def fixed_offset(self, first: int, last: int) -> int | None:
-        """The zone's UTC offset in seconds if it is the same at every instant from ``first`` to ``last``."""
-        offsets = {
-            datetime.fromtimestamp(instant, self.timezone).utcoffset()
-            for instant in (*range(first, last, self.CHECK_EVERY), last)
-        }
-        if len(offsets) != 1:
+        """The zone's UTC offset in seconds if it is the same at every instant from ``first`` to ``last``.
+
+        Instants are checked every ``CHECK_EVERY`` seconds, except within a span already found
+        to keep one offset that overlaps this one (the next column's instants, say).
+        """
+        known, step = self.fixed, self.CHECK_EVERY
+        if known is not None and known[0] <= last and first <= known[1]:
+            start, end = min(first, known[0]), max(last, known[1])
+            instants = [*range(start, known[0], step), *range(known[1], end, step), end]
+            offsets = {known[2]}
+        else:
+            start, end = first, last
+            instants, offsets = [*range(first, last, step), last], set()
+        for instant in instants:
+            offset = datetime.fromtimestamp(instant, self.timezone).utcoffset()
+            offsets.add(None if offset is None else int(offset.total_seconds()))
+        if len(offsets) != 1 or None in offsets:
             return None
-        (offset,) = offsets
-        return None if offset is None else int(offset.total_seconds())
+        self.fixed = (start, end, offsets.pop())
+        return self.fixed[2]
 
     def exact(self, instant: int) -> int:
         return datetime.fromtimestamp(instant, self.timezone).date().toordinal()

@@ -171,12 +171,12 @@ def held_out_flags(customer_ids: Sequence[int], percent: int) -> list[bool]:
     bit into every other), so consecutive ids land in unrelated buckets of 10,000; it is a few
     times cheaper than a cryptographic hash, which counts at 100,000 matched customers.
     """
-    flags = []
+    flags, buckets = [], percent * 100  # of 10,000
     for customer_id in customer_ids:
         x = (customer_id ^ (customer_id >> 32) ^ _HOLDOUT_SALT) & 0xFFFFFFFF
         x = ((x >> 16) ^ x) * 0x45D9F3B & 0xFFFFFFFF
         x = ((x >> 16) ^ x) * 0x45D9F3B & 0xFFFFFFFF
-        flags.append(((x >> 16) ^ x) % 10_000 < percent * 100)
+        flags.append(((x >> 16) ^ x) % 10_000 < buckets)
     return flags
 
 
