@@ -394,6 +394,8 @@ def _reason_facts(reason: str) -> tuple[str, ...]:
 
 
 def _format_for_reason(value: object) -> str:
+    if type(value) is int or type(value) is str:  # the commonest, and not a bool
+        return str(value)
     if value is None:
         return "unknown"
     if isinstance(value, bool):
