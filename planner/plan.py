@@ -213,7 +213,7 @@ class _Planner:
         self.ordered_rules = sorted(self.rules.rules, key=lambda rule: -rule.priority)
         self.past_cache: dict[int, _PastSummary | None] = {}
         self.by_mask: dict[int, tuple[list[Rule], tuple[str, ...]]] = {}
-        self.shared: dict[int, _Options] = {}  # options by ``alike_key``
+        self.shared: dict[int, _Options] = {}  # options by ``alike_keys``
         self.masks: list[int] = []  # by row: a bit for each (priority-ordered) rule that matched
         customers = request.customers
         self.table = customers if isinstance(customers, FactTable) else FactTable.from_profiles(customers)
@@ -374,18 +374,18 @@ class _Planner:
         matched_rows = list(compress(range(len(table)), masks))
         self.plan.matched_customers = len(matched_rows)
         blocked = self.blocked = self.blocked_rows()
-        # Customers without past gestures share their options with those alike (``alike_key``);
+        # Customers without past gestures share their options with those alike (``alike_keys``);
         # the others have options of their own.
         history, ids = self.request.history, table.ids
         alike: dict[int, list[int]] = defaultdict(list)
         groups: list[tuple[_Options, list[int]]] = []
-        for row in matched_rows:
+        for row, key in zip(matched_rows, self.alike_keys(matched_rows), strict=True):
             if row in blocked:
                 self.remove(ids[row], self.matched_of(masks[row])[1], blocked[row], blocked[row])
             elif ids[row] in history:
                 groups.append((self.options_for(row), [row]))
             else:
-                alike[self.alike_key(row)].append(row)
+                alike[key].append(row)
         groups += [(self.options_for(rows[0]), rows) for rows in alike.values()]
         waiting: list[tuple[_Options, list[int]]] = []  # candidates for the draw, by their options
         held_out: list[tuple[int, _Options]] = []
@@ -405,19 +405,20 @@ class _Planner:
         return self.plan
 
     def options_for(self, row: int) -> _Options:
-        """What the customer in ``row`` may get (shared by customers alike, see ``alike_key``)."""
+        """What the customer in ``row`` may get (shared by customers alike, see ``alike_keys``)."""
         if self.table.ids[row] in self.request.history:
             return self.options(row, self.matched_of(self.masks[row])[0])
-        key = self.alike_key(row)
+        (key,) = self.alike_keys((row,))
         found = self.shared.get(key)
         if found is None:
             found = self.shared[key] = self.options(row, self.matched_of(self.masks[row])[0])
         return found
 
-    def alike_key(self, row: int) -> int:
+    def alike_keys(self, rows: Sequence[int]) -> list[int]:
         """Customers without past gestures who matched the same rules may get the same things
-        when they share the two flags that can change them: this key says which they are."""
-        return self.masks[row] << 2 | self.open_complaint[row] << 1 | self.has_address[row]
+        when they share the two flags that can change them: these keys say which they are."""
+        masks, complaint, address = self.masks, self.open_complaint, self.has_address
+        return [masks[row] << 2 | complaint[row] << 1 | address[row] for row in rows]
 
     def matched_of(self, mask: int) -> tuple[list[Rule], tuple[str, ...]]:
         """The rules a mask of matches stands for, and their names (a few dozen masks, each worked out once)."""
