@@ -9,6 +9,8 @@ aggregates the facts are made from (``planner.facts`` says what each fact means)
   it: delight's commands, a test or a team's own script.
 - ``refresh`` works the stale customers out again from their rows, in one set-based statement.
   Imports, seeding, ``delight init`` and planning call it inside their transactions.
+- On SQLite, ``refresh`` also keeps the summaries as one JSON array per column
+  (``summary_arrays``), which is what a plan reads; deleting a customer drops them (migration 0003).
 - ``read_summaries`` gives every customer's summary as of a moment. A customer still stale, or
   with orders or feedback at or after that moment, is worked out from the rows themselves with
   the same SQL, so what a reader gets never depends on when the last refresh ran.
@@ -224,7 +226,7 @@ READ = COLUMNS[:-1]
 # Columns nearly every customer has the same value of: only the exceptions are read.
 _MOSTLY = {"do_not_contact": 0, "erased": 0, "has_address": 1, "open_complaints": 0, "last_complaint_epoch": None}
 _DENSE = tuple(column for column in READ if column not in _MOSTLY)
-ARRAYS = (*_DENSE, *_MOSTLY)  # names of the JSON arrays a plan reads on SQLite, in ``_ARRAYS_SQL``'s order
+ARRAYS = (*_DENSE, *_MOSTLY)  # names of the JSON arrays a plan reads on SQLite, in ``_arrays_sql``'s order
 
 
 def _arrays_sql() -> str:
