@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from db.types import UTCDateTime
@@ -115,16 +115,16 @@ class StaleSummary(SQLModel, table=True):
 
 
 class SummaryArray(SQLModel, table=True):
-    """One column of every customer's summary as a JSON array, as a plan reads them (SQLite).
+    """One column of every customer's summary, packed (``db.packing``), as a plan reads them (SQLite).
 
-    A copy of ``customer_summaries`` kept by ``db.summaries.refresh``, so a plan reads a few
-    strings instead of building them from 200,000 rows; emptied when a customer is deleted.
+    A copy of ``customer_summaries`` kept by ``db.summaries.refresh``, so a plan reads fourteen
+    values instead of 200,000 rows; emptied when a customer is deleted.
     """
 
     __tablename__ = "summary_arrays"
 
     name: str = Field(primary_key=True, max_length=40)
-    content: str = Field(sa_column=Column(Text, nullable=False))  # the JSON array
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class Order(SQLModel, table=True):

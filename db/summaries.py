@@ -9,8 +9,9 @@ aggregates the facts are made from (``planner.facts`` says what each fact means)
   it: delight's commands, a test or a team's own script.
 - ``refresh`` works the stale customers out again from their rows, in one set-based statement.
   Imports, seeding, ``delight init`` and planning call it inside their transactions.
-- On SQLite, ``refresh`` also keeps the summaries as one JSON array per column
-  (``summary_arrays``), which is what a plan reads; deleting a customer drops them (migration 0003).
+- On SQLite, ``refresh`` also keeps a copy of the summaries as one packed array per column
+  (``summary_arrays``, ``db.packing``), which is what a plan reads; deleting a customer drops
+  them (migrations 0003, 0004).
 - ``read_summaries`` gives every customer's summary as of a moment. A customer still stale, or
   with orders or feedback at or after that moment, is worked out from the rows themselves with
   the same SQL, so what a reader gets never depends on when the last refresh ran.
@@ -21,11 +22,13 @@ from __future__ import annotations
 import json
 import operator
 from bisect import bisect_left
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, text
 
 from db.engine import fetch_all
+from db.packing import pack, unpack
 from db.types import UTCDateTime
 
 COLUMNS = (
@@ -223,10 +226,9 @@ def read_summaries(connection: Connection, until: datetime) -> dict[str, list]:
 READ = COLUMNS[:-1]
 
 
-# Columns nearly every customer has the same value of: only the exceptions are read.
+# Columns nearly every customer has the same value of: the JSON arrays hold only the exceptions.
 _MOSTLY = {"do_not_contact": 0, "erased": 0, "has_address": 1, "open_complaints": 0, "last_complaint_epoch": None}
 _DENSE = tuple(column for column in READ if column not in _MOSTLY)
-ARRAYS = (*_DENSE, *_MOSTLY)  # names of the JSON arrays a plan reads on SQLite, in ``_arrays_sql``'s order
 
 
 def _arrays_sql() -> str:
@@ -251,45 +253,56 @@ ARRAYS_TRIGGER = (
 
 
 def _keep_arrays(connection: Connection) -> None:
-    """Keep a copy of the arrays a plan reads (``summary_arrays``), built from the summaries as they are now."""
-    arrays = connection.exec_driver_sql(_arrays_sql()).one()
+    """Keep a copy of the columns a plan reads (``summary_arrays``), packed, from the summaries as they are now."""
+    columns = _columns_of(connection.exec_driver_sql(_arrays_sql()).one())
     connection.exec_driver_sql("DELETE FROM summary_arrays")
     connection.exec_driver_sql(
-        "INSERT INTO summary_arrays (name, content) VALUES (?, ?)", list(zip(ARRAYS, arrays, strict=True))
+        "INSERT INTO summary_arrays (name, content) VALUES (?, ?)", [(name, pack(columns[name])) for name in READ]
     )
 
 
 def _arrays_kept(connection: Connection) -> bool:
-    return set(connection.exec_driver_sql("SELECT name FROM summary_arrays").scalars()) == set(ARRAYS)
+    return set(connection.exec_driver_sql("SELECT name FROM summary_arrays").scalars()) == set(READ)
 
 
-def _kept_arrays(connection: Connection) -> list[str] | None:
+def _kept_columns(connection: Connection) -> dict[str, list] | None:
+    """The kept columns, or None when they are missing or were packed on a machine unlike this one."""
     kept = dict(connection.exec_driver_sql("SELECT name, content FROM summary_arrays").all())
-    return [kept[name] for name in ARRAYS] if kept.keys() == set(ARRAYS) else None
+    if kept.keys() != set(READ):
+        return None
+    try:
+        return {column: unpack(kept[column]) for column in READ}
+    except ValueError:
+        return None
 
 
 def _stored_columns(connection: Connection) -> dict[str, list]:
     """The stored summaries as one list per column (``READ``), in customer id order.
 
-    On SQLite each column is one JSON array: turning 200,000 rows into Python tuples and back
-    into columns would cost several times more. ``refresh`` keeps the arrays built, so a plan
-    reads them as they are; without them (a customer deleted since) they are built here.
+    On SQLite, ``refresh`` keeps every column packed (``db.packing``), so a plan reads fourteen
+    values instead of 200,000 rows; without them (a customer deleted since) the database builds
+    each column as one JSON array: turning rows into Python tuples and back into columns would
+    cost several times more.
     """
     if connection.dialect.name == "sqlite":
-        arrays = _kept_arrays(connection) or connection.exec_driver_sql(_arrays_sql()).one()
-        values = [json.loads(array) for array in arrays]
-        columns = dict(zip(_DENSE, values, strict=False))
-        ids = columns["customer_id"]
-        if any(map(operator.ge, ids, ids[1:])):  # an aggregate's order is not promised: check it
-            _sort(columns)
-        for (column, usual), unusual in zip(_MOSTLY.items(), values[len(_DENSE) :], strict=True):
-            values_of = columns[column] = [usual] * len(ids)
-            for customer_id, value in unusual:
-                values_of[bisect_left(ids, customer_id)] = value
-        return {column: columns[column] for column in READ}
+        return _kept_columns(connection) or _columns_of(connection.exec_driver_sql(_arrays_sql()).one())
     rows = connection.exec_driver_sql(f"SELECT {', '.join(READ)} FROM customer_summaries ORDER BY customer_id")
     values = list(zip(*rows, strict=True)) or [()] * len(READ)
     return {column: list(value) for column, value in zip(READ, values, strict=True)}
+
+
+def _columns_of(arrays: Sequence[str]) -> dict[str, list]:
+    """The columns ``_arrays_sql``'s JSON arrays hold, in customer id order."""
+    values = [json.loads(array) for array in arrays]
+    columns = dict(zip(_DENSE, values, strict=False))
+    ids = columns["customer_id"]
+    if any(map(operator.ge, ids, ids[1:])):  # an aggregate's order is not promised: check it
+        _sort(columns)
+    for (column, usual), unusual in zip(_MOSTLY.items(), values[len(_DENSE) :], strict=True):
+        values_of = columns[column] = [usual] * len(ids)
+        for customer_id, value in unusual:
+            values_of[bisect_left(ids, customer_id)] = value
+    return {column: columns[column] for column in READ}
 
 
 def _sql(value: int | None) -> str:
