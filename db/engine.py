@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -161,9 +162,9 @@ def bulk_insert(connection: Connection, table: Table, columns: Sequence[str], ro
     """Insert many rows fast, inside the connection's transaction (for seeding and imports).
 
     SQLAlchemy's per-row parameter processing costs more than the insert itself at
-    millions of rows, so this goes to the driver: ``executemany`` on SQLite (with
-    values converted exactly as ``UTCDateTime`` and ``Date`` store them) and ``COPY``
-    on PostgreSQL. Each row holds the values of ``columns``, in that order.
+    millions of rows, so this goes to the driver: INSERT statements of hundreds of rows each
+    on SQLite (with values converted exactly as ``UTCDateTime`` and ``Date`` store them) and
+    ``COPY`` on PostgreSQL. Each row holds the values of ``columns``, in that order.
     """
     preparer = connection.dialect.identifier_preparer
     names = ", ".join(preparer.quote(column) for column in columns)
@@ -181,10 +182,24 @@ def bulk_insert(connection: Connection, table: Table, columns: Sequence[str], ro
         ]
         if converters:
             rows = map(_RowConverter(converters), rows)
-        placeholders = ", ".join("?" * len(columns))
-        cursor.executemany(f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES ({placeholders})", rows)
+        # Many rows a statement: the driver's work per statement costs more than a row's values.
+        limit = connection.connection.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        per_statement = max(1, min(ROWS_PER_INSERT, limit // len(columns)))
+        one_row = f"({', '.join('?' * len(columns))})"
+
+        def insert(count: int) -> str:
+            return f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES {', '.join([one_row] * count)}"
+
+        full, remaining = insert(per_statement), iter(rows)
+        while batch := list(islice(remaining, per_statement)):
+            cursor.execute(
+                full if len(batch) == per_statement else insert(len(batch)), list(chain.from_iterable(batch))
+            )
     finally:
         cursor.close()
+
+
+ROWS_PER_INSERT = 500  # fewer when the SQLite build allows fewer parameters a statement
 
 
 def _sqlite_converter(column_type: object) -> Callable[[Any], Any] | None:

@@ -244,3 +244,23 @@ def test_datetimes_round_trip_in_utc(engine: Engine) -> None:
         session.add(
             Order(external_id="O2", customer_id=1, placed_at=datetime(2026, 1, 1), total_minor=1, currency="KRW")
         )
+
+
+@pytest.mark.parametrize("per_statement", [1, 7, 500])
+def test_bulk_insert_stores_every_row_as_the_orm_would(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, per_statement: int
+) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    monkeypatch.setattr(db.engine, "ROWS_PER_INSERT", per_statement)  # 7: statements of 7 rows and one of 4
+    columns = ["external_id", "name", "language", "birthday", "do_not_contact", "created_at"]
+    start = datetime(2026, 11, 29, 9, 30, 15, 123456, tzinfo=UTC)
+    rows = [
+        (f"B{n:03}", f"김민지 {n}" if n % 3 else None, "ko", date(1990, 1, 1) + timedelta(days=n), n % 2 == 0, start)
+        for n in range(25)
+    ]
+    with transaction(engine) as session:
+        db.engine.bulk_insert(session.connection(), Customer.__table__, columns, rows)
+    with transaction(engine) as session:
+        stored = session.exec(sqlmodel.select(Customer).order_by(Customer.external_id)).all()
+        assert [tuple(getattr(customer, column) for column in columns) for customer in stored] == rows
