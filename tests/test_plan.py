@@ -188,11 +188,16 @@ def test_holdout_is_stable_across_seeds(request: PlanRequest, other_seed: int) -
 def test_holdout_share_is_close_to_the_setting() -> None:
     held = sum(in_holdout(customer_id, 10) for customer_id in range(1, 20_001))
     assert 1_800 <= held <= 2_200
-    # Well mixed: every run of 1,000 consecutive ids (customers who joined together) has its share.
+    # Spread evenly: every run of 1,000 consecutive ids (customers who joined together) has its
+    # share, and so do ids numbered in steps.
     for start in range(1, 200_001, 1_000):
-        assert 60 <= sum(in_holdout(customer_id, 10) for customer_id in range(start, start + 1_000)) <= 140
-    # Big ids (some shops number customers from 10^12) mix as well.
+        assert 90 <= sum(in_holdout(customer_id, 10) for customer_id in range(start, start + 1_000)) <= 110
+    for step in (2, 7, 10, 1_000):
+        assert 180 <= sum(in_holdout(customer_id, 10) for customer_id in range(step, 2_001 * step, step)) <= 220
+    # Big ids (some shops number customers from 10^12) as well.
     assert 1_800 <= sum(in_holdout(10**12 + customer_id, 10) for customer_id in range(20_000)) <= 2_200
+    # Raising the share keeps everyone already held out.
+    assert all(in_holdout(customer_id, 20) for customer_id in range(1, 20_001) if in_holdout(customer_id, 10))
     assert not any(in_holdout(customer_id, 0) for customer_id in range(1, 1000))
     assert all(in_holdout(customer_id, 100) for customer_id in range(1, 1000))
 
