@@ -707,10 +707,7 @@ class _Compiler:
             predicate = self.predicate(part)
             parts.append((max((COST.get(name, 1) for name in self.symbols[first_symbol:]), default=0), predicate))
         parts.sort(key=lambda cost_and_predicate: cost_and_predicate[0])  # stable: ties keep their order
-        combined = parts[0][1]
-        for _cost, predicate in parts[1:]:
-            combined = _narrowing(combined, predicate, deciding=node.type == "or")
-        return combined
+        return _narrowing([predicate for _cost, predicate in parts], deciding=node.type == "or")
 
     def equality(self, node: engine_ast.ComparisonExpression) -> Predicate:
         symbol = "==" if node.type == "eq" else "!="
@@ -885,22 +882,23 @@ def _chained(node: object, kind: str) -> list[object]:
     return [node]
 
 
-def _narrowing(first: Predicate, then: Predicate, *, deciding: bool) -> Predicate:
-    """``first and then`` (``deciding`` False) or ``first or then`` (True), testing ``then`` only
-    on the rows where ``first`` did not already decide the answer."""
+def _narrowing(parts: Sequence[Predicate], *, deciding: bool) -> Predicate:
+    """``a and b and ...`` (``deciding`` False) or ``a or b or ...`` (True), testing each part only
+    on the rows the parts before it left undecided; the rows are carried from part to part, and
+    the answer for every row is written out once at the end."""
 
     def evaluate(columns: Columns) -> list[bool]:
-        result = first(columns)
-        open_rows = list(compress(range(len(result)), map(operator.not_, result) if deciding else result))
-        if len(open_rows) == len(result):
-            return then(columns)
-        if not open_rows:
-            return result
-        passed = compress(open_rows, then(columns.select(open_rows)))
-        if not deciding:  # and: of the rows still open, only those that pass stay true
-            result = [False] * len(result)
-        for row in passed:
-            result[row] = True
+        count = len(columns)
+        undecided: Sequence[int] = range(count)
+        for predicate in parts:
+            flags = predicate(columns if len(undecided) == count else columns.select(undecided))
+            undecided = list(compress(undecided, map(operator.not_, flags) if deciding else flags))
+            if not undecided:
+                break
+        # and: the rows still undecided passed every part; or: they failed every part.
+        result = [deciding] * count
+        for row in undecided:
+            result[row] = not deciding
         return result
 
     return evaluate
