@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import math
 import operator
 from bisect import bisect_left
 from collections import Counter
@@ -163,13 +164,18 @@ class RowSource:
     """Values the database looks up for some customers only, each the first time it is needed.
 
     ``fetch(customer_ids)`` returns ``{customer_id: value}`` for those customers (``None``: for
-    everyone); customers it leaves out get ``default``.
+    everyone); customers it leaves out get ``default``. ``settle(rows)``, when given, says what
+    is already known without a lookup: the value for each row, or ``LOOK_UP``.
     """
 
     def __init__(
-        self, ids: list[int], fetch: Callable[[Sequence[int] | None], Mapping[int, object]], default: object
+        self,
+        ids: list[int],
+        fetch: Callable[[Sequence[int] | None], Mapping[int, object]],
+        default: object,
+        settle: Callable[[list[int]], list] | None = None,
     ) -> None:
-        self._ids, self._fetch, self._default = ids, fetch, default
+        self._ids, self._fetch, self._default, self._settle = ids, fetch, default, settle
         self._found: dict[int, object] = {}  # by row
         self._everyone: list | None = None
 
@@ -178,6 +184,10 @@ class RowSource:
             return [self._everyone[row] for row in rows]
         found, ids = self._found, self._ids
         missing = [row for row in dict.fromkeys(rows) if row not in found]
+        if self._settle is not None and missing:
+            settled = self._settle(missing)
+            found.update((row, value) for row, value in zip(missing, settled, strict=True) if value is not LOOK_UP)
+            missing = list(compress(missing, (value is LOOK_UP for value in settled)))
         for start in range(0, len(missing), LOOKUP_BATCH):
             batch = missing[start : start + LOOKUP_BATCH]
             fetched = self._fetch([ids[row] for row in batch])
@@ -190,6 +200,9 @@ class RowSource:
             fetched = self._fetch(None)
             self._everyone = [fetched.get(customer_id, self._default) for customer_id in self._ids]
         return self._everyone
+
+
+LOOK_UP = object()  # what ``RowSource``'s ``settle`` gives for a value only a lookup can tell
 
 
 class FactTable:
@@ -448,6 +461,31 @@ def load_fact_table(
         rows = _select_for(connection, _WINDOWS_SQL, windows, "customer_id", only)
         return {customer_id: (recent, int(minor)) for customer_id, recent, minor in rows}
 
+    @functools.cache
+    def everyone_windows() -> dict[int, tuple[int, int]]:  # both windows in one pass, for `delight facts`
+        return fetch_windows(None)
+
+    def window(position: int, since: datetime, total: str) -> RowSource:
+        """Orders in the last 90 days (position 0) or spent in the last 365 (1), looked up only
+        where the first and latest purchase do not settle it: none since ``since``, or all."""
+
+        def fetch(only: Sequence[int] | None) -> dict[int, int]:
+            found = everyone_windows() if only is None else fetch_windows(only)
+            return {customer_id: pair[position] for customer_id, pair in found.items()}
+
+        # Summaries keep whole seconds, rounded down: these say "all" or "none" only when sure.
+        since_epoch = (since - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()
+        after, before = math.ceil(since_epoch), math.floor(since_epoch)
+        firsts, lasts, totals = summary["first_purchase_epoch"], summary["last_purchase_epoch"], summary[total]
+
+        def settle(rows: list[int]) -> list:
+            return [
+                0 if (last := lasts[row]) is None or last < before else totals[row] if firsts[row] >= after else LOOK_UP
+                for row in rows
+            ]
+
+        return RowSource(ids, fetch, 0, settle)
+
     def fetch_last_items(only: Sequence[int] | None) -> dict[int, tuple[str, ...]]:
         names: dict[str, str] = {}  # one string object per item name, however many customers bought it
         grouped: dict[int, list[str]] = {}
@@ -461,7 +499,8 @@ def load_fact_table(
         return {customer_id: (external_id, name, first) for customer_id, external_id, name, first in rows}
 
     sources = {
-        "windows": RowSource(ids, fetch_windows, (0, 0)),
+        "orders_90": window(0, windows["since_90"], "purchases"),
+        "spent_365": window(1, windows["since_365"], "spent_minor"),
         "last_items": RowSource(ids, fetch_last_items, ()),
         "people": RowSource(ids, fetch_people, None),
     }
@@ -576,8 +615,8 @@ def _derivations(
         "last_order_date": (("last_day",), dates),
         "days_since_first_order": (("first_day",), days_since),
         "days_since_last_order": (("last_day",), days_since),
-        "orders_last_90_days": (("windows",), lambda windows: [recent for recent, _minor in windows]),
-        "spent_last_365_days": (("windows",), lambda windows: money([minor for _recent, minor in windows])),
+        "orders_last_90_days": (("orders_90",), _same),
+        "spent_last_365_days": (("spent_365",), money),
         "last_order_items": (("last_items",), _same),
         "refunds_count": (("refunds",), _same),
         "days_until_birthday": (("birthday",), until_birthday),

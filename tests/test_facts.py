@@ -15,6 +15,7 @@ from db import summaries
 from db.engine import transaction
 from db.models import Customer, Feedback, Order, OrderItem
 from planner.facts import FACTS, LocalDays, PastGesture, gesture_facts, load_fact_table, rfm_scores
+from planner.weeks import end_of_day
 
 SEOUL = ZoneInfo("Asia/Seoul")
 KST = timezone(timedelta(hours=9))
@@ -121,6 +122,32 @@ def test_hand_computed_facts(engine: Engine) -> None:
         "language": "en",
     }
     assert set(minji_facts) == {fact.name for fact in FACTS}
+
+
+def test_window_facts_at_the_edges_of_their_windows(engine: Engine) -> None:
+    # Most customers' window facts are settled by their first and latest purchase (all inside the
+    # window, or none); those are kept in whole seconds, so purchases a fraction of a second
+    # either side of a window's start must still count exactly as the orders themselves say.
+    until = end_of_day(AS_OF, SEOUL)
+    since_365, since_90 = until - timedelta(days=365), until - timedelta(days=90)
+    offsets = [timedelta(seconds=seconds) for seconds in (-86_400, -1, -0.5, 0, 0.5, 1)]
+    expected = {}
+    with transaction(engine) as s:
+        for since in (since_365, since_90):
+            for first in offsets:
+                for last in (offset for offset in offsets if offset >= first):
+                    name = f"c{len(expected)}"
+                    customer = add_customer(s, name)
+                    placed = sorted({since + first, since + last})
+                    for number, moment in enumerate(placed, start=1):
+                        add_order(s, customer, f"{name}-{number}", moment, 1000 * number)
+                    expected[name] = (
+                        sum(moment >= since_90 for moment in placed),
+                        sum(1000 * number for number, moment in enumerate(placed, start=1) if moment >= since_365),
+                    )
+    facts = facts_of(engine)
+    found = {name: (f["orders_last_90_days"], int(f["spent_last_365_days"])) for name, f in facts.items()}
+    assert found == expected
 
 
 def test_the_shop_time_zone_decides_the_day(engine: Engine) -> None:
