@@ -386,12 +386,12 @@ def _same(column: list) -> list:
     return column
 
 
-# The purchases in the 90 and 365 days before the as-of moment, read through the covering
-# index on (customer_id, status, placed_at, total_minor).
-_WINDOWS_SQL = """
-    SELECT customer_id, SUM(CASE WHEN placed_at >= :since_90 THEN 1 ELSE 0 END), SUM(total_minor)
+# A customer's purchases since a moment (90 or 365 days before the as-of moment), counted or
+# summed, read through the covering index on (customer_id, status, placed_at, total_minor).
+_WINDOW_SQL = """
+    SELECT customer_id, {aggregate}
     FROM orders
-    WHERE status = :paid AND placed_at >= :since_365 AND placed_at < :until {only}
+    WHERE status = :paid AND placed_at >= :since AND placed_at < :until {{only}}
     GROUP BY customer_id
 """
 
@@ -454,24 +454,18 @@ def load_fact_table(
         return recency, frequency, monetary
 
     paid = OrderStatus.PAID.value
-    windows = {"paid": paid, "until": until, "since_90": until - timedelta(days=90)}
-    windows["since_365"] = until - timedelta(days=365)
 
-    def fetch_windows(only: Sequence[int] | None) -> dict[int, tuple[int, int]]:
-        rows = _select_for(connection, _WINDOWS_SQL, windows, "customer_id", only)
-        return {customer_id: (recent, int(minor)) for customer_id, recent, minor in rows}
-
-    @functools.cache
-    def everyone_windows() -> dict[int, tuple[int, int]]:  # both windows in one pass, for `delight facts`
-        return fetch_windows(None)
-
-    def window(position: int, since: datetime, total: str) -> RowSource:
-        """Orders in the last 90 days (position 0) or spent in the last 365 (1), looked up only
-        where the first and latest purchase do not settle it: none since ``since``, or all."""
+    def window(days: int, aggregate: str, total: str) -> RowSource:
+        """The count or sum (``aggregate``) of purchases in the last ``days``, looked up only where
+        the first and latest purchase do not settle it: none in the window, or all of them."""
+        since = until - timedelta(days=days)
+        sql, parameters = _WINDOW_SQL.format(aggregate=aggregate), {"paid": paid, "since": since, "until": until}
 
         def fetch(only: Sequence[int] | None) -> dict[int, int]:
-            found = everyone_windows() if only is None else fetch_windows(only)
-            return {customer_id: pair[position] for customer_id, pair in found.items()}
+            return {
+                customer_id: int(value)
+                for customer_id, value in _select_for(connection, sql, parameters, "customer_id", only)
+            }
 
         # Summaries keep whole seconds, rounded down: these say "all" or "none" only when sure.
         since_epoch = (since - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()
@@ -499,8 +493,8 @@ def load_fact_table(
         return {customer_id: (external_id, name, first) for customer_id, external_id, name, first in rows}
 
     sources = {
-        "orders_90": window(0, windows["since_90"], "purchases"),
-        "spent_365": window(1, windows["since_365"], "spent_minor"),
+        "orders_90": window(90, "COUNT(*)", "purchases"),
+        "spent_365": window(365, "SUM(total_minor)", "spent_minor"),
         "last_items": RowSource(ids, fetch_last_items, ()),
         "people": RowSource(ids, fetch_people, None),
     }
@@ -528,7 +522,7 @@ def _select_for(
 def _statement(sql: str, only: str) -> TextClause:
     statement = text(sql.format(only=only))
     return statement.bindparams(
-        *(bindparam(name, type_=UTCDateTime) for name in ("until", "since_90", "since_365") if f":{name}" in sql)
+        *(bindparam(name, type_=UTCDateTime) for name in ("until", "since") if f":{name}" in sql)
     )
 
 
