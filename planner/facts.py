@@ -570,11 +570,12 @@ def _derivations(
         month_days = (date.fromordinal(day) for day in days)
         return {f"{d:%m-%d}": _days_until_yearly(d, as_of, from_year=as_of.year) for d in month_days}
 
-    # str() of a date or of a stored "YYYY-MM-DD" is the ISO form; many customers share a birthday.
-    birthdays_until = _Memo(lambda birthday: until_month_day()[str(birthday)[5:10]])
-
     def until_birthday(birthdays: list[date | str | None]) -> list[int | None]:
-        return [None if birthday is None else birthdays_until[birthday] for birthday in birthdays]
+        # Many customers share a birthday: each distinct one is worked out once. str() of a date
+        # or of a stored "YYYY-MM-DD" is the ISO form.
+        month_days = until_month_day()
+        until = {birthday: month_days[str(birthday)[5:10]] for birthday in set(birthdays) if birthday is not None}
+        return [None if birthday is None else until[birthday] for birthday in birthdays]
 
     def until_anniversary(first_days: list[int | None]) -> list[int | None]:
         return [None if day is None else anniversaries[day] for day in first_days]
