@@ -103,7 +103,8 @@ class CustomerSummary(SQLModel, table=True):
     last_rating: int | None = None  # of the latest feedback with a rating
     last_complaint_epoch: int | None = Field(default=None, sa_column=Column(BigInteger))
     open_complaints: int
-    latest_epoch: int | None = Field(default=None, sa_column=Column(BigInteger))  # newest order or feedback
+    # The newest order or feedback; indexed so a plan finds at once who changed after its as-of moment.
+    latest_epoch: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
 
 
 class StaleSummary(SQLModel, table=True):
