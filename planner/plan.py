@@ -110,9 +110,10 @@ class Decision(NamedTuple):
 class Decisions(Mapping[int, Decision]):
     """Every matched customer's decision, by customer id.
 
-    On a big shop most candidates are still waiting when the week fills up; their decisions
-    (all alike: the constraint reached before their turn) are written out only if someone
-    asks, such as `delight explain`, instead of for 100,000 customers on every plan.
+    On a big shop most candidates are still waiting when the week fills up, and thousands are
+    held out; their decisions (alike: the constraint reached before their turn, or the control
+    group) are written out only if someone asks, such as `delight explain`, instead of for
+    100,000 customers on every plan.
     """
 
     def __init__(self) -> None:
@@ -453,12 +454,19 @@ class _Planner:
                 reasons[position] = reason
         self.plan.removed[HOLDOUT] += len(held_out)
         ids, masks, zero = self.table.ids, self.masks, Decimal(0)
-        for (row, options), reason in zip(held_out, reasons, strict=True):
-            customer_id = ids[row]
-            rule, kind = options.choices[0]
-            matched = self.matched_of(masks[row])[1]
-            self.plan.gestures.append(PlannedGesture(customer_id, kind.name, rule.name, reason, HELD_OUT, zero))
-            self.plan.decisions[customer_id] = Decision(customer_id, matched, HELD_OUT, HOLDOUT, _HELD_OUT_DETAIL)
+        self.plan.gestures += [
+            PlannedGesture(ids[row], options.kinds[0], options.choices[0][0].name, reason, HELD_OUT, zero)
+            for (row, options), reason in zip(held_out, reasons, strict=True)
+        ]
+
+        def decisions() -> dict[int, Decision]:  # all alike: written out only if someone asks
+            matched = self.matched_of
+            return {
+                ids[row]: Decision(ids[row], matched(masks[row])[1], HELD_OUT, HOLDOUT, _HELD_OUT_DETAIL)
+                for row, _options in held_out
+            }
+
+        self.plan.decisions.add_later(decisions)
 
     def options(self, row: int, matched_rules: list[Rule]) -> _Options:
         """The (rule, kind) pairs nothing blocks for this customer, and the first block met otherwise."""
