@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlmodel import Session
 
 from db.models import AuditEvent, Customer, Feedback, Gesture, Order
+from db.packing import unpack
 
 # A week far ahead, so that "this week and later" holds whenever the tests run.
 WEEK = "2030-W10"
@@ -85,6 +86,7 @@ def test_forget_erases_personal_data_and_keeps_counts(seeded: Callable[..., Resu
             .join(Feedback, Feedback.customer_id == Customer.id)
             .join(Gesture, Gesture.customer_id == Customer.id)
             .where(Gesture.status == "planned", Feedback.text.is_not(None), Customer.email.is_not(None))
+            .where(Customer.birthday.is_not(None))
             .order_by(Customer.id)
             .limit(1)
         ).scalar_one()
@@ -123,6 +125,14 @@ def test_forget_erases_personal_data_and_keeps_counts(seeded: Callable[..., Resu
         for name in ("name", "first_name", "email", "phone", "birthday", "postal_code", "city", "address1", "address2")
     )
     assert _counts(store, target.id) == {**counts_before, "gestures": counts_before["gestures"] + 1}
+    with store.connect() as connection:  # nor does the summaries' copy keep them, nor the plan's copy of that
+        copy = dict(connection.execute(text("SELECT name, content FROM summary_arrays")).all())
+        row = connection.execute(
+            text("SELECT birthday FROM customer_summaries WHERE customer_id = :id"), {"id": target.id}
+        )
+        assert row.scalar_one() is None
+        if copy:  # SQLite keeps one
+            assert unpack(copy["birthday"])[unpack(copy["customer_id"]).index(target.id)] is None
     with Session(store) as session:
         texts = session.execute(select(Feedback.text, Feedback.reply).where(Feedback.customer_id == target.id)).all()
         assert texts and all(row == (None, None) for row in texts)
