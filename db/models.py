@@ -103,6 +103,7 @@ class CustomerSummary(SQLModel, table=True):
     last_rating: int | None = None  # of the latest feedback with a rating
     last_complaint_epoch: int | None = Field(default=None, sa_column=Column(BigInteger))
     open_complaints: int
+    greeting: str | None = Field(default=None, sa_type=Text)  # what a reason calls them: first name, else name
     # The newest order or feedback; indexed so a plan finds at once who changed after its as-of moment.
     latest_epoch: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
 

@@ -46,6 +46,7 @@ COLUMNS = (
     "last_rating",
     "last_complaint_epoch",
     "open_complaints",
+    "greeting",
     "latest_epoch",
 )
 
@@ -75,6 +76,7 @@ SELECT c.id,
         ORDER BY r.received_at DESC, r.id DESC LIMIT 1),
        {last_complaint},
        COALESCE(f.open_complaints, 0),
+       COALESCE(NULLIF(c.first_name, ''), NULLIF(c.name, '')),
        {latest}
 FROM customers c
 LEFT JOIN (SELECT customer_id,
@@ -98,7 +100,7 @@ WHERE c.id IN ({only})
 """
 
 # The customer columns a summary is made from: changing any of them makes it stale.
-SUMMARISED = "language, do_not_contact, erased_at, birthday, address1, postal_code, city"
+SUMMARISED = "language, do_not_contact, erased_at, birthday, address1, postal_code, city, first_name, name"
 _OWNED = ("orders", "feedback")  # tables whose rows belong to a customer through customer_id
 
 

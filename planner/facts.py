@@ -212,7 +212,7 @@ class FactTable:
     200,000 customers computes only the facts its rules use, without a per-customer
     dictionary; ``profile`` gives one customer. Rows are in customer-id order.
     ``identity`` holds, for every row, what the planner checks before any fact: customer_id,
-    language, do_not_contact, erased and has_address.
+    language, do_not_contact, erased and has_address; and the greeting a reason calls them by.
     """
 
     def __init__(
@@ -237,6 +237,7 @@ class FactTable:
         """A table of profiles whose facts are already worked out (tests, small callers)."""
         people = list(profiles)
         identity = {field: [getattr(p, field) for p in people] for field in _IDENTITY}
+        identity["greeting"] = [p.first_name or p.name or None for p in people]
         raw: dict[str, list | Callable[[], list]] = {
             fact.name: [p.facts.get(fact.name) for p in people] for fact in FACTS
         }
@@ -291,9 +292,10 @@ class FactTable:
         """(external_id, name, first_name) of the customer in ``row``."""
         return self._sources["people"].values((row,))[0]
 
-    def persons(self, rows: Sequence[int]) -> list[tuple[str, str | None, str | None]]:
-        """(external_id, name, first_name) of the customers in ``rows``, looked up together."""
-        return self._sources["people"].values(rows)
+    def greetings(self, rows: Sequence[int]) -> list[str | None]:
+        """What a reason calls the customers in ``rows``: their first name, else their name (None: neither)."""
+        greeting = self.identity["greeting"]
+        return [greeting[row] for row in rows]
 
     def people(self) -> list[tuple[str, str | None, str | None]]:
         """(external_id, name, first_name) of every customer, in row order."""
@@ -428,7 +430,11 @@ def load_fact_table(
     until = end_of_day(as_of, timezone)
     summary = read_summaries(connection, until)
     ids = summary["customer_id"]
-    identity = {"customer_id": ids, **{field: summary[field] for field in _IDENTITY[1:]}}
+    identity = {
+        "customer_id": ids,
+        **{field: summary[field] for field in _IDENTITY[1:]},
+        "greeting": summary["greeting"],
+    }
     local = LocalDays(timezone)
     last_day = functools.cache(lambda: local.column(summary["last_purchase_epoch"]))
     raw: dict[str, list | Callable[[], list]] = {

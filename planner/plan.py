@@ -620,7 +620,7 @@ class _Planner:
     def reasons(self, rule: Rule, rows: list[int]) -> list[str]:
         """The rule's reason for each of these customers, their names and facts looked up together."""
         values = {fact: self.table.column_at(fact, rows) for fact in rule.reason_facts}
-        values["first_name"] = [first or name or "They" for _id, name, first in self.table.persons(rows)]
+        values["first_name"] = [greeting or "They" for greeting in self.table.greetings(rows)]
         return rule.explain_all(values, len(rows))
 
 

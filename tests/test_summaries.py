@@ -73,6 +73,8 @@ CHANGES = {
     "address removed": "UPDATE customers SET address1 = NULL WHERE id = :a",
     "birthday set": "UPDATE customers SET birthday = '1990-12-03' WHERE id = :a",
     "language changed": "UPDATE customers SET language = 'en' WHERE id = :a",
+    "renamed": "UPDATE customers SET name = '김민지' WHERE id = :a",  # no first name: reasons call them by it
+    "first name given": "UPDATE customers SET first_name = '민지' WHERE id = :a",
 }
 
 
