@@ -119,7 +119,7 @@ class StaleSummary(SQLModel, table=True):
 class SummaryArray(SQLModel, table=True):
     """One column of every customer's summary, packed (``db.packing``), as a plan reads them (SQLite).
 
-    A copy of ``customer_summaries`` kept by ``db.summaries.refresh``, so a plan reads fourteen
+    A copy of ``customer_summaries`` kept by ``db.summaries.refresh``, so a plan reads fifteen
     values instead of 200,000 rows; emptied when a customer is deleted.
     """
 

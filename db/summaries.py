@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import operator
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, text
@@ -255,12 +255,12 @@ ARRAYS_TRIGGER = (
 
 
 def _keep_arrays(connection: Connection) -> None:
-    """Keep a copy of the columns a plan reads (``summary_arrays``), packed, from the summaries as they are now."""
-    columns = _columns_of(connection.exec_driver_sql(_arrays_sql()).one())
+    """Keep a copy of the columns a plan reads (``summary_arrays``), packed, from the summaries as
+    they are now; one column at a time, so a big shop's refresh holds one in memory, not fifteen."""
+    arrays = connection.exec_driver_sql(_arrays_sql()).one()
     connection.exec_driver_sql("DELETE FROM summary_arrays")
-    connection.exec_driver_sql(
-        "INSERT INTO summary_arrays (name, content) VALUES (?, ?)", [(name, pack(columns[name])) for name in READ]
-    )
+    for name, values in _decoded(arrays):
+        connection.exec_driver_sql("INSERT INTO summary_arrays (name, content) VALUES (?, ?)", (name, pack(values)))
 
 
 def _arrays_kept(connection: Connection) -> bool:
@@ -281,30 +281,35 @@ def _kept_columns(connection: Connection) -> dict[str, list] | None:
 def _stored_columns(connection: Connection) -> dict[str, list]:
     """The stored summaries as one list per column (``READ``), in customer id order.
 
-    On SQLite, ``refresh`` keeps every column packed (``db.packing``), so a plan reads fourteen
+    On SQLite, ``refresh`` keeps every column packed (``db.packing``), so a plan reads fifteen
     values instead of 200,000 rows; without them (a customer deleted since) the database builds
     each column as one JSON array: turning rows into Python tuples and back into columns would
     cost several times more.
     """
     if connection.dialect.name == "sqlite":
-        return _kept_columns(connection) or _columns_of(connection.exec_driver_sql(_arrays_sql()).one())
+        return _kept_columns(connection) or dict(_decoded(connection.exec_driver_sql(_arrays_sql()).one()))
     rows = connection.exec_driver_sql(f"SELECT {', '.join(READ)} FROM customer_summaries ORDER BY customer_id")
     values = list(zip(*rows, strict=True)) or [()] * len(READ)
     return {column: list(value) for column, value in zip(READ, values, strict=True)}
 
 
-def _columns_of(arrays: Sequence[str]) -> dict[str, list]:
-    """The columns ``_arrays_sql``'s JSON arrays hold, in customer id order."""
-    values = [json.loads(array) for array in arrays]
-    columns = dict(zip(_DENSE, values, strict=False))
-    ids = columns["customer_id"]
-    if any(map(operator.ge, ids, ids[1:])):  # an aggregate's order is not promised: check it
-        _sort(columns)
-    for (column, usual), unusual in zip(_MOSTLY.items(), values[len(_DENSE) :], strict=True):
-        values_of = columns[column] = [usual] * len(ids)
-        for customer_id, value in unusual:
-            values_of[bisect_left(ids, customer_id)] = value
-    return {column: columns[column] for column in READ}
+def _decoded(arrays: Sequence[str]) -> Iterator[tuple[str, list]]:
+    """The columns ``_arrays_sql``'s JSON arrays hold, one at a time (``READ``'s order), in customer id order."""
+    json_of = dict(zip((*_DENSE, *_MOSTLY), arrays, strict=True))
+    ids = json.loads(json_of["customer_id"])
+    # An aggregate's order is not promised: check it, and put every column in id order if need be.
+    order = None if all(map(operator.lt, ids, ids[1:])) else sorted(range(len(ids)), key=ids.__getitem__)
+    in_order = ids if order is None else [ids[row] for row in order]
+    for column in READ:
+        if column in _MOSTLY:
+            values = [_MOSTLY[column]] * len(ids)
+            for customer_id, value in json.loads(json_of[column]):
+                values[bisect_left(in_order, customer_id)] = value
+        else:
+            values = in_order if column == "customer_id" else json.loads(json_of[column])
+            if order is not None and column != "customer_id":
+                values = [values[row] for row in order]
+        yield column, values
 
 
 def _sql(value: int | None) -> str:
