@@ -301,13 +301,15 @@ def _decoded(arrays: Sequence[str]) -> Iterator[tuple[str, list]]:
     order = None if all(map(operator.lt, ids, ids[1:])) else sorted(range(len(ids)), key=ids.__getitem__)
     in_order = ids if order is None else [ids[row] for row in order]
     for column in READ:
-        if column in _MOSTLY:
+        if column == "customer_id":
+            values = in_order
+        elif column in _MOSTLY:
             values = [_MOSTLY[column]] * len(ids)
             for customer_id, value in json.loads(json_of[column]):
                 values[bisect_left(in_order, customer_id)] = value
         else:
-            values = in_order if column == "customer_id" else json.loads(json_of[column])
-            if order is not None and column != "customer_id":
+            values = json.loads(json_of[column])
+            if order is not None:
                 values = [values[row] for row in order]
         yield column, values
 

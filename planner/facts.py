@@ -580,8 +580,8 @@ def _derivations(
         # Many customers share a birthday: each distinct one is worked out once. str() of a date
         # or of a stored "YYYY-MM-DD" is the ISO form.
         month_days = until_month_day()
-        until = {birthday: month_days[str(birthday)[5:10]] for birthday in set(birthdays) if birthday is not None}
-        return [None if birthday is None else until[birthday] for birthday in birthdays]
+        days = {birthday: month_days[str(birthday)[5:10]] for birthday in set(birthdays) if birthday is not None}
+        return [None if birthday is None else days[birthday] for birthday in birthdays]
 
     def until_anniversary(first_days: list[int | None]) -> list[int | None]:
         return [None if day is None else anniversaries[day] for day in first_days]

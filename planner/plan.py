@@ -618,7 +618,8 @@ class _Planner:
         return self.reasons(rule, [row])[0]
 
     def reasons(self, rule: Rule, rows: list[int]) -> list[str]:
-        """The rule's reason for each of these customers, their names and facts looked up together."""
+        """The rule's reason for each of these customers: their facts looked up together, their
+        names (greetings) read from the summaries."""
         values = {fact: self.table.column_at(fact, rows) for fact in rule.reason_facts}
         values["first_name"] = [greeting or "They" for greeting in self.table.greetings(rows)]
         return rule.explain_all(values, len(rows))

@@ -110,7 +110,7 @@ def forget(engine: Engine, customer_ref: str, by: str, rules_path: Path | None =
         _erase_notes_in_audit(session, gesture_ids)
         cancelled = _cancel_planned(session, customer.id, this_week, by, "customer asked to be forgotten")
         session.flush()
-        summaries.refresh(session.connection())  # the summaries' copy of their birthday goes now too
+        summaries.refresh(session.connection())  # the summaries' copy of their name and birthday goes now too
         orders = session.execute(select(func.count()).where(Order.customer_id == customer.id)).scalar_one()
         record_event(
             session,
