@@ -56,7 +56,12 @@ _NAME_START = {"ko": "{first_name}님, ", "en": "{first_name}, "}
 TEAM_TEMPLATES_ENV = "DELIGHT_TEMPLATES"
 TEAM_TEMPLATES_DIR = "delight-templates"
 
-_KEYS = ("id", "kind", "language", "text", "occasions", "fallback")
+_KEYS = ("id", "kind", "language", "text", "occasions", "timing", "fallback")
+
+# When the words reach the customer, against the day they are for (a birthday, an anniversary):
+# before it, on it, or after it. A variant with a ``timing`` fits only those moments; one without
+# must not speak of the day as today, tomorrow or past.
+TIMINGS = ("ahead", "on_the_day", "belated")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 
 
@@ -76,12 +81,21 @@ class Template:
     occasions: frozenset[str] = frozenset()
     fallback: bool = False
     source: str = "shipped"
+    timing: frozenset[str] = frozenset()
 
-    def fits(self, values: Mapping[str, str | None], occasion: str | None = None) -> bool:
-        """True when every placeholder has a value for this customer and the occasion is right."""
+    def fits(self, values: Mapping[str, str | None], occasion: str | None = None, timing: str | None = None) -> bool:
+        """True when every placeholder has a value for this customer and the occasion and timing are right."""
         if self.occasions and occasion not in self.occasions:
             return False
+        if self.timing and timing not in self.timing:
+            return False
         return all(values.get(name) for name in self.placeholders)
+
+    @property
+    def opener(self) -> str:
+        """The first sentence as written in the template, before a name is filled in, as compared
+        for variety: a leading "{first_name}님, " or "{first_name}, " greeting does not count."""
+        return opener_key(self.text.removeprefix(_NAME_START.get(self.language, "")))
 
     def render(self, values: Mapping[str, str | None]) -> str:
         """The text with placeholders filled in; call only when ``fits``."""
@@ -206,6 +220,9 @@ def _parse_entry(source: str, number: int, entry: object) -> Template:
     occasions = entry.get("occasions", [])
     if not isinstance(occasions, list) or any(o not in OCCASIONS for o in occasions):
         raise TemplateError(f"{where}: occasions must be a list of {', '.join(OCCASIONS)}")
+    timing = entry.get("timing", [])
+    if not isinstance(timing, list) or any(t not in TIMINGS for t in timing):
+        raise TemplateError(f"{where}: timing must be a list of {', '.join(TIMINGS)}")
     fallback = entry.get("fallback", False)
     if not isinstance(fallback, bool):
         raise TemplateError(f"{where}: fallback must be true or false")
@@ -213,7 +230,15 @@ def _parse_entry(source: str, number: int, entry: object) -> Template:
     if fallback and names:
         raise TemplateError(f"{where}: a fallback variant is for when nothing is known, so it takes no placeholders")
     return Template(
-        entry["id"], entry["kind"], entry["language"], entry["text"], names, frozenset(occasions), fallback, source
+        entry["id"],
+        entry["kind"],
+        entry["language"],
+        entry["text"],
+        names,
+        frozenset(occasions),
+        fallback,
+        source,
+        frozenset(timing),
     )
 
 
