@@ -225,6 +225,16 @@ class Gesture(SQLModel, table=True):
     writer: str | None = Field(default=None, max_length=100)
     template: str | None = Field(default=None, max_length=100)
     message: str | None = Field(default=None, sa_type=Text)
+    # The suggested words' first sentence as the template wrote it (``Template.opener``), for variety.
+    opener: str | None = Field(default=None, sa_type=Text)
+    # The day the gesture is for (a birthday, an anniversary), and the day to send it by so that it
+    # arrives in time; a gesture for no particular day is sent by the end of its week.
+    for_day: date | None = None
+    send_by: date | None = None
+    # What the customer told us that this gesture answers (a recovery cites the complaint or review).
+    feedback_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("feedback.id", ondelete="SET NULL"), nullable=True)
+    )
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_by: str | None = Field(default=None, max_length=100)
     note: str | None = Field(default=None, sa_type=Text)

@@ -250,6 +250,8 @@ def parse_money(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @click.option("--budget", callback=parse_money, help="This week's budget (default: weekly_budget in the rules).")
 @click.option("--seed", "seed_value", type=int, help="Same seed and data, same plan (default: a new one, printed).")
 @click.option("--as-of", "as_of", callback=parse_date, help="Facts as of this date (default: the week's Monday).")
+@click.option("--replace", is_flag=True, help="Redraw a week already planned (asks first; what was logged stays).")
+@click.option("--yes", is_flag=True, help="With --replace: do not ask (for scripts).")
 @pass_app
 def plan(
     app: App,
@@ -258,23 +260,43 @@ def plan(
     budget: Decimal | None,
     seed_value: int | None,
     as_of: date | None,
+    replace: bool,
+    yes: bool,
 ) -> None:
     """Pick this week's customers for gestures, within budget and capacity, and store the plan.
 
     Rules (a TOML file; `delight rules show` prints the default with comments) say who
-    deserves what. Cooldowns, variety, do-not-contact and open complaints always apply,
-    and a control group is held out so `delight report` can tell whether it worked.
-    Re-planning a week replaces what is still only planned; what was sent stays.
+    deserves what. Cooldowns, variety and do-not-contact always apply; anyone with an open
+    complaint or an unanswered low rating gets a call or nothing, first in line; and a control
+    group is held out from the surprises so `delight report` can tell whether they worked.
+
+    A week, once planned, is stable: planning it again keeps every planned gesture (the cards
+    you printed stay right) and only fills what was freed since — a skipped, failed or cancelled
+    gesture, a higher --budget. `--replace` redraws the week; what was logged always stays.
 
     \b
     Examples:
       delight plan
       delight plan --week 2026-W49 --budget 200000 --seed 42
       delight plan --rules our-rules.toml
+      delight plan --week 2026-W49 --replace --yes
     """
     from planner import views, weekly
 
-    options = weekly.PlanOptions(week=week, rules_path=rules_path, budget=budget, seed=seed_value, as_of=as_of)
+    if yes and not replace:
+        raise click.UsageError("--yes only goes with --replace")
+    if replace and not yes:
+        chosen, planned, held_out = weekly.week_plan_size(app.engine(), week, rules_path)
+        question = (
+            f"Redraw {chosen}? Its {planned} planned gestures and {held_out} held out are cancelled "
+            "(cards already printed for them go stale); what was logged stays."
+        )
+        if not sys.stdin.isatty():
+            raise click.UsageError(f"{question} Add --yes to redraw it without asking.")
+        click.confirm(question, abort=True, err=True)
+    options = weekly.PlanOptions(
+        week=week, rules_path=rules_path, budget=budget, seed=seed_value, as_of=as_of, replace=replace
+    )
     result = weekly.plan_week(app.engine(), options, step=status_line)
     click.echo(views.plan_summary(result))
 

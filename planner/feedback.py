@@ -22,9 +22,8 @@ from db.engine import transaction
 from db.models import AuditEvent, Customer, Feedback, FeedbackKind
 from planner.errors import InputError, NotFound
 from planner.output import checked_name, clean, fit, table, to_json, write_csv
-from planner.rules import load_rules
+from planner.rules import DEFAULT_LOW_RATING, load_rules
 
-LOW_RATING = 2
 """A rating at or below this needs a reply from a person, like a complaint."""
 
 
@@ -99,22 +98,24 @@ class Inbox:
     timezone: str
 
 
-def needs_reply(kind: str, rating: int | None) -> bool:
-    """A complaint or a low rating must have a reply from a person."""
-    return kind == FeedbackKind.COMPLAINT or (rating is not None and rating <= LOW_RATING)
+def needs_reply(kind: str, rating: int | None, low_rating: int = DEFAULT_LOW_RATING) -> bool:
+    """A complaint or a low rating (``low_rating`` or less, a rules setting) must have a reply from a person."""
+    return kind == FeedbackKind.COMPLAINT or (rating is not None and rating <= low_rating)
 
 
-def is_overdue(row: Feedback, now: datetime, days: int) -> bool:
+def is_overdue(row: Feedback, now: datetime, days: int, low_rating: int = DEFAULT_LOW_RATING) -> bool:
     """True when ``row`` needs a reply, has none, is unresolved and has waited ``days`` days or more."""
     return (
-        needs_reply(row.kind, row.rating)
+        needs_reply(row.kind, row.rating, low_rating)
         and row.replied_at is None
         and row.resolved_at is None
         and (now - row.received_at).days >= days
     )
 
 
-def _item(row: Feedback, customer: Customer, now: datetime, days: int) -> FeedbackItem:
+def _item(
+    row: Feedback, customer: Customer, now: datetime, days: int, low_rating: int = DEFAULT_LOW_RATING
+) -> FeedbackItem:
     waiting = (now - row.received_at).days if row.replied_at is None and row.resolved_at is None else None
     return FeedbackItem(
         feedback_id=row.id,
@@ -131,7 +132,7 @@ def _item(row: Feedback, customer: Customer, now: datetime, days: int) -> Feedba
         resolved_by=row.resolved_by,
         resolved_at=row.resolved_at,
         waiting_days=waiting,
-        overdue=is_overdue(row, now, days),
+        overdue=is_overdue(row, now, days, low_rating),
     )
 
 
@@ -160,11 +161,13 @@ def list_feedback(
     if filters.limit:
         query = query.limit(filters.limit)
     with transaction(engine) as session:
-        items = [_item(row, customer, now, days) for row, customer in session.execute(query)]
+        items = [_item(row, customer, now, days, rules.low_rating) for row, customer in session.execute(query)]
     return Inbox(items, days, rules.timezone)
 
 
-def overdue_feedback(session: Session, now: datetime, days: int) -> list[FeedbackItem]:
+def overdue_feedback(
+    session: Session, now: datetime, days: int, low_rating: int = DEFAULT_LOW_RATING
+) -> list[FeedbackItem]:
     """Complaints and low ratings with no reply from a person after ``days`` days, oldest first.
 
     Erased customers are left out. For `delight week` and anything else that asks who is waiting.
@@ -176,12 +179,12 @@ def overdue_feedback(session: Session, now: datetime, days: int) -> list[Feedbac
             Customer.erased_at.is_(None),
             Feedback.replied_at.is_(None),
             Feedback.resolved_at.is_(None),
-            or_(Feedback.kind == FeedbackKind.COMPLAINT, Feedback.rating <= LOW_RATING),
+            or_(Feedback.kind == FeedbackKind.COMPLAINT, Feedback.rating <= low_rating),
             Feedback.received_at <= now - timedelta(days=days),
         )
         .order_by(Feedback.received_at, Feedback.id)
     )
-    return [_item(row, customer, now, days) for row, customer in session.execute(query)]
+    return [_item(row, customer, now, days, low_rating) for row, customer in session.execute(query)]
 
 
 def _find(session: Session, reference: str) -> tuple[Feedback, Customer]:
@@ -202,7 +205,8 @@ def reply_to(
     text = text.strip()
     if not text:
         raise InputError("--text is empty: write the reply you sent")
-    days = load_rules(rules_path).reply_within_days
+    rules = load_rules(rules_path)
+    days = rules.reply_within_days
     now = now or datetime.now(UTC)
     with transaction(engine) as session:
         row, customer = _find(session, reference)
@@ -214,7 +218,7 @@ def reply_to(
         row.reply, row.replied_by, row.replied_at = text, by, now
         session.add(AuditEvent(at=now, actor=by, entity="feedback", entity_id=row.id, action="reply", detail=detail))
         session.flush()
-        return _item(row, customer, now, days)
+        return _item(row, customer, now, days, rules.low_rating)
 
 
 def resolve(
@@ -222,7 +226,8 @@ def resolve(
 ) -> FeedbackItem:
     """Close a piece of feedback (for a complaint: the customer may have surprises again)."""
     by = checked_name(by, "--by", "resolved it")
-    days = load_rules(rules_path).reply_within_days
+    rules = load_rules(rules_path)
+    days = rules.reply_within_days
     now = now or datetime.now(UTC)
     with transaction(engine) as session:
         row, customer = _find(session, reference)
@@ -234,7 +239,7 @@ def resolve(
         detail = f"resolved {row.kind}" + ("" if row.replied_at else " without a recorded reply")
         session.add(AuditEvent(at=now, actor=by, entity="feedback", entity_id=row.id, action="resolve", detail=detail))
         session.flush()
-        return _item(row, customer, now, days)
+        return _item(row, customer, now, days, rules.low_rating)
 
 
 # --- How the inbox reads ----------------------------------------------------------------------------

@@ -9,36 +9,47 @@ The order of work:
 1. Every rule runs over whole fact columns (``planner.facts.FactTable``); then, per customer
    some rule matched (rules highest priority first), a customer is removed by
    the first constraint that stops them (do-not-contact, erased, already this week,
-   open complaint, cooldown, max per year, no postal address, same kind as last time,
-   no fresh words); a rule whose gesture a constraint blocks falls back to the next rule.
-2. Holdout: ``holdout_percent`` of matched customers, by a stable hash of the customer,
-   are held out as the control group (status ``held_out``; no budget, no capacity).
-3. Selection: candidates take turns drawn by priority-weighted random sampling without
-   replacement (seeded), recovery first. Each takes the first of their gestures that fits
-   the per-kind capacity, the budget, a writer's capacity and fresh words: a template whose
-   opener (first sentence) no other gesture this week starts with and the customer never
-   had before (else "no fresh words"). Once nobody still waiting can get anything, the rest
-   are removed together with the constraint that stops them.
+   listening first, cooldown, max per year, no postal address, same kind as last time);
+   a rule whose gesture a constraint blocks falls back to the next rule.
+   Listening first (``planner.listening``): a customer owed a person gets a recovery
+   gesture or nothing, even when no rule matched them (the built-in "listening first").
+2. Holdout: ``holdout_percent`` of the customers who would get a delight gesture, by a
+   stable hash of the customer, are held out as the control group (status ``held_out``; no
+   budget, no capacity). Recovery is never an experiment: nobody owed a person is held out.
+3. Selection: customers owed a person go first (retries, then whoever waited longest); then
+   candidates take turns drawn by priority-weighted random sampling without replacement
+   (seeded), recovery first. Each takes the first of their gestures that fits the per-kind
+   capacity, the budget and a writer's capacity. Once nobody still waiting can get anything,
+   the rest are removed together with the constraint that stops them; owed customers left
+   over wait for next week.
 4. Wildcards: ``wildcards`` random eligible customers no rule matched get the cheapest
    kind that still fits.
+5. Words: each gesture gets the day it is for and a send-by date, then suggested words for
+   its moment (ahead of the day, on it, belated) that the customer never had, that no other
+   gesture in the writer's stack opens with, and whose opener is used at most
+   ⌈gestures of that occasion and language ÷ variants⌉ times in the week; when none is left,
+   the writer is asked to write their own opening.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from itertools import chain, compress
 from typing import NamedTuple
 
 from planner.facts import FactTable, PastGesture, Profile
+from planner.listening import Listening
 from planner.rules import GestureKind, Rule, RuleSet
-from planner.templates import Template, TemplateLibrary, occasion_word, opener_key
+from planner.templates import Template, TemplateLibrary, occasion_word
+from planner.weeks import monday
 
 PLANNED = "planned"
 WILDCARD_POOL_PER_WILDCARD = 50
@@ -46,17 +57,18 @@ LOOKAHEAD = 256  # candidates in the draw whose names and latest items are looke
 HELD_OUT = "held_out"
 REMOVED = "removed"
 WILDCARD_RULE = "wildcard"
+LISTENING_RULE = "listening first"  # the built-in rule for customers owed a person
 
 # Constraint names, as counted in a plan's summary and shown by `delight explain`.
 DO_NOT_CONTACT = "do-not-contact"
 ERASED = "erased"
 THIS_WEEK = "already has a gesture this week"
-OPEN_COMPLAINT = "open complaint: recovery only"
+LISTENING = "listening first: recovery only"
 COOLDOWN = "cooldown"
 MAX_PER_YEAR = "max per year"
 NO_ADDRESS = "no postal address"
 SAME_KIND = "same kind as last time"
-NO_FRESH_WORDS = "no fresh words"
+NO_RECOVERY_KIND = "no recovery kind in the rules"
 CAPACITY = "capacity"
 BUDGET = "budget"
 NO_WRITER = "no writer free"
@@ -78,9 +90,20 @@ class PlanRequest:
     spent_this_week: Decimal = Decimal(0)
     used_this_week: Mapping[str, int] = field(default_factory=dict)
     writer_load_this_week: Mapping[str, int] = field(default_factory=dict)
-    # Openers (``templates.opener_key``) each customer had before, and ones already sent this week.
+    # Openers (``Template.opener``) each customer had before, and the words already in this week.
     past_openers: Mapping[int, frozenset[str]] = field(default_factory=dict)
-    openers_this_week: frozenset[str] = frozenset()
+    words_this_week: Sequence[WordsUsed] = ()
+    # Who must hear from a person first (``planner.listening.load_listening``), by customer id.
+    listening: Mapping[int, Listening] = field(default_factory=dict)
+    wildcards_this_week: int = 0  # already in the week's plan: a week gets ``wildcards`` in all
+
+
+class WordsUsed(NamedTuple):
+    """Suggested words a gesture of the week already has: whose stack, for which moment, which opener."""
+
+    writer: str | None
+    group: tuple[str, str, str | None, str | None]  # kind, language, occasion, timing
+    opener: str
 
 
 class PlannedGesture(NamedTuple):
@@ -95,6 +118,11 @@ class PlannedGesture(NamedTuple):
     writer: str | None = None
     template: str | None = None
     message: str | None = None
+    opener: str | None = None
+    for_day: date | None = None  # the birthday or anniversary it is for
+    send_by: date | None = None
+    feedback_id: int | None = None  # what the customer told us that it answers
+    occasion: str | None = None  # the rule's, for the words; not stored
 
 
 class Decision(NamedTuple):
@@ -158,6 +186,7 @@ class Plan:
     used: Counter[str] = field(default_factory=Counter)
     writer_load: Counter[str] = field(default_factory=Counter)
     matched_customers: int = 0
+    waiting: list[Listening] = field(default_factory=list)  # owed a person, left for next week
 
 
 def in_holdout(customer_id: int, percent: int) -> bool:
@@ -209,9 +238,9 @@ class _Planner:
         self.plan.spent = request.spent_this_week
         self.plan.used.update(request.used_this_week)
         self.plan.writer_load.update(request.writer_load_this_week)
-        self.batch_template_use: Counter[str] = Counter()
-        self.batch_openers: set[str] = set(request.openers_this_week)
-        self.ordered_rules = sorted(self.rules.rules, key=lambda rule: -rule.priority)
+        self.listening = request.listening
+        self.owed = {customer_id for customer_id, listening in request.listening.items() if listening.owed}
+        self.ordered_rules = self.listening_rules() + sorted(self.rules.rules, key=lambda rule: -rule.priority)
         self.past_cache: dict[int, _PastSummary | None] = {}
         self.by_mask: dict[int, tuple[list[Rule], tuple[str, ...]]] = {}
         self.shared: dict[int, _Options] = {}  # options by ``alike_keys``
@@ -221,7 +250,12 @@ class _Planner:
         identity = self.table.identity
         self.erased, self.do_not_contact = identity["erased"], identity["do_not_contact"]
         self.has_address, self.language = identity["has_address"], identity["language"]
-        self.open_complaint = self.table.column("has_open_complaint")
+        # Recovery or nothing: an open complaint (as a fact, or found by ``load_listening``) or a low rating unanswered.
+        self.restricted = [
+            bool(complaint) or customer_id in request.listening
+            for customer_id, complaint in zip(self.table.ids, self.table.column("has_open_complaint"), strict=True)
+        ]
+        self.row_of_gesture: list[int] = []  # the row of each gesture's customer, in ``plan.gestures`` order
         self.full = {name: f"{CAPACITY}: {name}" for name in self.rules.gestures}  # a kind's capacity constraint
         self.dead: dict[tuple, str] = {}
         self.blocked: dict[int, str] = {}  # kinds (and language) no customer can get any more, with why
@@ -233,6 +267,28 @@ class _Planner:
 
     # -- step 1: who may get what ------------------------------------------------------------
 
+    def listening_rules(self) -> list[Rule]:
+        """The built-in "listening first" rule for each recovery kind: it matches every customer owed a person."""
+        if not self.owed:
+            return []
+        top = max((rule.priority for rule in self.rules.rules), default=0) + 1
+        owed = self.owed
+
+        def matches_all(table: FactTable) -> list[bool]:
+            return [customer_id in owed for customer_id in table.ids]
+
+        return [
+            Rule(
+                name=LISTENING_RULE if number == 0 else f"{LISTENING_RULE} ({kind.name})",
+                gesture=kind.name,
+                when="",
+                priority=top,
+                reasons={},
+                matches_all=matches_all,
+            )
+            for number, kind in enumerate(self.rules.recovery_kinds)
+        ]
+
     def past_gestures(self, customer_id: int) -> _PastSummary | None:
         """What counts from a customer's gestures sent or planned for other weeks; None if there are none."""
         if customer_id not in self.past_cache:
@@ -242,8 +298,8 @@ class _Planner:
 
     def kind_block(self, row: int, kind: GestureKind) -> tuple[str, str] | None:
         """A constraint that stops this kind of gesture to the customer in ``row``, with the detail."""
-        if self.open_complaint[row] and not kind.recovery:
-            return OPEN_COMPLAINT, "an open complaint comes first: only a recovery gesture"
+        if self.restricted[row] and not kind.recovery:
+            return LISTENING, "owed a person first (a complaint, or a low rating nobody answered): recovery or nothing"
         customer_id = self.table.ids[row]
         past = self.past_gestures(customer_id) if customer_id in self.request.history else None
         if past is not None and not kind.recovery:
@@ -255,56 +311,9 @@ class _Planner:
                 return MAX_PER_YEAR, f"{count} gestures in the last 365 days (max {self.rules.max_per_year})"
         if kind.physical and not self.has_address[row]:
             return NO_ADDRESS, f"{kind.name} needs a postal address"
-        if past is not None and past.latest_kind == kind.name:
+        if past is not None and past.latest_kind == kind.name and customer_id not in self.owed:
             return SAME_KIND, f"their last gesture was also a {kind.name}"
-        # Fresh words are checked only when a gesture is placed: checking them for every matched
-        # customer, most of whom capacity removes anyway, would cost more than the rest of the plan.
         return None
-
-    def fresh_words(
-        self, profile: Profile, kind: str, occasion: str | None, *, in_batch: bool = True
-    ) -> list[tuple[Template, str, bool]]:
-        """(variant, message, greeted) for words that fit the customer and were never theirs (by id or opener).
-
-        With ``in_batch``, also no opener another gesture in this week's batch starts with; a variant
-        whose own opener is taken may then come with another greeting (``greeted``).
-        """
-        used = {g.template for g in self.request.history.get(profile.customer_id, ()) if g.template}
-        had = self.request.past_openers.get(profile.customer_id, frozenset())
-        taken = self.batch_openers if in_batch else set()
-        values = template_values(profile, occasion)
-        fresh = []
-        for template in self.request.templates.variants(kind, profile.language):
-            if template.id in used or not template.fits(values, occasion):
-                continue
-            message = template.render(values)
-            if opener_key(message) in had:
-                continue
-            if opener_key(message) not in taken:
-                fresh.append((template, message, False))
-                continue
-            greeted = next((m for m in template.render_greeted(values) if opener_key(m) not in taken | had), None)
-            if greeted is not None:
-                fresh.append((template, greeted, True))
-        return fresh
-
-    def pick_template(self, profile: Profile, kind: str, occasion: str | None) -> tuple[Template, str] | None:
-        """Fresh words, most personal first: for this occasion, then with a placeholder, then a
-        fallback, each in its own words before another greeting; among those, the variant least
-        used in this batch, at random."""
-        fresh = self.fresh_words(profile, kind, occasion)
-        if not fresh:
-            return None
-
-        def rank(choice: tuple[Template, str, bool]) -> tuple[bool, bool, bool, int]:
-            template, _message, greeted = choice
-            return (not template.occasions, not template.placeholders, greeted, self.batch_template_use[template.id])
-
-        best = min(rank(choice) for choice in fresh)
-        template, message, _greeted = self.rng.choice([choice for choice in fresh if rank(choice) == best])
-        self.batch_template_use[template.id] += 1
-        self.batch_openers.add(opener_key(message))
-        return template, message
 
     # -- step 3: fitting within capacity and budget ------------------------------------------
 
@@ -326,33 +335,50 @@ class _Planner:
         writer = max(free, key=lambda w: (w.capacity - self.plan.writer_load[w.name], w.name))
         return None, writer.name
 
-    def take(
-        self,
-        profile: Profile,
-        kind: GestureKind,
-        rule: str,
-        reason: str,
-        writer: str | None,
-        words: tuple[Template, str],
-    ) -> None:
-        template, message = words
+    def take(self, row: int, kind: GestureKind, rule: Rule | None, reason: str, writer: str | None) -> None:
+        """Place a gesture (its words come later, once the week's gestures are known)."""
         self.plan.used[kind.name] += 1
         self.plan.spent += kind.cost
         if writer:
             self.plan.writer_load[writer] += 1
+        customer_id = self.table.ids[row]
+        listening = self.listening.get(customer_id)
+        occasion = rule.occasion if rule is not None else None
+        for_day, send_by = self.moment(row, kind, occasion)
         self.plan.gestures.append(
             PlannedGesture(
-                customer_id=profile.customer_id,
+                customer_id=customer_id,
                 kind=kind.name,
-                rule=rule,
+                rule=rule.name if rule is not None else WILDCARD_RULE,
                 reason=reason,
                 status=PLANNED,
                 cost=kind.cost,
                 writer=writer,
-                template=template.id,
-                message=message,
+                for_day=for_day,
+                send_by=send_by,
+                feedback_id=listening.feedback_id if listening is not None and kind.recovery else None,
+                occasion=occasion,
             )
         )
+        self.row_of_gesture.append(row)
+
+    def moment(self, row: int, kind: GestureKind, occasion: str | None) -> tuple[date | None, date]:
+        """The day a gesture is for (a birthday or anniversary; else none) and the day to send it by.
+
+        A card is sent ``posting_days`` before its day so that it arrives in time (within the
+        week); a message is sent on the day when the day falls in the week. A recovery is due
+        within ``reply_within_days``; anything else by the end of the week.
+        """
+        first, last = _week_days(self.request.week, self.request.as_of)
+        if kind.recovery:
+            return None, min(first + timedelta(days=self.rules.reply_within_days), last)
+        fact = _DAY_FACTS.get(occasion or "")
+        days = self.table.value(fact, row) if fact else None
+        if not isinstance(days, int):
+            return None, last
+        for_day = self.request.as_of + timedelta(days=days)
+        send_by = min(max(for_day - timedelta(days=kind.posting_days), first), last)
+        return for_day, send_by
 
     def remove(self, customer_id: int, matched: tuple[str, ...], constraint: str, detail: str) -> None:
         self.plan.removed[constraint] += 1
@@ -396,6 +422,9 @@ class _Planner:
                 for row in rows:
                     self.remove(ids[row], self.matched_of(masks[row])[1], *options.first_block)
                 continue
+            if options.choices[0][1].recovery:  # service recovery is never an experiment
+                waiting.append((options, rows))
+                continue
             held = held_out_flags([ids[row] for row in rows], self.rules.holdout_percent)
             held_out += [(row, options) for row in compress(rows, held)]
             waiting.append((options, list(compress(rows, map(operator.not_, held)))))
@@ -403,6 +432,13 @@ class _Planner:
         self.hold_out(held_out)
         self.fit_in_turn([(options, rows) for options, rows in waiting if rows])
         self.add_wildcards(self.wildcard_pool())
+        self.assign_words()
+        reached = {gesture.customer_id for gesture in self.plan.gestures}
+        unreachable = {ids[row] for row, why in blocked.items() if why in (ERASED, DO_NOT_CONTACT)}
+        self.plan.waiting = sorted(
+            (self.listening[customer_id] for customer_id in self.owed - reached - unreachable),
+            key=lambda listening: listening.first_in_line,
+        )
         return self.plan
 
     def options_for(self, row: int) -> _Options:
@@ -418,7 +454,7 @@ class _Planner:
     def alike_keys(self, rows: Sequence[int]) -> list[int]:
         """Customers without past gestures who matched the same rules may get the same things
         when they share the two flags that can change them: these keys say which they are."""
-        masks, complaint, address = self.masks, self.open_complaint, self.has_address
+        masks, complaint, address = self.masks, self.restricted, self.has_address
         return [masks[row] << 2 | complaint[row] << 1 | address[row] for row in rows]
 
     def matched_of(self, mask: int) -> tuple[list[Rule], tuple[str, ...]]:
@@ -482,10 +518,10 @@ class _Planner:
 
     def wildcard_pool(self) -> list[int]:
         """A uniform random sample of the rows no rule matched and nothing stops; wildcards come from it."""
-        if not self.rules.wildcards:
+        if self.rules.wildcards <= self.request.wildcards_this_week:
             return []
         unmatched = compress(range(len(self.table)), map(operator.not_, self.masks))
-        eligible = [row for row in unmatched if not self.open_complaint[row] and row not in self.blocked]
+        eligible = [row for row in unmatched if not self.restricted[row] and row not in self.blocked]
         return self.rng.sample(eligible, min(len(eligible), WILDCARD_POOL_PER_WILDCARD * self.rules.wildcards))
 
     def fit_in_turn(self, candidates: list[tuple[_Options, list[int]]]) -> None:
@@ -500,9 +536,12 @@ class _Planner:
         pools: dict[tuple[bool, int], list[list[int]]] = defaultdict(list)  # by (recovery, weight) of the best
         waiting: Counter[tuple] = Counter()  # candidates not drawn yet, by what fills up for them
         someone: dict[tuple, int] = {}  # a candidate of each of those: what fits them fits them all
+        ids, owed = self.table.ids, self.owed
+        first: list[int] = []  # owed a person: they go first, in line
         for options, rows in candidates:
             rule, kind = options.choices[0]
-            pools[(kind.recovery, max(rule.priority, 1))].append(rows)
+            first += [row for row in rows if ids[row] in owed]
+            pools[(kind.recovery, max(rule.priority, 1))].append([row for row in rows if ids[row] not in owed])
             if self.rules.writers:
                 for row in rows:
                     key = (options.kinds, self.language[row])
@@ -512,8 +551,9 @@ class _Planner:
                 waiting[options.kinds] += len(rows)
                 someone.setdefault(options.kinds, rows[0])
         hopeful = waiting.total() - self.close_full(someone, waiting)
-        draw = _Draw(self.rng, {key: sorted(chain.from_iterable(lists)) for key, lists in pools.items()})
-        ids, masks, dead, key_of = self.table.ids, self.masks, self.dead, self.dead_key
+        first.sort(key=lambda row: self.listening[ids[row]].first_in_line)
+        draw = _Draw(self.rng, {key: sorted(chain.from_iterable(lists)) for key, lists in pools.items()}, first)
+        masks, dead, key_of = self.masks, self.dead, self.dead_key
         while hopeful and draw.waiting:
             turns = draw.take(LOOKAHEAD)
             # Who may still get something has their name and latest items looked up at once.
@@ -576,25 +616,21 @@ class _Planner:
         """Give the customer in ``row`` the first of their options that fits, or remove them.
 
         Returns the constraint when none of their kinds fits any more (capacity, budget or
-        writers); None when they got a gesture or only lacked fresh words.
+        writers); None when they got a gesture.
         """
-        last_constraint, all_full = "", True
+        last_constraint = ""
         for rule, kind in options.choices:
             constraint, writer = self.fits(row, kind)
             if constraint is None:
-                all_full = False
-                profile = self.table.profile(row)
-                words = self.pick_template(profile, kind.name, rule.occasion)
-                if words is not None:
-                    self.take(profile, kind, rule.name, self.reason(rule, row), writer, words)
-                    self.plan.decisions[profile.customer_id] = Decision(profile.customer_id, matched, PLANNED)
-                    return None
-            last_constraint = constraint or NO_FRESH_WORDS
+                self.take(row, kind, rule, self.reason(rule, row), writer)
+                self.plan.decisions[self.table.ids[row]] = Decision(self.table.ids[row], matched, PLANNED)
+                return None
+            last_constraint = constraint
         self.remove_too_late(self.table.ids[row], matched, last_constraint)
-        return last_constraint if all_full else None
+        return last_constraint
 
     def add_wildcards(self, pool: list[int]) -> None:
-        wanted = self.rules.wildcards
+        wanted = self.rules.wildcards - self.request.wildcards_this_week
         kinds = sorted(
             (kind for kind in self.rules.gestures.values() if not kind.recovery), key=lambda k: (k.cost, k.name)
         )
@@ -605,24 +641,105 @@ class _Planner:
                 constraint, writer = self.fits(row, kind)
                 if constraint is not None or self.kind_block(row, kind) is not None:
                     continue
-                profile = self.table.profile(row)
-                words = self.pick_template(profile, kind.name, None)
-                if words is not None:
-                    reason = f"A wildcard: a surprise {kind.name.replace('_', ' ')} for someone no rule picked"
-                    self.take(profile, kind, WILDCARD_RULE, reason, writer, words)
-                    self.plan.decisions[profile.customer_id] = Decision(profile.customer_id, (), PLANNED)
-                    wanted -= 1
-                    break
+                (greeting,) = self.table.greetings([row])
+                self.take(row, kind, None, _wildcard_reason(greeting, kind.name, self.rules.team_language), writer)
+                self.plan.decisions[self.table.ids[row]] = Decision(self.table.ids[row], (), PLANNED)
+                wanted -= 1
+                break
 
     def reason(self, rule: Rule, row: int) -> str:
         return self.reasons(rule, [row])[0]
 
     def reasons(self, rule: Rule, rows: list[int]) -> list[str]:
-        """The rule's reason for each of these customers: their facts looked up together, their
-        names (greetings) read from the summaries."""
-        values = {fact: self.table.column_at(fact, rows) for fact in rule.reason_facts}
-        values["first_name"] = [greeting or "They" for greeting in self.table.greetings(rows)]
-        return rule.explain_all(values, len(rows))
+        """Why each of these customers was chosen, in the team's language: a customer owed a person
+        by what they told us; anyone else by the rule's reason, their facts looked up together and
+        their names (greetings) read from the summaries."""
+        language, ids = self.rules.team_language, self.table.ids
+        greetings = [greeting or ("고객" if language == "ko" else "They") for greeting in self.table.greetings(rows)]
+        owed = [row for row in rows if ids[row] in self.owed]
+        if not owed:
+            values = {fact: self.table.column_at(fact, rows) for fact in rule.reason_facts(language)}
+            values["first_name"] = greetings
+            return rule.explain_all(values, len(rows), language, self.rules.currency)
+        as_of = self.request.as_of
+        return [
+            self.listening[ids[row]].reason(greeting, as_of, language)
+            if ids[row] in self.owed
+            else self.reason(rule, row)
+            for row, greeting in zip(rows, greetings, strict=True)
+        ]
+
+    # -- step 5: the words -------------------------------------------------------------------
+
+    def assign_words(self) -> None:
+        """Suggested words for every gesture placed, for its moment, fresh and varied (see the module doc).
+
+        Gestures of one kind, language, occasion and timing form a group; an opener is used at
+        most ⌈group size ÷ variants⌉ times in the week, counting the week's earlier gestures.
+        Within a group the gestures are served in draw order, each taking the most personal
+        variant still free (for the occasion, with a placeholder, not a fallback), least used first.
+        """
+        gestures, rows = self.plan.gestures, self.row_of_gesture
+        start = len(gestures) - len(rows)  # held-out gestures come first and get no words
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        sizes: Counter[tuple] = Counter(used.group for used in self.request.words_this_week)
+        uses: Counter[tuple] = Counter((used.group, used.opener) for used in self.request.words_this_week)
+        stacks: dict[str, set[str]] = defaultdict(set)
+        for used in self.request.words_this_week:
+            if used.writer:
+                stacks[used.writer].add(used.opener)
+        for position, row in enumerate(rows):
+            gesture = gestures[start + position]
+            group = (gesture.kind, self.language[row], gesture.occasion, self.timing(gesture))
+            groups[group].append(position)
+            sizes[group] += 1
+        for group, positions in groups.items():
+            kind, language, occasion, timing = group
+            variants = [t for t in self.request.templates.variants(kind, language) if t.suits(occasion, timing)]
+            cap = math.ceil(sizes[group] / len(variants)) if variants else 0
+            for position in positions:
+                index, row = start + position, rows[position]
+                gesture = gestures[index]
+                stack = stacks[gesture.writer] if gesture.writer else set()
+                template = self.pick_words(row, variants, cap, uses, stack, group)
+                if template is None:
+                    continue  # the brief asks the writer for an opening of their own
+                message = template.render(template_values(self.table.profile(row), occasion))
+                gestures[index] = gesture._replace(template=template.id, message=message, opener=template.opener)
+                uses[(group, template.opener)] += 1
+                stack.add(template.opener)
+
+    def pick_words(
+        self, row: int, variants: list[Template], cap: int, uses: Counter[tuple], stack: set[str], group: tuple
+    ) -> Template | None:
+        """The most personal variant this customer never had, free in the stack and under the cap."""
+        customer_id = self.table.ids[row]
+        _kind, _language, occasion, timing = group
+        used = {g.template for g in self.request.history.get(customer_id, ()) if g.template}
+        had = self.request.past_openers.get(customer_id, frozenset())
+        values = template_values(self.table.profile(row), occasion)
+        fresh = [
+            template
+            for template in variants
+            if template.id not in used
+            and template.opener not in had
+            and template.opener not in stack
+            and uses[(group, template.opener)] < cap
+            and template.fits(values, occasion, timing)
+        ]
+        if not fresh:
+            return None
+
+        def rank(template: Template) -> tuple[bool, bool, bool, int]:
+            personal = (not template.occasions, not template.placeholders, template.fallback)
+            return (*personal, uses[(group, template.opener)])
+
+        best = min(map(rank, fresh))
+        return self.rng.choice([template for template in fresh if rank(template) == best])
+
+    def timing(self, gesture: PlannedGesture) -> str | None:
+        """When the words reach the customer against their day: ahead, on_the_day or belated (None: no day)."""
+        return words_timing(gesture.for_day, gesture.send_by, self.rules.gestures[gesture.kind].posting_days)
 
 
 class _Draw:
@@ -634,20 +751,26 @@ class _Draw:
     stops taking them once nobody left can get anything: the rest are never drawn.
     """
 
-    def __init__(self, rng: random.Random, pools: Mapping[tuple[bool, int], list[int]]) -> None:
-        """``pools``: the candidates (rows, in order) by (recovery, weight) of their best option."""
+    def __init__(
+        self, rng: random.Random, pools: Mapping[tuple[bool, int], list[int]], first: Sequence[int] = ()
+    ) -> None:
+        """``pools``: the candidates (rows, in order) by (recovery, weight) of their best option;
+        ``first``: candidates who take their turns before any draw, in this order."""
         self.rng = rng
+        self.first = list(reversed(first))
         self.stages = [
             [(weight, pool) for (recovery, weight), pool in sorted(pools.items()) if recovery == first]
             for first in (True, False)
         ]
         self.totals = [sum(weight * len(pool) for weight, pool in stage) for stage in self.stages]
-        self.waiting = sum(len(pool) for pool in pools.values())
+        self.waiting = sum(len(pool) for pool in pools.values()) + len(self.first)
 
     def take(self, count: int) -> list[int]:
         """The next ``count`` candidates to take a turn (fewer if fewer wait)."""
         taken: list[int] = []
-        for _ in range(min(count, self.waiting)):
+        while self.first and len(taken) < count:
+            taken.append(self.first.pop())
+        for _ in range(min(count - len(taken), self.waiting - len(taken))):
             while not self.totals[0]:
                 self.stages.pop(0)
                 self.totals.pop(0)
@@ -667,7 +790,7 @@ class _Draw:
 
     def rest(self) -> list[int]:
         """Everyone still waiting; they will not be drawn."""
-        rest = [position for stage in self.stages for _weight, pool in stage for position in pool]
+        rest = self.first + [position for stage in self.stages for _weight, pool in stage for position in pool]
         self.waiting = 0
         return rest
 
@@ -686,9 +809,39 @@ _HELD_OUT_DETAIL = "in the control group: nothing is sent"
 @functools.cache
 def _too_late(constraint: str) -> str:
     """Why a candidate the draw reached too late was removed, in words."""
-    if constraint == NO_FRESH_WORDS:
-        return "every fitting wording starts like another gesture this week already does"
     return f"{constraint} reached before their turn in the draw"
+
+
+# The fact that says how far away an occasion's day is.
+_DAY_FACTS = {"birthday": "days_until_birthday", "anniversary": "days_until_first_order_anniversary"}
+
+
+def _week_days(week: str, as_of: date) -> tuple[date, date]:
+    """The first day gestures of ``week`` can be sent (its Monday, or the as-of day if later) and its Sunday."""
+    first = monday(week)
+    return max(first, as_of), first + timedelta(days=6)
+
+
+def words_timing(for_day: date | None, send_by: date | None, posting_days: int) -> str | None:
+    """When words sent on ``send_by`` reach the customer against ``for_day``: "ahead", "on_the_day"
+    or "belated"; None for a gesture that is for no particular day.
+
+    Only a message sent on the day itself is "on the day": a card in the post may arrive a day
+    early or late, so it never says "today".
+    """
+    if for_day is None or send_by is None:
+        return None
+    arrives = send_by + timedelta(days=posting_days)
+    if arrives > for_day:
+        return "belated"
+    return "on_the_day" if arrives == for_day and posting_days == 0 else "ahead"
+
+
+def _wildcard_reason(greeting: str | None, kind: str, language: str) -> str:
+    what = kind.replace("_", " ")
+    if language == "ko":
+        return f"깜짝 선물: 어떤 규칙에도 해당하지 않은 {greeting or '고객'}님께 뜻밖의 {what}"
+    return f"A wildcard: a surprise {what} for {greeting or 'someone'}, whom no rule picked"
 
 
 def make_plan(request: PlanRequest) -> Plan:

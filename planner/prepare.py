@@ -18,15 +18,19 @@ from sqlmodel import Session
 from db.engine import transaction
 from db.models import Customer, Feedback, FeedbackKind, Gesture, GestureStatus, Order, OrderItem, OrderStatus, PlanRun
 from db.money import from_minor
+from planner import phrases
 from planner.errors import NotFound
 from planner.feedback import is_overdue
+from planner.listening import WHY_WORDS
+from planner.plan import words_timing
 from planner.rules import RuleSet, load_rules
-from planner.weekly import resolve_week
+from planner.weekly import resolve_week, waiting_in
 from printouts import (
     BriefEntry,
     GiftLabel,
     NoteCard,
     PrintResult,
+    WaitingPerson,
     WeekSummary,
     render_briefs,
     render_cards,
@@ -126,7 +130,9 @@ def print_briefs(engine: Engine, options: PrintOptions) -> PrintResult:
         stats = _order_stats(session, customer_ids)
         last_items = _last_items(session, customer_ids)
         feedback = _last_feedback(session, customer_ids)
+        cited = _cited_feedback(session, [p.gesture.feedback_id for p in planned if p.gesture.feedback_id])
         past = _past_gestures(session, customer_ids, week, timezone)
+        waiting = waiting_in(session, week, rules)
         run = session.execute(
             select(PlanRun).where(PlanRun.week == week).order_by(PlanRun.id.desc()).limit(1)
         ).scalar_one_or_none()
@@ -137,9 +143,13 @@ def print_briefs(engine: Engine, options: PrintOptions) -> PrintResult:
         ).scalar_one()
     budget = from_minor(run.budget_minor, run.currency) if run else rules.weekly_budget
     currency = run.currency if run else rules.currency
+    language = rules.team_language
     entries = []
     for p in planned:
         count, first_at = stats.get(p.customer.id, (0, None))
+        said = cited.get(p.gesture.feedback_id) if p.gesture.feedback_id else feedback.get(p.customer.id)
+        kind = rules.gestures.get(p.gesture.kind)
+        timing = words_timing(p.gesture.for_day, p.gesture.send_by, kind.posting_days if kind else 0)
         entries.append(
             BriefEntry(
                 display_name=p.customer.name or "",
@@ -151,8 +161,11 @@ def print_briefs(engine: Engine, options: PrintOptions) -> PrintResult:
                 customer_since=(first_at or p.customer.created_at).astimezone(timezone).date(),
                 orders_count=count,
                 last_bought=", ".join(last_items.get(p.customer.id, [])),
-                last_feedback=_feedback_view(feedback.get(p.customer.id), now, timezone, rules.reply_within_days),
+                last_feedback=_feedback_view(said, now, timezone, rules.reply_within_days, rules.low_rating),
                 past_gestures=tuple(past.get(p.customer.id, [])),
+                for_day=phrases.day(p.gesture.for_day, language) if p.gesture.for_day else "",
+                send_by=phrases.day(p.gesture.send_by, language) if p.gesture.send_by else "",
+                on_the_day=timing == "on_the_day",
             )
         )
     summary = WeekSummary(
@@ -161,9 +174,20 @@ def print_briefs(engine: Engine, options: PrintOptions) -> PrintResult:
         budget_used=from_minor(int(used_minor), currency),
         currency=currency,
         shop_name=_shop_name(rules),
+        waiting=tuple(
+            WaitingPerson(
+                person.customer_name, person.customer_id, WHY_WORDS[language][person.listening.why], person.days
+            )
+            for person in waiting
+        ),
     )
     return render_briefs(
-        summary, entries, _default_path(options, "briefs", week), paper=options.paper, font_path=options.font_path
+        summary,
+        entries,
+        _default_path(options, "briefs", week),
+        paper=options.paper,
+        language=language,
+        font_path=options.font_path,
     )
 
 
@@ -273,13 +297,19 @@ def _last_feedback(session: Session, customer_ids: list[int]) -> dict[int, Feedb
     return {row.customer_id: row for row in rows}
 
 
+def _cited_feedback(session: Session, feedback_ids: list[int]) -> dict[int, Feedback]:
+    """The complaints and reviews gestures answer, by id: the brief quotes what the reason cites."""
+    rows = session.execute(select(Feedback).where(Feedback.id.in_(feedback_ids))).scalars()
+    return {row.id: row for row in rows}
+
+
 def _feedback_view(
-    row: Feedback | None, now: datetime, timezone: ZoneInfo, reply_within_days: int
+    row: Feedback | None, now: datetime, timezone: ZoneInfo, reply_within_days: int, low_rating: int = 2
 ) -> FeedbackView | None:
     if row is None:
         return None
     waiting = (now - row.received_at).days
-    overdue = is_overdue(row, now, reply_within_days)
+    overdue = is_overdue(row, now, reply_within_days, low_rating)
     return FeedbackView(
         text=row.text or "",
         on=row.received_at.astimezone(timezone).date(),
@@ -292,15 +322,22 @@ def _feedback_view(
 def _past_gestures(
     session: Session, customer_ids: list[int], week: str, timezone: ZoneInfo
 ) -> dict[int, list[PastGestureView]]:
+    logged = (GestureStatus.SENT, GestureStatus.FAILED, GestureStatus.SKIPPED)
     rows = session.execute(
         select(Gesture)
-        .where(Gesture.customer_id.in_(customer_ids), Gesture.status == GestureStatus.SENT, Gesture.week != week)
+        .where(Gesture.customer_id.in_(customer_ids), Gesture.status.in_(logged), Gesture.week != week)
         .order_by(Gesture.customer_id, Gesture.sent_at)
     ).scalars()
     past: dict[int, list[PastGestureView]] = defaultdict(list)
     for gesture in rows:
         when = gesture.sent_at or gesture.created_at
         past[gesture.customer_id].append(
-            PastGestureView(kind=gesture.kind, on=when.astimezone(timezone).date(), words=gesture.message or "")
+            PastGestureView(
+                kind=gesture.kind,
+                on=when.astimezone(timezone).date(),
+                words=gesture.message or "",
+                status=gesture.status,
+                note=gesture.note or "",
+            )
         )
     return past

@@ -519,7 +519,7 @@ def make_report(engine: Engine, options: ReportOptions) -> Report:
         writers = load_writers(session, options.since, until)
         overdue = [
             OverdueItem(item.customer_name, item.kind, item.rating, item.received_at, item.waiting_days or 0)
-            for item in overdue_feedback(session, now, rules.reply_within_days)
+            for item in overdue_feedback(session, now, rules.reply_within_days, rules.low_rating)
         ]
     outcomes = compare_outcomes(gestures, purchases, complaints, until, timezone, options.confidence)
     report = Report(

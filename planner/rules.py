@@ -42,6 +42,7 @@ from itertools import compress
 from pathlib import Path
 from typing import Any, Protocol
 
+from planner import phrases
 from planner.errors import RulesError
 from planner.facts import COST, FACTS, FACTS_BY_NAME, FactType
 from planner.ruleengine import engine_ast, engine_errors, rule_engine
@@ -88,6 +89,12 @@ DEFAULT_TIMEZONE = "Asia/Seoul"
 
 DEFAULT_REPLY_WITHIN_DAYS = 2
 
+DEFAULT_LOW_RATING = 2
+"""A rating at or below this, with no reply from a person, means the customer is owed a person first."""
+
+DEFAULT_POSTING_DAYS = 2
+"""Days a physical gesture takes from being posted to arriving, unless its kind says otherwise."""
+
 OCCASIONS = ("birthday", "anniversary", "first_order", "milestone", "we_miss_you", "thanks")
 """Why a rule picks a customer, for words that fit the moment (a rule's optional ``occasion``)."""
 
@@ -107,6 +114,7 @@ class GestureKind:
     capacity: int
     physical: bool = False
     recovery: bool = False
+    posting_days: int = 0  # from sending to arriving: a card in the post takes days, a message none
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,7 @@ class Rule:
     gesture: str
     when: str
     priority: int
-    reason: str | None
+    reasons: Mapping[str, str] = field(compare=False)  # the ``reason`` by language ("ko", "en"); may be empty
     matches_all: Predicate = field(compare=False, repr=False)
     facts_used: tuple[str, ...] = ()
     occasion: str | None = None
@@ -139,24 +147,33 @@ class Rule:
         """Whether the condition holds for one customer's facts."""
         return self.matches_all(OneCustomer(facts))[0]
 
-    @property
-    def reason_facts(self) -> tuple[str, ...]:
-        """The facts the ``reason`` template fills in."""
-        return _reason_facts(self.reason) if self.reason else ()
+    def reason(self, language: str) -> str | None:
+        """The ``reason`` template in ``language``, else in the other language given, else None."""
+        return self.reasons.get(language) or next(iter(self.reasons.values()), None)
 
-    def explain_all(self, values: Mapping[str, Sequence[object]], count: int) -> list[str]:
-        """The rule's ``reason`` filled in for ``count`` customers, from a column of values per name
-        (facts plus ``first_name``).
+    def reason_facts(self, language: str) -> tuple[str, ...]:
+        """The facts the ``reason`` template in ``language`` fills in."""
+        reason = self.reason(language)
+        return _reason_facts(reason) if reason else ()
+
+    def explain_all(
+        self, values: Mapping[str, Sequence[object]], count: int, language: str = "en", currency: str = "KRW"
+    ) -> list[str]:
+        """The rule's ``reason`` in ``language`` filled in for ``count`` customers, from a column of
+        values per name (facts plus ``first_name``), each fact in words (``planner.phrases``).
 
         Without a ``reason`` template, says which rule matched. A missing value shows as "unknown".
         """
-        if self.reason is None:
-            return [f'Matched rule "{self.name}"'] * count
+        reason = self.reason(language)
+        if reason is None:
+            said = f'규칙 "{self.name}"에 해당해요' if language == "ko" else f'Matched rule "{self.name}"'
+            return [said] * count
         pieces: list[Sequence[str]] = []
-        for literal, name in _reason_pieces(self.reason):
+        for literal, name in _reason_pieces(reason):
             pieces.append([literal] * count)
             if name is not None:
-                pieces.append(list(map(_format_for_reason, values.get(name, [None] * count))))
+                column = values.get(name, [None] * count)
+                pieces.append([phrases.fact(name, value, language, currency) for value in column])
         return ["".join(parts) for parts in zip(*pieces, strict=True)]
 
 
@@ -177,6 +194,13 @@ class RuleSet:
     rules: tuple[Rule, ...]
     source_text: str = field(repr=False)
     reply_within_days: int = DEFAULT_REPLY_WITHIN_DAYS
+    low_rating: int = DEFAULT_LOW_RATING
+    team_language: str = "ko"  # what staff read (reasons, briefs); customers get words in their own
+
+    @property
+    def recovery_kinds(self) -> list[GestureKind]:
+        """The kinds for listening to a customer after a bad experience, in the file's order."""
+        return [kind for kind in self.gestures.values() if kind.recovery]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -214,11 +238,13 @@ _TOP_LEVEL_KEYS = (
     "shop_name",
     "timezone",
     "reply_within_days",
+    "low_rating",
+    "team_language",
     "gestures",
     "writers",
     "rules",
 )
-_GESTURE_KEYS = ("cost", "capacity", "physical", "recovery")
+_GESTURE_KEYS = ("cost", "capacity", "physical", "recovery", "posting_days")
 _WRITER_KEYS = ("capacity", "languages")
 _RULE_KEYS = ("name", "gesture", "when", "priority", "reason", "occasion")
 _REQUIRED_KEY_EXAMPLES = {
@@ -256,6 +282,9 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     timezone = top.string("timezone", DEFAULT_TIMEZONE)
     _check_timezone(timezone)
     gestures = _parse_gestures(top.table("gestures"), currency)
+    team_language = top.string("team_language", "ko" if currency == "KRW" or timezone == "Asia/Seoul" else "en")
+    if team_language not in LANGUAGES:
+        raise RulesError(f'team_language "{team_language}" is not supported; use "ko" or "en"')
     return RuleSet(
         currency=currency,
         weekly_budget=weekly_budget,
@@ -270,6 +299,8 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         rules=_parse_rule_list(top.array_of_tables("rules"), gestures),
         source_text=text,
         reply_within_days=top.integer("reply_within_days", DEFAULT_REPLY_WITHIN_DAYS),
+        low_rating=top.integer("low_rating", DEFAULT_LOW_RATING, minimum=0, maximum=5),
+        team_language=team_language,
     )
 
 
@@ -282,12 +313,14 @@ def _parse_gestures(table: dict[str, Any], currency: str) -> dict[str, GestureKi
             raise RulesError(f'gesture "{name}": name must be lower-case letters, digits and _')
         gesture = _Table.of(value, f'gesture "{name}"', f"[gestures.{name}]")
         gesture.check_keys(_GESTURE_KEYS, "key")
+        physical = gesture.boolean("physical", False)
         gestures[name] = GestureKind(
             name=name,
             cost=gesture.money("cost", currency),
             capacity=gesture.integer("capacity"),
-            physical=gesture.boolean("physical", False),
+            physical=physical,
             recovery=gesture.boolean("recovery", False),
+            posting_days=gesture.integer("posting_days", DEFAULT_POSTING_DAYS if physical else 0, maximum=60),
         )
     return gestures
 
@@ -329,9 +362,7 @@ def _parse_rule_list(items: list[Any], gestures: Mapping[str, GestureKind]) -> t
                 f'{where}: gesture "{gesture}" is not defined in [gestures]{_did_you_mean(gesture, gestures)}'
             )
         when = rule.string("when")
-        reason = rule.string("reason", None)
-        if reason is not None:
-            _check_reason(name, reason)
+        reasons = _parse_reasons(name, rule.get("reason", None))
         matches, facts_used = compile_when(name, when)
         occasion = rule.string("occasion", None)
         if occasion is None:
@@ -347,7 +378,7 @@ def _parse_rule_list(items: list[Any], gestures: Mapping[str, GestureKind]) -> t
                 gesture=gesture,
                 when=when,
                 priority=rule.integer("priority", 0, minimum=None),
-                reason=reason,
+                reasons=reasons,
                 matches_all=matches,
                 facts_used=facts_used,
                 occasion=occasion,
@@ -365,8 +396,42 @@ def _check_timezone(name: str) -> None:
         raise RulesError(f'timezone "{name}" is not a known time zone{suggestion}') from None
 
 
+def _parse_reasons(rule_name: str, value: object) -> dict[str, str]:
+    """A rule's ``reason``: one text for every team, or a table of texts by language (ko, en)."""
+    where = f'rule "{rule_name}"'
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        _check_reason(rule_name, value)
+        return {language: value for language in sorted(LANGUAGES)}
+    if not isinstance(value, dict) or not value or any(not isinstance(text, str) for text in value.values()):
+        raise RulesError(f'{where}: reason must be text, or texts by language: reason = {{ ko = "...", en = "..." }}')
+    for language, text in value.items():
+        if language not in LANGUAGES:
+            raise RulesError(f'{where}: reason in "{language}" is not supported; give it in "ko" and/or "en"')
+        _check_reason(rule_name, text)
+    return dict(value)
+
+
+# A days fact already reads "in 5 days" / "5 days ago" / "today", and a count "3 orders": words
+# around the placeholder that say it again would read "in in 5 days days".
+_DOUBLED_UNITS = re.compile(
+    r"\bin \{(days_until_\w+)\}|\{(days_(?:until|since)_\w+)\} ?(?:days?\b|일)"
+    r"|\{(" + "|".join(phrases.COUNT_NOUNS) + r")\} ?(?:times\b|orders?\b|refunds?\b|gestures?\b|번)"
+)
+
+
 def _check_reason(rule_name: str, reason: str) -> None:
     where = f'rule "{rule_name}"'
+    doubled = _DOUBLED_UNITS.search(reason)
+    if doubled:
+        name = next(group for group in doubled.groups() if group)
+        example = {"days_until": '"in 5 days", "tomorrow" or "today"', "days_since": '"5 days ago" or "yesterday"'}
+        reads = example.get(name[: len("days_until")], '"3 orders" (Korean: "3번")')
+        raise RulesError(
+            f'{where}: reason "…{doubled.group(0)}…" says the unit twice: {{{name}}} already reads {reads}; '
+            f"write just {{{name}}}"
+        )
     allowed = [fact.name for fact in FACTS] + list(REASON_EXTRA_NAMES)
     try:
         pieces = list(string.Formatter().parse(reason))
@@ -391,22 +456,6 @@ def _reason_pieces(reason: str) -> tuple[tuple[str, str | None], ...]:
 @functools.cache
 def _reason_facts(reason: str) -> tuple[str, ...]:
     return tuple(name for _literal, name in _reason_pieces(reason) if name in FACTS_BY_NAME)
-
-
-def _format_for_reason(value: object) -> str:
-    if type(value) is int or type(value) is str:  # the commonest, and not a bool
-        return str(value)
-    if value is None:
-        return "unknown"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, decimal.Decimal):
-        return f"{value:,}"
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return ", ".join(str(item) for item in value)
-    return str(value)
 
 
 def _did_you_mean(word: str, options: Any) -> str:

@@ -16,15 +16,10 @@ from __future__ import annotations
 import os
 import re
 import string
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlmodel import Session
-
-from db.models import Gesture, GestureStatus
 from planner.errors import TemplateError
 from planner.rules import LANGUAGES, OCCASIONS
 from planner.textfiles import parse_entries, parse_toml, read_utf8, shipped_sources
@@ -44,13 +39,6 @@ OCCASION_WORDS: dict[str, dict[str, str]] = {
     },
 }
 
-# When every variant's opener is already taken in a week's batch (customers who share a first
-# name), a variant that starts with the name may start with one of these greetings instead; the
-# first sentence then differs while the words stay the variant's own.
-GREETINGS: dict[str, tuple[str, ...]] = {
-    "ko": ("안녕하세요 {first_name}님, ", "반가운 {first_name}님, ", "고마운 {first_name}님, "),
-    "en": ("Hi {first_name}, ", "Hello {first_name}, ", "Dear {first_name}, "),
-}
 _NAME_START = {"ko": "{first_name}님, ", "en": "{first_name}, "}
 
 TEAM_TEMPLATES_ENV = "DELIGHT_TEMPLATES"
@@ -83,13 +71,13 @@ class Template:
     source: str = "shipped"
     timing: frozenset[str] = frozenset()
 
+    def suits(self, occasion: str | None, timing: str | None) -> bool:
+        """True when the variant is written for this occasion (or any) and this timing (or any)."""
+        return (not self.occasions or occasion in self.occasions) and (not self.timing or timing in self.timing)
+
     def fits(self, values: Mapping[str, str | None], occasion: str | None = None, timing: str | None = None) -> bool:
-        """True when every placeholder has a value for this customer and the occasion and timing are right."""
-        if self.occasions and occasion not in self.occasions:
-            return False
-        if self.timing and timing not in self.timing:
-            return False
-        return all(values.get(name) for name in self.placeholders)
+        """True when it ``suits`` the moment and every placeholder has a value for this customer."""
+        return self.suits(occasion, timing) and all(values.get(name) for name in self.placeholders)
 
     @property
     def opener(self) -> str:
@@ -100,17 +88,6 @@ class Template:
     def render(self, values: Mapping[str, str | None]) -> str:
         """The text with placeholders filled in; call only when ``fits``."""
         return self.text.format_map({name: values[name] for name in self.placeholders})
-
-    def render_greeted(self, values: Mapping[str, str | None]) -> list[str]:
-        """The text with each of ``GREETINGS`` in place of its opening "{first_name}님, " / "{first_name}, "."""
-        start = _NAME_START.get(self.language, "")
-        if not start or not self.text.startswith(start):
-            return []
-        rest = self.text[len(start) :]
-        return [
-            (greeting + rest).format_map({name: values[name] for name in self.placeholders})
-            for greeting in GREETINGS[self.language]
-        ]
 
 
 @dataclass(frozen=True)
@@ -257,41 +234,3 @@ def _placeholders(where: str, text: str) -> frozenset[str]:
             )
         names.add(name)
     return frozenset(names)
-
-
-# --- Repetition in a week's batch ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BatchRepetition:
-    """How fresh a week's words are: messages, and how many start with an opener used before that week."""
-
-    week: str
-    messages: int
-    repeated: int  # messages whose opener an earlier message of the week already used
-    most_repeated: tuple[tuple[str, int], ...]  # (opener, times), most used first, at most five
-
-
-def batch_repetition(session: Session, week: str) -> BatchRepetition:
-    """Repeated openers among a week's planned and sent messages (0 repeated is the goal)."""
-    messages = session.execute(
-        select(Gesture.message)
-        .where(
-            Gesture.week == week,
-            Gesture.status.in_([GestureStatus.PLANNED, GestureStatus.SENT]),
-            Gesture.message.is_not(None),
-        )
-        .order_by(Gesture.id)
-    ).scalars()
-    return repetition_of(week, messages)
-
-
-def repetition_of(week: str, messages: Iterable[str]) -> BatchRepetition:
-    """``batch_repetition`` over messages already loaded."""
-    texts = [message for message in messages if message]
-    keys = Counter(opener_key(message) for message in texts)
-    shown: dict[str, str] = {}
-    for message in texts:
-        shown.setdefault(opener_key(message), opener(message))  # as first written that week
-    repeated = [(shown[key], count) for key, count in keys.most_common() if count > 1]
-    return BatchRepetition(week, len(texts), sum(count - 1 for _, count in repeated), tuple(repeated[:5]))

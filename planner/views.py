@@ -12,6 +12,7 @@ from planner.output import clean, table, to_json, write_csv
 from planner.plan import PLANNED
 from planner.prepare import Message
 from planner.weekly import Explanation, GestureView, PlanResult
+from planner.weekview import waiting_lines
 from printouts import PrintResult
 
 GESTURE_FIELDS = (
@@ -32,17 +33,28 @@ GESTURE_FIELDS = (
 
 
 def plan_summary(result: PlanResult) -> str:
-    """The plan as ops staff read it: the gestures, totals against budget and capacity, who was removed."""
+    """The plan as ops staff read it: the gestures, totals against budget and capacity, who was removed,
+    and who is waiting for a person."""
     plan, rules = result.plan, result.rules
     planned = result.gestures
     lines = [f"Plan for {result.week} (facts as of {result.as_of}, seed {result.seed}, plan run {result.run_id})", ""]
+    if result.kept:
+        lines.append(
+            f"Kept the {result.kept} gestures already planned for {result.week} as they were (same ids, "
+            f"customers and words); added {len(planned)} where capacity was free."
+        )
+    for gesture in result.cancelled:
+        lines.append(
+            f"Cancelled gesture {gesture.gesture_id} ({gesture.kind} for {clean(gesture.customer_name)}, "
+            f"{gesture.customer_id}): they are owed a person first."
+        )
     if planned:
         rows = [
             [g.customer_name, g.kind, g.rule or "", g.writer or "", g.reason, format_money(g.cost, g.currency)]
             for g in planned
         ]
         lines.append(table(["customer", "kind", "rule", "writer", "why", "cost"], rows, max_width=44))
-    else:
+    elif not result.kept:
         lines.append("No gestures planned this week.")
     lines += [
         "",
@@ -66,7 +78,8 @@ def plan_summary(result: PlanResult) -> str:
         lines.append("Removed by constraint:")
         lines += [f"  {name}: {count:,}" for name, count in plan.removed.most_common()]
     if result.replaced:
-        lines.append(f"Replaced {result.replaced} gestures that were still only planned.")
+        lines.append(f"Replaced {result.replaced} gestures that were still only planned or held out.")
+    lines += waiting_lines(result.waiting, has_recovery=bool(rules.recovery_kinds))
     lines += ["", "Next: delight print cards, delight print briefs, delight print labels, delight export messages"]
     return "\n".join(lines)
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlmodel import Session
 
 from db import summaries
@@ -25,17 +25,29 @@ from db.engine import bulk_insert, transaction
 from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun, utc_now
 from db.money import from_minor, to_minor
 from planner.errors import InputError, NotFound
-from planner.facts import FACTS, PastGesture, Profile, as_utc, load_fact_table
-from planner.plan import Decision, Plan, PlanRequest, in_holdout, make_plan
+from planner.facts import FACTS, FactTable, PastGesture, Profile, as_utc, load_fact_table
+from planner.listening import Listening, load_listening
+from planner.plan import (
+    WILDCARD_RULE,
+    Decision,
+    Plan,
+    PlanRequest,
+    WordsUsed,
+    in_holdout,
+    make_plan,
+    words_timing,
+)
 from planner.rules import RuleSet, load_rules, parse_rules
-from planner.templates import load_templates, opener_key
+from planner.templates import TemplateLibrary, load_templates
 from planner.tone import load_lexicon
-from planner.weeks import current_week, monday, parse_week
+from planner.weeks import current_week, end_of_day, monday, parse_week
 
 # Statuses that mean a person already acted on a gesture: re-planning keeps them.
 KEPT = (GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)
-# Statuses that used the week's budget and writing capacity.
-SPENT = (GestureStatus.SENT, GestureStatus.FAILED)
+# A week's gestures that take its writing capacity (a skipped or failed one frees its place)...
+TAKING_CAPACITY = (GestureStatus.PLANNED, GestureStatus.SENT)
+# ...and its budget (a failed one was paid for: the card, the postage).
+TAKING_BUDGET = (GestureStatus.PLANNED, GestureStatus.SENT, GestureStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,8 @@ class PlanOptions:
     # The team's templates folder and lexicon; None finds them (env, then ./delight-templates/ ...).
     templates_dir: Path | None = None
     lexicon_path: Path | None = None
+    # Redraw a week already planned (what is only planned or held out is cancelled); else it is kept.
+    replace: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,18 @@ class GestureView:
     week: str
     writer: str | None
     message: str | None
+    for_day: date | None = None
+    send_by: date | None = None
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A customer owed a person whom this week's recovery capacity could not reach: first next week."""
+
+    customer_id: str
+    customer_name: str
+    listening: Listening
+    days: int  # waiting so far
 
 
 @dataclass(frozen=True)
@@ -82,9 +108,13 @@ class PlanResult:
     currency: str
     rules: RuleSet
     plan: Plan
-    gestures: list[GestureView]  # planned ones
+    gestures: list[GestureView]  # the ones this run planned
     held_out: int
-    replaced: int
+    replaced: int  # with ``--replace``: planned or held-out gestures cancelled to redraw the week
+    kept: int = 0  # planned gestures of an earlier run, kept as they were
+    added: int = 0  # new gestures this run
+    cancelled: list[GestureView] = field(default_factory=list)  # planned surprises for someone now owed a person
+    waiting: list[Waiting] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # wall time of each step: facts, planning, storing
 
 
@@ -101,6 +131,7 @@ class Explanation:
     decision: Decision | None
     stored: list[GestureView]
     blocked_by: str | None
+    listening: Listening | None = None
 
 
 def resolve_week(week: str | None, rules: RuleSet) -> str:
@@ -125,24 +156,120 @@ def load_history(connection: Connection, week: str, timezone: ZoneInfo) -> dict[
     return history
 
 
-def load_openers(connection: Connection, week: str) -> tuple[dict[int, frozenset[str]], frozenset[str]]:
-    """Openers each customer had before (the gestures ``load_history`` counts) and those sent this week."""
+def load_openers(connection: Connection, week: str, templates: TemplateLibrary) -> dict[int, frozenset[str]]:
+    """Openers (``Template.opener``) each customer had before, from the gestures ``load_history`` counts.
+
+    A gesture planned before openers were stored has its template's opener, if the template still exists.
+    """
     rows = connection.execute(
-        text(f"SELECT customer_id, week, status, message FROM gestures WHERE message IS NOT NULL AND {_COUNTED}"),
+        text(f"SELECT customer_id, template, opener FROM gestures WHERE template IS NOT NULL AND {_COUNTED}"),
         {"week": week},
     )
+    by_id = {template.id: template.opener for template in templates.templates}
     past: dict[int, set[str]] = defaultdict(set)
-    this_week: set[str] = set()
-    for customer_id, gesture_week, status, message in rows:
-        key = opener_key(message)
-        past[customer_id].add(key)
-        if gesture_week == week and status in SPENT:
-            this_week.add(key)
-    return {customer_id: frozenset(keys) for customer_id, keys in past.items()}, frozenset(this_week)
+    for customer_id, template, opener in rows:
+        if opener or template in by_id:
+            past[customer_id].add(opener or by_id[template])
+    return {customer_id: frozenset(keys) for customer_id, keys in past.items()}
+
+
+@dataclass
+class _WeekSoFar:
+    """What a week already holds when it is planned again: its gestures, and what they take."""
+
+    gestures: list[Gesture]
+    spent: Decimal = Decimal(0)
+    used: dict[str, int] = field(default_factory=dict)
+    writer_load: dict[str, int] = field(default_factory=dict)
+    words: list[WordsUsed] = field(default_factory=list)
+
+    @property
+    def planned(self) -> list[Gesture]:
+        return [g for g in self.gestures if g.status in (GestureStatus.PLANNED, GestureStatus.HELD_OUT)]
+
+
+def _week_so_far(session: Session, week: str, rules: RuleSet, before_run: int | None = None) -> _WeekSoFar:
+    """The week's gestures that are not cancelled (those of plan runs before ``before_run``, if given),
+    with the capacity, writers' load and budget they take, and their words."""
+    query = select(Gesture, Customer.language).join(Customer, Customer.id == Gesture.customer_id)
+    query = query.where(Gesture.week == week, Gesture.status != GestureStatus.CANCELLED).order_by(Gesture.id)
+    if before_run is not None:
+        query = query.where((Gesture.plan_run_id < before_run) | Gesture.plan_run_id.is_(None))
+    rows = list(session.execute(query))
+    so_far = _WeekSoFar([gesture for gesture, _language in rows])
+    spent_minor, used, writers = 0, defaultdict(int), defaultdict(int)
+    occasions = {rule.name: rule.occasion for rule in rules.rules}
+    for gesture, language in rows:
+        if gesture.status in TAKING_BUDGET:
+            spent_minor += gesture.cost_minor
+        if gesture.status in TAKING_CAPACITY:
+            used[gesture.kind] += 1
+            if gesture.writer:
+                writers[gesture.writer] += 1
+        if gesture.opener and gesture.status != GestureStatus.HELD_OUT:
+            kind = rules.gestures.get(gesture.kind)
+            timing = words_timing(gesture.for_day, gesture.send_by, kind.posting_days if kind else 0)
+            group = (gesture.kind, language, occasions.get(gesture.rule or ""), timing)
+            so_far.words.append(WordsUsed(gesture.writer, group, gesture.opener))
+    so_far.spent, so_far.used, so_far.writer_load = from_minor(spent_minor, rules.currency), dict(used), dict(writers)
+    return so_far
+
+
+def _planning_request(
+    session: Session,
+    rules: RuleSet,
+    week: str,
+    as_of: date,
+    seed: int,
+    budget: Decimal,
+    templates: TemplateLibrary,
+    so_far: _WeekSoFar,
+) -> tuple[PlanRequest, dict[int, Listening]]:
+    """Everything the planner needs for a week, loaded in the caller's transaction."""
+    connection = session.connection()
+    timezone = ZoneInfo(rules.timezone)
+    history = load_history(connection, week, timezone)
+    for gesture in so_far.planned:  # already planned (or held out) this week: they count as this week's
+        history[gesture.customer_id].append(
+            PastGesture(gesture.customer_id, week, gesture.kind, gesture.status, gesture.template, None)
+        )
+    listening = load_listening(
+        connection,
+        until=end_of_day(as_of, timezone),
+        week=week,
+        timezone=timezone,
+        low_rating=rules.low_rating,
+        recovery_kinds=[kind.name for kind in rules.recovery_kinds],
+    )
+    customers = load_fact_table(connection, as_of=as_of, timezone=timezone, currency=rules.currency, history=history)
+    request = PlanRequest(
+        week=week,
+        as_of=as_of,
+        seed=seed,
+        rules=rules,
+        budget=budget,
+        customers=customers,
+        history=history,
+        templates=templates,
+        spent_this_week=so_far.spent,
+        used_this_week=so_far.used,
+        writer_load_this_week=so_far.writer_load,
+        past_openers=load_openers(connection, week, templates),
+        words_this_week=so_far.words,
+        listening=listening,
+        wildcards_this_week=sum(1 for g in so_far.gestures if g.rule == WILDCARD_RULE),
+    )
+    return request, listening
 
 
 def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] = lambda _what: None) -> PlanResult:
-    """Plan a week and store it in one transaction, replacing what is still only planned.
+    """Plan a week and store it in one transaction.
+
+    A week planned before is kept: every planned and held-out gesture stays as it was (same ids,
+    customers and words) and only capacity freed since (a skipped, failed or cancelled gesture,
+    a raised budget) is filled. Only a planned surprise for someone now owed a person is
+    cancelled: listening comes first. ``options.replace`` redraws the week instead, cancelling
+    what is still only planned or held out; what was logged is never touched.
 
     ``step`` hears what is being done next, for a big shop's few seconds of waiting.
     """
@@ -160,37 +287,6 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
         connection = session.connection()
         step("Reading every customer's orders and feedback")
         summaries.refresh(connection)  # customers changed by something other than delight since
-        history = load_history(connection, week, ZoneInfo(rules.timezone))
-        past_openers, openers_this_week = load_openers(connection, week)
-        customers = load_fact_table(
-            connection,
-            as_of=as_of,
-            timezone=ZoneInfo(rules.timezone),
-            currency=rules.currency,
-            history=history,
-        )
-        spent, used, writer_load = _this_week_so_far(session, week, rules.currency)
-        loaded = time.perf_counter()
-        step(f"Planning for {len(customers):,} customers")
-        plan = make_plan(
-            PlanRequest(
-                week=week,
-                as_of=as_of,
-                seed=seed,
-                rules=rules,
-                budget=budget,
-                customers=customers,
-                history=history,
-                templates=templates,
-                spent_this_week=spent,
-                used_this_week=used,
-                writer_load_this_week=writer_load,
-                past_openers=past_openers,
-                openers_this_week=openers_this_week,
-            )
-        )
-        planned = time.perf_counter()
-        step("Storing the plan")
         run = PlanRun(
             week=week,
             seed=seed,
@@ -201,18 +297,43 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
         )
         session.add(run)
         session.flush()
-        replaced = session.execute(
-            update(Gesture)
-            .where(Gesture.week == week, Gesture.status.in_([GestureStatus.PLANNED, GestureStatus.HELD_OUT]))
-            .values(status=GestureStatus.CANCELLED, note=f"replaced by plan run {run.id}")
-        ).rowcount
+        replaced = 0
+        if options.replace:
+            replaced = _cancel(
+                session,
+                (Gesture.week == week) & Gesture.status.in_([GestureStatus.PLANNED, GestureStatus.HELD_OUT]),
+                f"replaced by plan run {run.id}",
+            )
+        so_far = _week_so_far(session, week, rules)
+        request, listening = _planning_request(session, rules, week, as_of, seed, budget, templates, so_far)
+        # Listening first, in a week already planned too: a surprise for someone now owed a person goes.
+        recovery = {kind.name for kind in rules.recovery_kinds}
+        stale = [
+            g.id
+            for g in so_far.planned
+            if g.customer_id in listening and g.kind not in recovery and g.status == GestureStatus.PLANNED
+        ]
+        cancelled = [g for g in list_gestures_in(session, week, (GestureStatus.PLANNED,)) if g.gesture_id in stale]
+        if stale:
+            _cancel(session, Gesture.id.in_(stale), "cancelled: they are owed a person first (listening first)")
+            so_far = _week_so_far(session, week, rules)
+            request, listening = _planning_request(session, rules, week, as_of, seed, budget, templates, so_far)
+        kept = sum(1 for g in so_far.gestures if g.status == GestureStatus.PLANNED)
+        loaded = time.perf_counter()
+        step(f"Planning for {len(request.customers):,} customers")
+        plan = make_plan(request)
+        planned = time.perf_counter()
+        step("Storing the plan")
         created = utc_now()
-        columns = "customer_id plan_run_id week kind rule reason status cost_minor currency writer template message"
+        columns = (
+            "customer_id plan_run_id week kind rule reason status cost_minor currency writer template message "
+            "opener for_day send_by feedback_id"
+        )
         currency = rules.currency
         minor = {cost: to_minor(cost, currency) for cost in {g.cost for g in plan.gestures}}
         rows = (
             (g.customer_id, run.id, week, g.kind, g.rule, g.reason, g.status, minor[g.cost], currency,
-             g.writer, g.template, g.message, created)
+             g.writer, g.template, g.message, g.opener, g.for_day, g.send_by, g.feedback_id, created)
             for g in plan.gestures
         )  # fmt: skip
         # Straight to the driver: a plan holds thousands of held-out rows on a big shop.
@@ -223,14 +344,91 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
                 entity="plan_run",
                 entity_id=run.id,
                 action="plan",
-                detail=f"week {week}, seed {seed}, {len(plan.gestures)} gestures, {replaced} replaced",
+                detail=(
+                    f"week {week}, seed {seed}, {len(plan.gestures)} gestures added, {kept} kept, "
+                    f"{replaced} replaced, {len(stale)} cancelled for listening"
+                ),
             )
         )
         session.flush()
-        stored = list_gestures_in(session, week, statuses=(GestureStatus.PLANNED,))
+        added_ids = select(Gesture.id).where(Gesture.plan_run_id == run.id)
+        stored = [
+            g
+            for g in list_gestures_in(session, week, statuses=(GestureStatus.PLANNED,))
+            if g.gesture_id in set(session.scalars(added_ids))
+        ]
+        waiting = _waiting(session, plan.waiting, as_of)
     seconds = {"facts": loaded - started, "planning": planned - loaded, "storing": time.perf_counter() - planned}
     held_out = sum(1 for gesture in plan.gestures if gesture.status == GestureStatus.HELD_OUT)
-    return PlanResult(run.id, week, as_of, seed, rules.currency, rules, plan, stored, held_out, replaced, seconds)
+    added = sum(1 for gesture in plan.gestures if gesture.status == GestureStatus.PLANNED)
+    return PlanResult(
+        run.id, week, as_of, seed, rules.currency, rules, plan, stored, held_out, replaced, kept, added,
+        cancelled, waiting, seconds,
+    )  # fmt: skip
+
+
+def week_plan_size(engine: Engine, week: str | None, rules_path: Path | None = None) -> tuple[str, int, int]:
+    """(week, planned, held out) of a week's plan so far: what ``--replace`` would cancel."""
+    rules = load_rules(rules_path)
+    chosen = resolve_week(week, rules)
+    with transaction(engine) as session:
+        counts = dict(
+            session.execute(
+                select(Gesture.status, func.count()).where(Gesture.week == chosen).group_by(Gesture.status)
+            ).all()
+        )
+    return chosen, counts.get(GestureStatus.PLANNED, 0), counts.get(GestureStatus.HELD_OUT, 0)
+
+
+def _cancel(session: Session, which: object, note: str) -> int:
+    """Cancel the gestures ``which`` selects, saying why; how many."""
+    return session.execute(update(Gesture).where(which).values(status=GestureStatus.CANCELLED, note=note)).rowcount
+
+
+def waiting_in(session: Session, week: str, rules: RuleSet, as_of: date | None = None) -> list[Waiting]:
+    """Who is owed a person and has no recovery gesture in ``week`` (planned, sent or logged), longest first."""
+    as_of = as_of or monday(week)
+    timezone = ZoneInfo(rules.timezone)
+    recovery = [kind.name for kind in rules.recovery_kinds]
+    listening = load_listening(
+        session.connection(),
+        until=end_of_day(as_of, timezone),
+        week=week,
+        timezone=timezone,
+        low_rating=rules.low_rating,
+        recovery_kinds=recovery,
+    )
+    reached = set(
+        session.scalars(
+            select(Gesture.customer_id).where(
+                Gesture.week == week, Gesture.kind.in_(recovery), Gesture.status != GestureStatus.CANCELLED
+            )
+        )
+    )
+    unreachable = set(
+        session.scalars(select(Customer.id).where(Customer.do_not_contact | Customer.erased_at.is_not(None)))
+    )
+    owed = [item for item in listening.values() if item.owed and item.customer_id not in reached | unreachable]
+    return _waiting(session, sorted(owed, key=lambda item: item.first_in_line), as_of)
+
+
+def _waiting(session: Session, owed: Sequence[Listening], as_of: date) -> list[Waiting]:
+    """The customers left waiting for a person, with their ids and names as ops staff know them."""
+    if not owed:
+        return []
+    query = select(Customer.id, Customer.external_id, Customer.name).where(
+        Customer.id.in_([listening.customer_id for listening in owed])
+    )
+    people = {row.id: row for row in session.execute(query)}
+    return [
+        Waiting(
+            people[listening.customer_id].external_id,
+            people[listening.customer_id].name or "(erased)",
+            listening,
+            listening.waiting_days(as_of),
+        )
+        for listening in owed
+    ]
 
 
 @contextmanager
@@ -250,74 +448,34 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _this_week_so_far(session: Session, week: str, currency: str) -> tuple[Decimal, dict[str, int], dict[str, int]]:
-    """Budget spent, gestures per kind and per writer already used this week by logged gestures."""
-    spent_minor = 0
-    used: dict[str, int] = defaultdict(int)
-    writers: dict[str, int] = defaultdict(int)
-    rows = session.execute(
-        select(Gesture.kind, Gesture.cost_minor, Gesture.writer).where(Gesture.week == week, Gesture.status.in_(SPENT))
-    )
-    for kind, cost_minor, writer in rows:
-        spent_minor += cost_minor
-        used[kind] += 1
-        if writer:
-            writers[writer] += 1
-    return from_minor(spent_minor, currency), dict(used), dict(writers)
-
-
 def list_gestures_in(session: Session, week: str, statuses: Sequence[str] | None = None) -> list[GestureView]:
     """A week's gestures with their customers, by writer, kind and customer."""
-    query = select(
-        Gesture.id,
-        Customer.external_id,
-        Customer.name,
-        Customer.language,
-        Gesture.kind,
-        Gesture.rule,
-        Gesture.status,
-        Gesture.cost_minor,
-        Gesture.currency,
-        Gesture.reason,
-        Gesture.week,
-        Gesture.writer,
-        Gesture.message,
-    ).join(Customer, Customer.id == Gesture.customer_id)
+    query = select(Gesture, Customer.external_id, Customer.name, Customer.language).join(
+        Customer, Customer.id == Gesture.customer_id
+    )
     query = query.where(Gesture.week == week)
     if statuses:
         query = query.where(Gesture.status.in_(list(statuses)))
     query = query.order_by(Gesture.writer, Gesture.kind, Customer.name, Gesture.id)
     return [
         GestureView(
-            gesture_id=gesture_id,
+            gesture_id=gesture.id,
             customer_id=external_id,
             customer_name=name or "(erased)",
             language=language,
-            kind=kind,
-            rule=rule,
-            status=status,
-            cost=from_minor(cost_minor, currency),
-            currency=currency,
-            reason=reason,
-            week=gesture_week,
-            writer=writer,
-            message=message,
+            kind=gesture.kind,
+            rule=gesture.rule,
+            status=gesture.status,
+            cost=from_minor(gesture.cost_minor, gesture.currency),
+            currency=gesture.currency,
+            reason=gesture.reason,
+            week=gesture.week,
+            writer=gesture.writer,
+            message=gesture.message,
+            for_day=gesture.for_day,
+            send_by=gesture.send_by,
         )
-        for (
-            gesture_id,
-            external_id,
-            name,
-            language,
-            kind,
-            rule,
-            status,
-            cost_minor,
-            currency,
-            reason,
-            gesture_week,
-            writer,
-            message,
-        ) in session.execute(query)
+        for gesture, external_id, name, language in session.execute(query)
     ]
 
 
@@ -337,8 +495,9 @@ def explain_customer(
 ) -> Explanation:
     """Why a customer was or was not chosen: facts, each rule, and the constraint that removed them.
 
-    Re-runs the planner with the week's stored seed and rules (or the current rules when the
-    week has no plan), so the decision is the one the plan made unless the data has changed since.
+    A customer with a gesture this week has the decision it records. For anyone else the planner
+    runs again as the week's latest plan run did (its seed and rules, the gestures the week held
+    before it), so the decision is the one the plan made unless the data has changed since.
     """
     with transaction(engine) as session, _collector_paused():
         customer = find_customer(session, customer_ref)
@@ -349,35 +508,26 @@ def explain_customer(
         ).scalar_one_or_none()
         rules = current if run is None else _snapshot_rules(run.rules_snapshot)
         as_of = run.as_of if run is not None else monday(chosen_week)
-        connection = session.connection()
-        history = load_history(connection, chosen_week, ZoneInfo(rules.timezone))
-        customers = load_fact_table(
-            connection, as_of=as_of, timezone=ZoneInfo(rules.timezone), currency=rules.currency, history=history
+        budget = from_minor(run.budget_minor, run.currency) if run is not None else rules.weekly_budget
+        so_far = _week_so_far(session, chosen_week, rules, before_run=run.id if run is not None else None)
+        request, listening = _planning_request(
+            session, rules, chosen_week, as_of, run.seed if run else 0, budget, load_templates(), so_far
         )
-        decision = None
-        if run is not None:
-            past_openers, openers_this_week = load_openers(connection, chosen_week)
-            plan = make_plan(
-                PlanRequest(
-                    week=chosen_week,
-                    as_of=as_of,
-                    seed=run.seed,
-                    rules=rules,
-                    budget=from_minor(run.budget_minor, run.currency),
-                    customers=customers,
-                    history=history,
-                    templates=load_templates(),
-                    past_openers=past_openers,
-                    openers_this_week=openers_this_week,
-                )
-            )
-            decision = plan.decisions.get(customer.id)
+        customers = request.customers
+        assert isinstance(customers, FactTable)
         row = customers.row_of(customer.id)
         assert row is not None  # the customer was found in this transaction
         profile = customers.profile(row)
         facts = {fact.name: profile.facts[fact.name] for fact in FACTS}
         stored = [g for g in list_gestures_in(session, chosen_week) if g.customer_id == customer.external_id]
-    matched = [(rule.name, rule.gesture, rule.matches(facts)) for rule in rules.rules]
+        matched = [(rule.name, rule.gesture, rule.matches(facts)) for rule in rules.rules]
+        this_week = [g for g in stored if g.status != GestureStatus.CANCELLED]
+        decision = None
+        if this_week:
+            names = tuple(name for name, _gesture, matches in matched if matches)
+            decision = Decision(customer.id, names, this_week[-1].status)
+        elif run is not None:
+            decision = make_plan(request).decisions.get(customer.id)
     return Explanation(
         customer_id=customer.external_id,
         customer_name=customer.name or "(erased)",
@@ -387,17 +537,18 @@ def explain_customer(
         rules=matched,
         decision=decision,
         stored=stored,
-        blocked_by=_customer_block(profile, rules),
+        blocked_by=_customer_block(profile, rules, listening.get(customer.id)),
+        listening=listening.get(customer.id),
     )
 
 
-def _customer_block(profile: Profile, rules: RuleSet) -> str | None:
+def _customer_block(profile: Profile, rules: RuleSet, listening: Listening | None) -> str | None:
     if profile.erased:
         return "erased: never planned"
     if profile.do_not_contact:
         return "do-not-contact: never planned"
-    if in_holdout(profile.customer_id, rules.holdout_percent):
-        return "in the control group: held out whenever a rule matches"
+    if listening is None and in_holdout(profile.customer_id, rules.holdout_percent):
+        return "in the control group: held out whenever a rule picks them for a surprise (never for a call)"
     return None
 
 

@@ -7,7 +7,7 @@ a function given the session and the week that returns a ``WeekSection`` or ``No
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +21,7 @@ from db.models import Customer, Gesture, GestureStatus, PlanRun
 from db.money import format_money, from_minor
 from planner.output import clean, table
 from planner.rules import load_rules
-from planner.weekly import SPENT, resolve_week
+from planner.weekly import TAKING_BUDGET, Waiting, resolve_week, waiting_in
 
 COUNTED = (GestureStatus.PLANNED, GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)
 NO_WRITER = "(no writer)"
@@ -97,6 +97,7 @@ class WeekSummary:
     by_kind: dict[str, Tally] = field(default_factory=dict)
     by_writer: dict[str, Tally] = field(default_factory=dict)
     open: list[OpenGesture] = field(default_factory=list)
+    waiting: list[Waiting] = field(default_factory=list)  # owed a person, not reached this week
     sections: list[WeekSection] = field(default_factory=list)
 
     @property
@@ -135,10 +136,11 @@ def week_summary(engine: Engine, week: str | None = None, rules_path: Path | Non
                 continue
             by_kind.setdefault(gesture.kind, Tally()).count(gesture.status)
             by_writer.setdefault(gesture.writer or NO_WRITER, Tally()).count(gesture.status)
-            if gesture.status in SPENT:
-                spent_minor += gesture.cost_minor
-            elif gesture.status == GestureStatus.PLANNED:
+            if gesture.status == GestureStatus.PLANNED:
                 planned_minor += gesture.cost_minor
+            elif gesture.status in TAKING_BUDGET:
+                spent_minor += gesture.cost_minor
+            if gesture.status == GestureStatus.PLANNED:
                 still_open.append(
                     OpenGesture(gesture.id, customer_id, name or "(erased)", gesture.kind, gesture.writer)
                 )
@@ -152,6 +154,7 @@ def week_summary(engine: Engine, week: str | None = None, rules_path: Path | Non
             by_kind=dict(sorted(by_kind.items())),
             by_writer=dict(sorted(by_writer.items())),
             open=still_open,
+            waiting=waiting_in(session, chosen, rules, run.as_of if run is not None else None),
         )
         context = WeekContext(session, chosen, timezone)
         summary.sections = [section for maker in _SECTION_MAKERS if (section := maker(context)) is not None]
@@ -162,6 +165,7 @@ def week_text(summary: WeekSummary) -> str:
     """The week at a glance, for a terminal."""
     if not summary.by_kind and not summary.held_out:
         lines = [f"Week {summary.week}: nothing planned. Plan it with `delight plan --week {summary.week}`."]
+        lines += waiting_lines(summary.waiting, shown=len(summary.waiting))
         return "\n".join([*lines, *_sections_text(summary.sections)])
     headers = ["planned", "sent", "skipped", "failed"]
     total = summary.total
@@ -189,7 +193,27 @@ def week_text(summary: WeekSummary) -> str:
         lines.append("Log them with `delight log sent|skipped|failed ID...` or `delight log import FILE.csv`.")
     else:
         lines += ["", "Nothing open: every planned gesture is logged."]
+    lines += waiting_lines(summary.waiting, shown=len(summary.waiting))
     return "\n".join([*lines, *_sections_text(summary.sections)])
+
+
+def waiting_lines(waiting: Sequence[Waiting], *, has_recovery: bool = True, shown: int = 10) -> list[str]:
+    """Who is owed a person and was not reached this week, longest first: they come first next week."""
+    if not waiting:
+        return []
+    why = (
+        "recovery capacity is full: they come first next week"
+        if has_recovery
+        else "the rules have no recovery kind (recovery = true), so nobody calls them"
+    )
+    lines = ["", f"Waiting for a person ({why}): {len(waiting)}"]
+    for person in waiting[:shown]:
+        days = "1 day" if person.days == 1 else f"{person.days} days"
+        lines.append(f"  {clean(person.customer_name)} ({person.customer_id}): {person.listening.why}, waiting {days}")
+    if len(waiting) > shown:
+        lines.append(f"  … and {len(waiting) - shown} more (`delight week` lists them all)")
+    lines.append("  Reply to them today: `delight feedback list --open`.")
+    return lines
 
 
 def _sections_text(sections: list[WeekSection]) -> list[str]:

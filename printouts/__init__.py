@@ -7,7 +7,16 @@ Every function takes plain data (see :mod:`printouts.data`), writes one PDF and 
 from db.money import format_money
 from printouts.briefs import render_briefs
 from printouts.cards import render_cards
-from printouts.data import BriefEntry, Feedback, GiftLabel, NoteCard, PastGesture, PrintResult, WeekSummary
+from printouts.data import (
+    BriefEntry,
+    Feedback,
+    GiftLabel,
+    NoteCard,
+    PastGesture,
+    PrintResult,
+    WaitingPerson,
+    WeekSummary,
+)
 from printouts.labels import render_labels, render_packing_list
 
 __all__ = [
@@ -17,6 +26,7 @@ __all__ = [
     "NoteCard",
     "PastGesture",
     "PrintResult",
+    "WaitingPerson",
     "WeekSummary",
     "format_money",
     "render_briefs",

@@ -88,6 +88,14 @@ class _BriefWriter:
             self.para(words["why"], "label"),
             self.para(entry.reason, "body"),
         ]
+        when = []
+        if entry.for_day:
+            when.append(words["for_day"].format(day=entry.for_day))
+        if entry.send_by:
+            key = "send_on" if entry.on_the_day else "send_by"
+            when.append(words[key].format(day=entry.send_by))
+        if when:
+            parts.append(self.para("  ·  ".join(when), "meta"))
         feedback = entry.last_feedback
         if feedback is not None:
             about = [words["complaint" if feedback.is_complaint else "review"], feedback.on.isoformat()]
@@ -103,14 +111,17 @@ class _BriefWriter:
         parts.append(self.para(words["before"], "label"))
         history = [
             f"{gesture.on.isoformat()}  ·  {kind_name(gesture.kind, language)}"
+            + (f"  ·  {words[gesture.status]}" if gesture.status in ("failed", "skipped") else "")
             + (f"  ·  “{gesture.words}”" if gesture.words.strip() else "")
+            + (f"  ·  {gesture.note}" if gesture.note.strip() else "")
             for gesture in sorted(entry.past_gestures, key=lambda gesture: gesture.on, reverse=True)
         ]
         parts += [self.para(line, "body") for line in history] or [self.para(words["nothing_before"], "body")]
+        opener = self.para(entry.opener, "opener") if entry.opener.strip() else self.para(words["write_own"], "flag")
         parts += [
             self.para(words["opener"], "label"),
             Spacer(0, 8),
-            self.para(entry.opener, "opener"),
+            opener,
             Spacer(0, 10),
             HRFlowable(width="100%", thickness=0.5, color=TINT, spaceAfter=10),
         ]
@@ -125,6 +136,21 @@ class _BriefWriter:
             for kind, kind_entries in groupby(writer_entries, key=lambda entry: entry.kind):
                 story.append(self.para(kind_name(kind, self.language), "kind"))
                 story += [self.entry(entry) for entry in kind_entries]
+        if week.waiting:
+            story += [
+                PageBreak(),
+                self.para(self.words["waiting"], "writer"),
+                self.para(self.words["waiting_intro"], "meta"),
+            ]
+            story += [
+                self.para(
+                    self.words["waiting_line"].format(
+                        name=person.display_name, customer=person.customer_id, why=person.why, days=person.days
+                    ),
+                    "body",
+                )
+                for person in week.waiting
+            ]
         return story
 
 

@@ -46,6 +46,8 @@ class PastGesture:
     kind: str
     on: date
     words: str = ""
+    status: str = "sent"  # or "failed" / "skipped": a recovery that did not reach them
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,21 @@ class BriefEntry:
     customer_since: date | None = None
     orders_count: int = 0
     last_bought: str = ""
-    last_feedback: Feedback | None = None
+    last_feedback: Feedback | None = None  # the words the reason cites, else their latest review or complaint
     past_gestures: tuple[PastGesture, ...] = ()
+    for_day: str = ""  # the birthday or anniversary it is for, as the team writes a date
+    send_by: str = ""
+    on_the_day: bool = False  # its words say "today": send it on ``for_day`` itself
+
+
+@dataclass(frozen=True)
+class WaitingPerson:
+    """Someone owed a person whom this week could not reach: they come first next week."""
+
+    display_name: str
+    customer_id: str
+    why: str
+    days: int
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,7 @@ class WeekSummary:
     budget_used: Decimal
     currency: str
     shop_name: str = ""
+    waiting: tuple[WaitingPerson, ...] = ()
 
 
 @dataclass(frozen=True)

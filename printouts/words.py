@@ -65,6 +65,16 @@ BRIEF: dict[Language, dict[str, str]] = {
         "before": "Already had",
         "nothing_before": "Nothing yet: this is the first gesture.",
         "opener": "Suggested opener",
+        "write_own": "Write your own opening: every suggested one is taken this week or was theirs before.",
+        "for_day": "For {day}",
+        "send_by": "Send by {day}",
+        "send_on": "Send on {day}: the words say today",
+        "failed": "did not reach them",
+        "skipped": "skipped",
+        "waiting": "Waiting for a person",
+        "waiting_intro": "Owed a call, but this week's capacity is full: they come first next week. "
+        "A reply in the feedback inbox today is better still.",
+        "waiting_line": "{name} ({customer}): {why}, waiting {days} days",
     },
     "ko": {
         "title": "작성자 안내서",
@@ -87,6 +97,16 @@ BRIEF: dict[Language, dict[str, str]] = {
         "before": "이전에 받은 것",
         "nothing_before": "아직 없음: 이번이 처음입니다.",
         "opener": "추천 첫 문장",
+        "write_own": "첫 문장은 직접 써 주세요: 이번 주 추천 문장을 모두 썼거나 이미 받아 본 문장이에요.",
+        "for_day": "기념일: {day}",
+        "send_by": "발송 기한: {day}",
+        "send_on": "발송일: {day} 당일 ('오늘'이라고 말하는 문장이에요)",
+        "failed": "연결되지 않음",
+        "skipped": "건너뜀",
+        "waiting": "연락을 기다리는 고객",
+        "waiting_intro": "연락이 필요한데 이번 주 연락 가능 인원이 다 찼어요. 다음 주에 가장 먼저 연락해요. "
+        "오늘 피드백함에서 답을 남기면 더 좋아요.",
+        "waiting_line": "{name} ({customer}): {why}, {days}일째 기다리는 중",
     },
 }
 

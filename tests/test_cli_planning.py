@@ -68,12 +68,12 @@ def test_plan_stores_and_shows_the_week(seeded: Callable[..., Result], db_url: s
     assert all(item["week"] == WEEK and item["customer_id"].startswith("C") for item in listed)
 
 
-def test_replanning_with_the_same_seed_gives_the_same_plan(seeded: Callable[..., Result], db_url: str) -> None:
+def test_replacing_a_week_with_the_same_seed_gives_the_same_plan(seeded: Callable[..., Result], db_url: str) -> None:
     assert seeded("plan", "--week", WEEK, "--seed", "5").exit_code == 0
     first = [row for row in gestures(db_url) if row[2] != "cancelled"]
-    again = seeded("plan", "--week", WEEK, "--seed", "5")
+    again = seeded("plan", "--week", WEEK, "--seed", "5", "--replace", "--yes")
     assert again.exit_code == 0
-    assert f"Replaced {len(first)} gestures that were still only planned." in again.output
+    assert f"Replaced {len(first)} gestures that were still only planned or held out." in again.output
     rows = gestures(db_url)
     assert [row for row in rows if row[2] != "cancelled"] == first
     assert sum(1 for row in rows if row[2] == "cancelled") == len(first)
@@ -81,6 +81,36 @@ def test_replanning_with_the_same_seed_gives_the_same_plan(seeded: Callable[...,
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(PlanRun)).scalar_one() == 2
     engine.dispose()
+
+
+def test_planning_a_week_again_keeps_what_was_planned(seeded: Callable[..., Result], db_url: str) -> None:
+    assert seeded("plan", "--week", WEEK, "--seed", "5").exit_code == 0
+    first = gestures_with_ids(db_url)
+    again = seeded("plan", "--week", WEEK, "--seed", "99")
+    assert again.exit_code == 0, again.output
+    planned = sum(1 for row in first if row[3] == "planned")
+    assert f"Kept the {planned} gestures already planned for {WEEK} as they were" in again.output
+    assert gestures_with_ids(db_url) == first  # nothing freed, nothing added, nothing changed
+
+
+def test_replacing_a_week_asks_first(seeded: Callable[..., Result], db_url: str) -> None:
+    assert seeded("plan", "--week", WEEK, "--seed", "5").exit_code == 0
+    first = gestures_with_ids(db_url)
+    refused = seeded("plan", "--week", WEEK, "--replace")  # CliRunner's input is not a terminal
+    assert refused.exit_code == 2
+    assert "Add --yes to redraw it without asking." in refused.stderr
+    assert seeded("plan", "--week", WEEK, "--yes").exit_code == 2
+    assert gestures_with_ids(db_url) == first
+
+
+def gestures_with_ids(db_url: str) -> list[tuple]:
+    engine: Engine = make_engine(db_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Gesture.id, Gesture.customer_id, Gesture.kind, Gesture.status, Gesture.message).order_by(Gesture.id)
+        ).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
 
 
 def test_plan_without_seed_prints_and_stores_the_one_it_chose(seeded: Callable[..., Result], db_url: str) -> None:

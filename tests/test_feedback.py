@@ -198,6 +198,9 @@ def test_an_open_complaint_keeps_to_recovery_until_resolved(initialised: Callabl
     assert planned_for_c1() == [("recovery_call", "planned")]
     assert initialised("feedback", "resolve", "F1", "--by", "Minji").exit_code == 0
     assert initialised("plan", "--week", WEEK_NOW, "--seed", "1", "--as-of", as_of).exit_code == 0
+    assert planned_for_c1() == [("recovery_call", "planned")]  # the planned week stays as it was
+    replaced = initialised("plan", "--week", WEEK_NOW, "--seed", "1", "--as-of", as_of, "--replace", "--yes")
+    assert replaced.exit_code == 0
     assert planned_for_c1() == [("handwritten_note", "planned")]  # a first-order thanks, now the complaint is closed
 
 

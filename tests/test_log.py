@@ -191,7 +191,7 @@ def test_what_is_logged_as_sent_counts_at_once_for_cooldown(
 
 def test_a_cancelled_gesture_cannot_be_logged(planned_store: Callable[..., Result], store: Engine) -> None:
     (gesture_id,) = with_status(planned_store, "planned", 1)
-    assert planned_store("plan", "--week", WEEK, "--seed", "2").exit_code == 0  # replaces what was only planned
+    assert planned_store("plan", "--week", WEEK, "--seed", "2", "--replace", "--yes").exit_code == 0
     result = planned_store("log", "sent", str(gesture_id))
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (

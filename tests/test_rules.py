@@ -120,7 +120,9 @@ def test_default_rules_load() -> None:
     assert rules.weekly_budget == Decimal(300000)
     assert (rules.cooldown_days, rules.max_per_year, rules.holdout_percent, rules.wildcards) == (90, 3, 10, 1)
     assert rules.timezone == "Asia/Seoul"
-    assert rules.gestures["small_gift"] == GestureKind("small_gift", Decimal(15000), 8, physical=True)
+    assert rules.gestures["small_gift"] == GestureKind("small_gift", Decimal(15000), 8, physical=True, posting_days=2)
+    assert rules.gestures["cheer_message"].posting_days == 0
+    assert (rules.low_rating, rules.team_language) == (2, "ko")
     assert rules.gestures["recovery_call"].recovery
     assert [kind for kind in rules.gestures.values() if kind.recovery] == [rules.gestures["recovery_call"]]
     assert rules.writers == ()
@@ -128,7 +130,7 @@ def test_default_rules_load() -> None:
     priorities = [rule.priority for rule in rules.rules]
     assert priorities == sorted(priorities, reverse=True)
     assert rules.rules[0].gesture == "recovery_call"
-    assert all(rule.reason for rule in rules.rules)
+    assert all(set(rule.reasons) == {"ko", "en"} for rule in rules.rules)
 
 
 def test_default_rules_document_every_fact() -> None:
@@ -143,21 +145,8 @@ def test_ordinary_customer_matches_no_default_rule() -> None:
 
 
 DEFAULT_RULE_CASES = [
-    ("complaint recovery", {"has_open_complaint": True, "days_since_last_complaint": 30}, True),
-    ("complaint recovery", {"days_since_last_complaint": 3}, True),
-    ("complaint recovery", {"days_since_last_complaint": 30}, False),
-    ("low rating recovery", {"last_rating": 2, "days_since_last_order": 10}, True),
-    (
-        "low rating recovery",
-        {"last_rating": 1, "days_since_last_order": 10, "days_since_last_gesture": 100},
-        True,
-    ),
-    (
-        "low rating recovery",
-        {"last_rating": 2, "days_since_last_order": 10, "days_since_last_gesture": 5},
-        False,
-    ),
-    ("low rating recovery", {"last_rating": 3, "days_since_last_order": 10}, False),
+    ("complaint follow-up", {"days_since_last_complaint": 3}, True),
+    ("complaint follow-up", {"days_since_last_complaint": 30}, False),
     ("milestone order", {"orders_count": 10, "days_since_last_order": 3}, True),
     ("milestone order", {"orders_count": 11, "days_since_last_order": 3}, False),
     ("milestone order", {"orders_count": 5, "days_since_last_order": 30}, False),
@@ -208,24 +197,73 @@ def test_every_default_rule_has_a_case() -> None:
     assert {case[0] for case in DEFAULT_RULE_CASES if not case[2]} == names
 
 
-def test_reason_is_filled_in_from_facts() -> None:
+def test_reason_is_filled_in_from_facts_in_the_teams_language() -> None:
     rules = {rule.name: rule for rule in load_rules().rules}
     first = {**ordinary_customer(orders_count=1, days_since_last_order=6), "first_name": "지은"}
     other = {**ordinary_customer(orders_count=1, days_since_last_order=None), "first_name": "Tom"}
     values = {name: [first[name], other[name]] for name in first}
-    assert rules["first-order thanks"].explain_all(values, 2) == [
-        "Thanked 지은 for a first order 6 days ago",
-        "Thanked Tom for a first order unknown days ago",
+    assert rules["first-order thanks"].explain_all(values, 2, "en") == [
+        "지은 placed a first order 6 days ago",
+        "Tom placed a first order unknown",
     ]
+    assert rules["first-order thanks"].explain_all(values, 2, "ko")[0] == "지은님이 6일 전 처음 주문하셨어요"
     spent = {name: [value] for name, value in ordinary_customer(spent_last_365_days=Decimal(612000)).items()}
-    assert rules["champion surprise gift"].explain_all(spent, 1) == [
-        "unknown is one of our champions: 612,000 spent in the last year"
+    assert rules["champion surprise gift"].explain_all(spent, 1, "en") == [
+        "unknown is one of our champions: ₩612,000 spent in the last year"
     ]
+    assert rules["champion surprise gift"].explain_all(spent, 1, "ko") == [
+        "알 수 없음님은 지난 1년 612,000원을 함께해 주신 단골이에요"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("days", "en", "ko"),
+    [(0, "today", "오늘"), (1, "tomorrow", "내일"), (5, "in 5 days", "5일 뒤")],
+)
+def test_reasons_say_days_as_people_do(days: int, en: str, ko: str) -> None:
+    birthday = {rule.name: rule for rule in load_rules().rules}["birthday cheer"]
+    values = {"first_name": ["Brian"], "days_until_birthday": [days]}
+    assert birthday.explain_all(values, 1, "en") == [f"Brian's birthday is {en}"]
+    assert birthday.explain_all(values, 1, "ko") == [f"{ko} Brian님의 생일이에요"]
+
+
+def test_reasons_count_in_words() -> None:
+    quiet = {rule.name: rule for rule in load_rules().rules}["quiet loyal customer"]
+    values = {"first_name": ["Ann", "Bo"], "orders_count": [1, 2]}
+    assert quiet.explain_all(values, 2, "en") == [
+        "Ann has placed 1 order and never heard from us personally",
+        "Bo has placed 2 orders and never heard from us personally",
+    ]
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "birthday in {days_until_birthday} days",
+        "birthday in {days_until_birthday}",
+        "ordered {days_since_last_order} days ago",
+        "생일이 {days_until_birthday}일 남았어요",
+        "ordered {orders_count} times",
+    ],
+)
+def test_a_reason_that_says_the_unit_twice_is_refused(reason: str) -> None:
+    text = MINIMAL.replace("[[rules]]", "[[rules]]\nreason = " + json.dumps(reason), 1)
+    with pytest.raises(RulesError, match="says the unit twice"):
+        parse_rules(text)
+
+
+def test_a_reason_in_both_languages() -> None:
+    text = MINIMAL.replace("[[rules]]", '[[rules]]\nreason = { ko = "{first_name}님 첫 주문", en = "first order" }', 1)
+    rule = parse_rules(text).rules[0]
+    assert rule.explain_all({"first_name": ["민지"]}, 1, "ko") == ["민지님 첫 주문"]
+    assert rule.explain_all({"first_name": ["민지"]}, 1, "en") == ["first order"]
+    with pytest.raises(RulesError, match='reason in "fr" is not supported'):
+        parse_rules(MINIMAL.replace("[[rules]]", '[[rules]]\nreason = { fr = "x" }', 1))
 
 
 def test_rule_without_reason_explains_which_rule_matched() -> None:
     rule = parse_rules(MINIMAL).rules[0]
-    assert rule.reason is None
+    assert rule.reason("en") is None
     assert rule.explain_all({}, 2) == ['Matched rule "first-order thanks"'] * 2
 
 
@@ -241,7 +279,7 @@ def test_load_rules_from_a_file(tmp_path: Path) -> None:
             gesture="handwritten_note",
             when="orders_count == 1 and days_since_last_order <= 14",
             priority=0,
-            reason=None,
+            reasons={},
             matches_all=rules.rules[0].matches_all,
             facts_used=("orders_count", "days_since_last_order"),
         ),
