@@ -37,11 +37,18 @@ FEATURES: dict[str, Feature] = {
     "en-redirect": Feature(
         "stiff", 1.5, "sending them somewhere else", "Help them here: I'll ask the courier myself and write back today."
     ),
+    "en-corporate-we": Feature(
+        "stiff", 1.5, "the company's 'we' in office verbs", "Let one person speak: I'll check it today and write back."
+    ),
     "en-please-order": Feature(
         "stiff", 1.0, "an instruction dressed as 'please'", "Ask the way a person would: Could you send me a photo?"
     ),
     "en-refusal": Feature(
-        "stiff", 1.0, "a refusal in the company's voice", "Say what you can do: I can't refund it, but I can send a new one today."
+        "stiff",
+        1.0,
+        "a refusal in the company's voice",
+        "Say what you can do: I can't refund it, but I can send a new one today.",
+        most=2,
     ),
     # Warm: a person speaking.
     "en-first-person": Feature("stiff", -1.5, "a person speaking ('I')", ""),
@@ -74,7 +81,8 @@ _NOT_PASSIVE = {
 }  # fmt: skip
 _PASSIVE = re.compile(
     r"\b(?:am|is|are|was|were|be|been|being|'s|'re)\s+"
-    r"(?:(?:not|now|currently|successfully|already|temporarily|automatically|also|then|still|just|fully|being)\s+)*"
+    r"(?:(?:not|now|currently|successfully|already|temporarily|automatically|also|then|still|just|fully|being|only"
+    r"|usually|normally|always|never|generally)\s+)*"
     rf"(?P<verb>[a-z]+ed|{_PARTICIPLES})\b",
     re.IGNORECASE,
 )
@@ -91,7 +99,10 @@ _TICKET_WORDS = re.compile(
     r"|faq|non-refundable|eligible|original\s+method\s+of\s+payment|per|accordance|regarding|compensation|claims?"
     r"|decision|account\s+activity|courtesy|due\s+course|estimates?|guaranteed?|window|statement|credit\s+note"
     r"|receipt|online\s+form|volume|response\s+times?|revert|priority|satisfaction|customer|issued|dispatched"
-    r"|in\s+transit|security\s+reasons|final|order\s+number|quote|on\s+hold|your\s+case)\b",
+    r"|in\s+transit|security\s+reasons|final|order\s+number|quote|on\s+hold|your\s+case|qualify|exempt"
+    r"|authori[sz]ation|initiated?|via|prior|attached|portal|investigat\w*|warranty|misuse|management|retailer"
+    r"|logistics|fulfil+ment|employees|standards|adjustment|declined|approved|responsible|updates?|proceed|locate"
+    r"|your\s+experience|your\s+query)\b",
     re.IGNORECASE,
 )
 _BOILERPLATE = re.compile(
@@ -104,7 +115,10 @@ _BOILERPLATE = re.compile(
     r"|use\s+it\s+to\s+improve|improve\s+our\s+services?|highest\s+level|all\s+future|this\s+matter"
     r"|may\s+have\s+caused|high\s+volume|a\s+member\s+of\s+our\s+team|we\s+thank\s+you|currently\s+unavailable"
     r"|our\s+records\s+(?:show|indicate)|inform\s+you|have\s+noted|automated\s+(?:message|email|response)"
-    r"|do\s+not\s+reply|all\s+sales\s+are\s+final"
+    r"|do\s+not\s+reply|all\s+sales\s+are\s+final|thank\s+you\s+for\s+reaching\s+out|please\s+find\s+attached"
+    r"|valuable\s+feedback|taking\s+the\s+time|sorry\s+to\s+hear\s+about\s+your\s+experience|for\s+your\s+records"
+    r"|next\s+available|it\s+is\s+our\s+policy|following\s+a\s+review|remind\s+you|held\s+responsible"
+    r"|earliest\s+convenience|once\s+available"
     r"|(?:within|up\s+to|allow)\s+(?:\w+|\d+[–-]\d+)\s+(?:business|working)\s+days)\b",
     re.IGNORECASE,
 )
@@ -114,20 +128,27 @@ _REDIRECT = re.compile(
     r"|should\s+be\s+directed\s+to|fill\s+in\s+the\s+(?:online\s+)?form|(?:visit|see)\s+our\s+(?:faq|help))",
     re.IGNORECASE,
 )
+_CORPORATE_WE = re.compile(
+    r"\bwe\s+(?:would\s+(?:like\s+to|be\s+grateful)|strive|endeavou?r|aim\s+to|appreciate|regret|reserve"
+    r"|are\s+(?:sorry\s+to\s+hear|pleased\s+to|unable|not\s+able|committed)|have\s+(?:decided|shared|escalated"
+    r"|forwarded|noted|passed|received|reviewed|investigated)|kindly|must|cannot)\b",
+    re.IGNORECASE,
+)
 _PLEASE_ORDER = re.compile(
     r"\bplease\s+(?:allow|note|ensure|retain|quote|refer|be\s+advised|fill|contact|visit|submit|provide|include)\b",
     re.IGNORECASE,
 )
 _REFUSAL = re.compile(
     r"\b(?:we\s+are\s+unable\s+to|we\s+cannot|we\s+can't|cannot\s+be|unfortunately|are\s+not\s+(?:guaranteed|eligible)"
-    r"|must\s+be)\b",
+    r"|must\s+be|(?:does|do|will)\s+not\s+(?:qualify|cover|be\s+accepted|be\s+held)|not\s+able\s+to|are\s+exempt"
+    r"|decided\s+not\s+to)\b",
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|I'd|me|my|myself)\b|\bI[’'](?:m|ve|ll|d)\b")
 _CONTRACTION = re.compile(r"\b\w+['’](?:re|ve|ll|d|s|m|t)\b", re.IGNORECASE)
 _NAMED = re.compile(
     r"\b(?i:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|thanks|thank\s+you),?\s+"
-    r"(?!(?:valued|customer|sir|madam|member|client|user|friend|team|all|everyone|for|so|again)\b)[A-Z][a-z]+",
+    r"(?!(?i:valued|customer|sir|madam|member|client|user|friend|team|all|everyone|for|so|again)\b)[A-Z][a-z]+",
 )
 _FEELING = re.compile(
     r"\b(?:hope|hoping|glad|love|loved|lovely|sorry|enjoy|happy|miss|smile|congratulations|wonderful|thrilled"
@@ -176,6 +197,7 @@ def _signals(sentence: str) -> Iterator[Signal]:
         "en-ticket-words": _TICKET_WORDS,
         "en-boilerplate": _BOILERPLATE,
         "en-redirect": _REDIRECT,
+        "en-corporate-we": _CORPORATE_WE,
         "en-please-order": _PLEASE_ORDER,
         "en-refusal": _REFUSAL,
         "en-first-person": _FIRST_PERSON,
