@@ -216,8 +216,8 @@ def _compile(where: str, regex: str) -> re2._Regexp:
     except re2.error as exc:
         reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
         raise LexiconError(
-            f'{where}: regex "{regex}" cannot be used: {reason} (patterns run on RE2, in linear time: '
-            "no lookahead, lookbehind or backreferences)"
+            f'{where}: regex "{regex}" does not compile: {reason} (patterns run on RE2, in time linear in the '
+            "text: no lookahead, lookbehind or backreferences)"
         ) from None
 
 

@@ -22,17 +22,25 @@ FEATURES: dict[str, Feature] = {
         "stiff", 1.5, "passive voice, nobody doing it", "Say who does what: I've sent it / I'll sort it today."
     ),
     "en-system-subject": Feature(
-        "stiff", 1.0, "the customer's words as a case in a system", "Talk about them, not their case: Thanks for telling me."
+        "stiff",
+        1.0,
+        "the customer's words as a case in a system",
+        "Talk about them, not their case: Thanks for telling me.",
     ),
     "en-ticket-words": Feature(
         "stiff",
         0.75,
         "ticket and policy vocabulary",
-        "Use the words you'd use across the counter: not 'escalated to the relevant team' but 'I've asked Anna, who packs the orders'.",
+        "Use the words you'd use across the counter: not 'escalated to the relevant team' but "
+        "'I've asked Anna, who packs the orders'.",
         most=3,
     ),
     "en-boilerplate": Feature(
-        "stiff", 1.5, "service-email boilerplate", "Say the one thing that's true for them: I'm sorry the mug arrived chipped.", most=2
+        "stiff",
+        1.5,
+        "service-email boilerplate",
+        "Say the one thing that's true for them: I'm sorry the mug arrived chipped.",
+        most=2,
     ),
     "en-redirect": Feature(
         "stiff", 1.5, "sending them somewhere else", "Help them here: I'll ask the courier myself and write back today."
@@ -56,16 +64,16 @@ FEATURES: dict[str, Feature] = {
     "en-named": Feature("stiff", -1.0, "their name", ""),
     "en-feeling": Feature("stiff", -0.5, "a feeling", ""),
     # Advert: selling.
-    "en-ad-tag": Feature("advert", 3.0, "an advert's tag", "Send adverts apart from thank-yous; keep this one a thank-you."),
+    "en-ad-tag": Feature(
+        "advert", 3.0, "an advert's tag", "Send adverts apart from thank-yous; keep this one a thank-you."
+    ),
     "en-percent": Feature("advert", 1.5, "a percentage", "Keep it a thank-you: Thank you for being with us, truly."),
     "en-price": Feature("advert", 1.0, "a price", "Talk about them, not prices: I hope the mug has been good company."),
     "en-deal": Feature(
         "advert", 1.5, "deal vocabulary", "A gesture with a deal in it is a sales pitch; leave the deal out.", most=2
     ),
     "en-urgency": Feature("advert", 1.5, "urgency and scarcity", "Nothing to rush: Have a lovely week.", most=2),
-    "en-selling-order": Feature(
-        "advert", 1.5, "an imperative to buy", "End with nothing to do: Have a lovely week."
-    ),
+    "en-selling-order": Feature("advert", 1.5, "an imperative to buy", "End with nothing to do: Have a lovely week."),
 }
 
 _PARTICIPLES = (
@@ -77,7 +85,7 @@ _NOT_PASSIVE = {
     "pleased", "delighted", "excited", "thrilled", "interested", "tired", "worried", "surprised", "married", "based",
     "located", "concerned", "disappointed", "satisfied", "used", "supposed", "amazed", "relieved", "scared", "bored",
     "confused", "annoyed", "closed", "finished", "tickled", "touched", "honoured", "honored", "blessed", "gutted",
-    "stuck", "done", "excited", "overjoyed", "chuffed", "moved", "inspired", "impressed", "gone",
+    "stuck", "done", "overjoyed", "chuffed", "moved", "inspired", "impressed", "gone",
 }  # fmt: skip
 _PASSIVE = re.compile(
     r"\b(?:am|is|are|was|were|be|been|being|'s|'re)\s+"

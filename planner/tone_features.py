@@ -116,7 +116,7 @@ def score(sentence: Sentence, kind: str) -> float:
 
 
 def reasons(sentence: Sentence, kind: str) -> tuple[str, str]:
-    """Why the sentence scored (its features, heaviest first, with their words) and what to write instead."""
+    """Why the sentence scored (its features, weightiest first, with their words) and what to write instead."""
     table = features()
     seen: dict[str, list[str]] = {}
     for signal in sentence.signals:
@@ -124,11 +124,13 @@ def reasons(sentence: Sentence, kind: str) -> tuple[str, str]:
             seen.setdefault(signal.feature, [])
             if signal.words not in seen[signal.feature]:
                 seen[signal.feature].append(signal.words)
-    heaviest = sorted(seen, key=lambda name: -table[name].weight)
-    why = "; ".join(f"{table[name].says} ({', '.join(repr(w) for w in seen[name][:3])})" for name in heaviest)
-    return why, table[heaviest[0]].instead if heaviest else ""
+    counts = Counter(signal.feature for signal in sentence.signals)
+    weightiest = sorted(seen, key=lambda name: -table[name].weight * min(counts[name], table[name].most))
+    why = "; ".join(f"{table[name].says} ({', '.join(repr(w) for w in seen[name][:3])})" for name in weightiest)
+    return why, table[weightiest[0]].instead if weightiest else ""
 
 
+@cache
 def analyser_version(language: str) -> str:
     """What an analysis depends on besides the words: the features' version and, for Korean, Kiwi's model."""
     if language == "ko":
@@ -146,18 +148,14 @@ def analysis_key(text: str, language: str) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
-def to_json(sentences: Iterable[Sentence]) -> str:
-    """An analysis as JSON, to remember."""
-    return json.dumps(
-        [[s.line, s.text, [[signal.feature, signal.words] for signal in s.signals]] for s in sentences],
-        ensure_ascii=False,
-    )
+def to_data(sentences: Iterable[Sentence]) -> list:
+    """An analysis as plain lists (line, sentence, [[feature, words], ...]), to remember as JSON."""
+    return [[s.line, s.text, [[signal.feature, signal.words] for signal in s.signals]] for s in sentences]
 
 
-def from_json(content: str) -> tuple[Sentence, ...]:
-    """An analysis remembered by ``to_json``; features this version no longer knows are dropped."""
-    known = features()
+def from_data(data: list) -> tuple[Sentence, ...]:
+    """An analysis remembered by ``to_data``."""
     return tuple(
-        Sentence(line, text, tuple(Signal(name, words) for name, words in signals if name in known))
-        for line, text, signals in json.loads(content)
+        Sentence(line, text, tuple(Signal(feature, words) for feature, words in signals))
+        for line, text, signals in data
     )

@@ -27,7 +27,9 @@ KIWI_OPTIONS = {"load_default_dict": False, "load_multi_dict": False}
 
 FEATURES: dict[str, Feature] = {
     # Stiff: the register of a notice.
-    "ko-formal-ending": Feature("stiff", 1.0, "하십시오체 어미", "'~했어요', '~할게요'처럼 마주 보고 말하듯 끝내 보세요."),
+    "ko-formal-ending": Feature(
+        "stiff", 1.0, "하십시오체 어미", "'~했어요', '~할게요'처럼 마주 보고 말하듯 끝내 보세요."
+    ),
     "ko-passive": Feature(
         "stiff", 1.5, "한자어 명사에 '되다'를 붙인 수동형", "누가 했는지 말해 주세요: '접수되었습니다' → '잘 받았어요'."
     ),
@@ -55,7 +57,10 @@ FEATURES: dict[str, Feature] = {
         "무엇을 바꿨는지 구체적으로: '말씀 듣고 포장을 두 겹으로 바꿨어요.'",
     ),
     "ko-obligation": Feature(
-        "stiff", 1.0, "고객에게 의무를 지우는 '~하셔야 합니다'", "대신 해 드릴 수 있는 걸 말해 보세요: '주문은 제가 바꿔 둘게요.'"
+        "stiff",
+        1.0,
+        "고객에게 의무를 지우는 '~하셔야 합니다'",
+        "대신 해 드릴 수 있는 걸 말해 보세요: '주문은 제가 바꿔 둘게요.'",
     ),
     "ko-nominalised": Feature("stiff", 1.0, "'~음을' 명사형 보고", "그냥 말해 주세요: '반품 받았어요.'"),
     "ko-form-apology": Feature(
@@ -69,7 +74,9 @@ FEATURES: dict[str, Feature] = {
     # Advert: selling.
     "ko-ad-tag": Feature("advert", 3.0, "광고 표시", "광고와 인사는 따로 보내세요: 인사에는 고마움만 담아 보세요."),
     "ko-percent": Feature("advert", 1.5, "할인율", "숫자 대신 마음을: '늘 찾아 주셔서 고마워요.'"),
-    "ko-deal": Feature("advert", 1.5, "혜택·할인 낱말", "혜택 대신 마음을 전해 보세요: '늘 찾아 주셔서 정말 고마워요.'", most=2),
+    "ko-deal": Feature(
+        "advert", 1.5, "혜택·할인 낱말", "혜택 대신 마음을 전해 보세요: '늘 찾아 주셔서 정말 고마워요.'", most=2
+    ),
     "ko-urgency": Feature("advert", 1.0, "서두르게 하는 말", "재촉하지 말고 안부를 물어 보세요.", most=2),
     "ko-selling-order": Feature(
         "advert", 1.5, "사라고 권하는 명령", "아무것도 바라지 않는 한마디로 끝내 보세요: '따뜻한 한 주 보내세요.'"
@@ -102,14 +109,30 @@ _REDIRECT_PLACES = {
 _REDIRECT_VERBS = {"문의", "연락", "확인", "이용", "참고", "접수", "수정", "변경", "조회", "신청"}
 _PROMISE_NOUNS = {"노력", "반영", "보답", "최선", "개선", "향상"}
 _TITLES = {"고객", "회원"}
+_APOLOGY_NOUNS = {("불편", "NNG"), ("심려", "NNG"), ("폐", "NNG")}  # 불편을 드려, 심려를 끼쳐
 _FEELINGS = {"고맙", "반갑", "기쁘", "속상", "미안", "궁금", "행복", "즐겁", "따뜻", "걱정", "축하", "좋아하", "아쉽"}
 _DEALS = {
     "할인", "쿠폰", "적립", "적립금", "특가", "세일", "무료", "사은품", "증정", "포인트", "상품권", "최저", "최저가",
-    "타임딜", "공짜", "상품권", "특가", "이벤트", "응모", "추첨", "혜택", "행사", "한정판", "신상", "신상품", "재입고", "입고", "최대",
+    "타임딜", "공짜", "이벤트", "응모", "추첨", "혜택", "행사", "한정판", "신상", "신상품", "재입고", "입고", "최대",
     "럭키", "박스", "프라이데이", "블랙프라이데이", "시즌오프", "오프", "딜", "정상가", "등급", "업그레이드", "구독",
     "오픈", "출시", "신제품", "가격", "베스트", "런칭",
 }  # fmt: skip
-_URGENCY = {"마감", "임박", "한정", "선착순", "품절", "재고", "소진", "자정", "마지막", "종료", "만료", "기회", "매진", "단"}
+_URGENCY = {
+    "마감",
+    "임박",
+    "한정",
+    "선착순",
+    "품절",
+    "재고",
+    "소진",
+    "자정",
+    "마지막",
+    "종료",
+    "만료",
+    "기회",
+    "매진",
+    "단",
+}
 _URGENT_VERBS = {"서두르", "놓치"}
 _SELLING_VERBS = {
     "구매", "주문", "가입", "설치", "구독", "응모", "다운로드", "만나", "받", "사용", "신청", "참여", "경험", "잡",
@@ -149,81 +172,78 @@ def signals(sentence: str) -> list[Signal]:
     return list(_signals(sentence, morphemes(sentence)))
 
 
+_NOTHING = Morpheme("", "", 0, 0)  # before the first morpheme and after the last
+
+
 def _signals(sentence: str, parts: list[Morpheme]) -> Iterator[Signal]:
     def words(first: int, last: int) -> str:
+        first, last = max(first, 0), min(last, len(parts) - 1)
         return sentence[parts[first].start : parts[last].end]
 
     ending = _ending(parts)
-    if ending is not None:
-        form = parts[ending].form
-        if form in _FORMAL_ENDINGS:
-            yield Signal("ko-formal-ending", words(max(ending - 1, 0), ending))
-        elif form in _HAEYO_ENDINGS:
-            yield Signal("ko-haeyo-ending", words(max(ending - 1, 0), ending))
+    if ending is not None and parts[ending].form in _FORMAL_ENDINGS:
+        yield Signal("ko-formal-ending", words(ending - 1, ending))
+    elif ending is not None and parts[ending].form in _HAEYO_ENDINGS:
+        yield Signal("ko-haeyo-ending", words(ending - 1, ending))
     for index, part in enumerate(parts):
-        following = parts[index + 1] if index + 1 < len(parts) else None
-        before = parts[index - 1] if index else None
-        if part.tag == "NNG" and following is not None and following.tag == "XSV" and following.form == "되":
+        before = parts[index - 1] if index else _NOTHING
+        following = parts[index + 1] if index + 1 < len(parts) else _NOTHING
+        later = {p.form for p in parts[index + 1 : index + 6]}
+        if part.tag == "NNG" and following.tag == "XSV" and following.form == "되":
             yield Signal("ko-passive", words(index, index + 1))
         if (part.tag == "NNG" and part.form in _ADMIN_NOUNS) or (part.form, part.tag) in _ADMIN_OTHERS:
             yield Signal("ko-admin-noun", part.form)
-        if part.form in _TITLES and following is not None and following.form == "님":
+        if part.form in _TITLES and following.form == "님":
             yield Signal("ko-customer-title", words(index, index + 1))
         if part.form == "귀하":
             yield Signal("ko-customer-title", part.form)
-        if part.tag in ("NNP", "NNG") and part.form not in _TITLES and following is not None:
-            if following.form == "님" and part.tag == "NNP":
-                yield Signal("ko-named", words(index, index + 1))
-        if part.form == "바라" and part.tag == "VV" and following is not None and following.form in ("ᆸ니다", "ᆸ시오"):
-            if before is not None and (before.tag == "ETN" or before.form in _ADMIN_NOUNS):
-                yield Signal("ko-request-order", words(index - 1, index + 1))
+        if part.tag == "NNP" and following.form == "님":
+            yield Signal("ko-named", words(index, index + 1))
+        asked = index and (before.tag == "ETN" or before.form in _ADMIN_NOUNS)  # 하시기 바랍니다, 양해 바랍니다
+        if asked and (part.form, part.tag) == ("바라", "VV") and following.form in ("ᆸ니다", "ᆸ시오"):
+            yield Signal("ko-request-order", words(index - 1, index + 1))
         if part.tag == "EF" and part.form in _ORDER_ENDINGS:
-            yield Signal("ko-request-order", words(max(index - 2, 0), index))
-        if part.form in _REDIRECT_PLACES and any(
-            later.form in _REDIRECT_VERBS for later in parts[index + 1 : index + 8]
-        ):
+            yield Signal("ko-request-order", words(index - 2, index))
+        if part.form in _REDIRECT_PLACES and _REDIRECT_VERBS & {p.form for p in parts[index + 1 : index + 8]}:
             yield Signal("ko-redirect", part.form)
-        promised = {later.form for later in parts[index + 1 : index + 6]}
-        if part.form in _PROMISE_NOUNS and ("겠" in promised or (part.form == "최선" and "다하" in promised)):
-            yield Signal("ko-empty-promise", words(index, min(index + 3, len(parts) - 1)))
-        if part.tag == "EC" and part.form in ("어야", "아야") and before is not None and before.form == "시":
-            if following is not None and following.form == "하" and following.tag == "VX":
-                yield Signal("ko-obligation", words(max(index - 2, 0), min(index + 2, len(parts) - 1)))
-        if part.tag == "ETN" and part.form in ("음", "ᆷ") and following is not None and following.tag == "JKO":
-            yield Signal("ko-nominalised", words(max(index - 2, 0), index + 1))
-        if part.form in ("불편", "심려", "폐") and part.tag == "NNG":
-            if any(later.form in ("드리", "끼치") for later in parts[index + 1 : index + 4]):
-                yield Signal("ko-form-apology", words(index, min(index + 3, len(parts) - 1)))
-        if part.tag == "NP" and part.form in ("저", "제") and following is not None and following.tag.startswith("J"):
+        if part.form in _PROMISE_NOUNS and ("겠" in later or (part.form == "최선" and "다하" in later)):
+            yield Signal("ko-empty-promise", words(index, index + 3))
+        if part.tag == "EC" and part.form in ("어야", "아야") and before.form == "시" and following[:2] == ("하", "VX"):
+            yield Signal("ko-obligation", words(index - 2, index + 2))  # 하셔야 합니다
+        if part.tag == "ETN" and part.form in ("음", "ᆷ") and following.tag == "JKO":
+            yield Signal("ko-nominalised", words(index - 2, index + 1))
+        if (part.form, part.tag) in _APOLOGY_NOUNS and {"드리", "끼치"} & {
+            p.form for p in parts[index + 1 : index + 4]
+        }:
+            yield Signal("ko-form-apology", words(index, index + 3))
+        if part.tag == "NP" and part.form in ("저", "제") and following.tag.startswith("J"):
             yield Signal("ko-first-person", words(index, index + 1))
         if part.tag in ("VA", "VV", "XR", "NNG") and part.form in _FEELINGS:
             yield Signal("ko-feeling", part.form)
-        yield from _advert_signals(sentence, parts, index)
+        yield from _advert_signals(sentence, parts, index, following)
 
 
-def _advert_signals(sentence: str, parts: list[Morpheme], index: int) -> Iterator[Signal]:
+def _advert_signals(sentence: str, parts: list[Morpheme], index: int, following: Morpheme) -> Iterator[Signal]:
     part = parts[index]
-    following = parts[index + 1] if index + 1 < len(parts) else None
     if part.form == "광고" and index and parts[index - 1].tag == "SSO":
-        yield Signal("ko-ad-tag", sentence[parts[index - 1].start : (following or part).end])
-    if part.tag == "SN" and following is not None and following.form == "%":
+        yield Signal("ko-ad-tag", sentence[parts[index - 1].start : max(following.end, part.end)])
+    if part.tag == "SN" and following.form == "%":
         yield Signal("ko-percent", sentence[part.start : following.end])
-    if part.tag in ("SN", "NR") and following is not None and following.form == "원" and following.tag == "NNB":
+    if part.tag in ("SN", "NR") and following[:2] == ("원", "NNB"):
         yield Signal("ko-price", sentence[part.start : following.end])
-    if part.tag == "SN" and following is not None and following.form == "+" and index + 2 < len(parts):
-        yield Signal("ko-deal", sentence[part.start : parts[index + 2].end])
+    if part.tag == "SN" and following.form == "+" and index + 2 < len(parts):
+        yield Signal("ko-deal", sentence[part.start : parts[index + 2].end])  # 1+1
     if part.tag.startswith("NN") and part.form in _DEALS:
         yield Signal("ko-deal", part.form)
-    elif part.tag.startswith("NN") and following is not None and following.tag == "XSN":
-        if part.form + following.form in _DEALS:  # 상품/NNG 권/XSN, 최저/NNG 가/XSN
-            yield Signal("ko-deal", part.form + following.form)
+    elif part.tag.startswith("NN") and following.tag == "XSN" and part.form + following.form in _DEALS:
+        yield Signal("ko-deal", part.form + following.form)  # 상품/NNG 권/XSN, 최저/NNG 가/XSN
     if part.form in _CONDITION_VERBS and _is_condition(parts, index):
         yield Signal("ko-selling-if", sentence[part.start : parts[min(index + 2, len(parts) - 1)].end])
     if (part.tag.startswith("NN") or part.tag == "MM") and part.form in _URGENCY:
         yield Signal("ko-urgency", part.form)
     if part.tag == "VV" and part.form in _URGENT_VERBS:
         yield Signal("ko-urgency", part.form)
-    if part.form in ("지금", "오늘") and following is not None and following.form in ("바로", "만", "단"):
+    if part.form in ("지금", "오늘") and following.form in ("바로", "만", "단"):
         yield Signal("ko-urgency", sentence[part.start : following.end])
     if part.tag == "EF" and part.form in ("세요", "으세요"):
         verbs = [p for p in parts[max(index - 4, 0) : index] if p.tag in ("NNG", "VV")]
