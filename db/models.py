@@ -254,3 +254,16 @@ class AuditEvent(SQLModel, table=True):
     entity_id: int
     action: str = Field(max_length=40)
     detail: str = Field(default="", sa_type=Text)
+
+
+class ToneAnalysis(SQLModel, table=True):
+    """What the tone check's analyser saw in a text, remembered by the words' key (``planner.tone_memory``).
+
+    A plan vets every template without loading the Korean analyser again: it reads these by key.
+    """
+
+    __tablename__ = "tone_analyses"
+
+    key: str = Field(primary_key=True, max_length=64)  # SHA-256: words, language, analyser version
+    language: str = Field(max_length=2)
+    analysis: str = Field(sa_column=Column(Text, nullable=False))  # JSON: each sentence and its features

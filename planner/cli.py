@@ -718,10 +718,12 @@ def tone_check(
 ) -> None:
     """Flag wording that reads like a machine, a bureaucracy or an advert, and suggest warmer words.
 
-    Checks TEXT, a --file, or every template (--templates). Rules live in lexicon files
-    (phrase or regex, language, blocking or warning, why, suggestion) your team can extend.
-    Exits 1 when anything blocking is flagged, so it can gate your own templates; the planner
-    never uses a template with a blocking flag. It checks wording patterns, not warmth.
+    Checks TEXT, a --file, or every template (--templates). Each sentence is scored by the
+    shapes of stiff and selling wording (Korean through the Kiwi analyser, loaded on the first
+    Korean sentence: about a second), and matched against lexicon files (phrase or regex,
+    language, blocking or warning, why, suggestion) your team can extend. Exits 1 when anything
+    blocking is flagged, so it can gate your own templates; the planner never uses a template
+    with a blocking flag. It checks wording, not warmth.
 
     \b
     Examples:

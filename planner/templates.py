@@ -20,10 +20,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 from planner.errors import TemplateError
 from planner.rules import LANGUAGES, OCCASIONS
 from planner.textfiles import parse_entries, parse_toml, read_utf8, shipped_sources
 from planner.tone import Flag, Lexicon, check_text, load_lexicon
+from planner.tone_memory import remembered
 
 PLACEHOLDERS = frozenset({"first_name", "last_item", "years", "occasion"})
 
@@ -142,13 +145,17 @@ def read_templates(team: Path | None = None) -> TemplateLibrary:
     return TemplateLibrary(tuple(by_id.values()), tuple(source for source, _ in sources))
 
 
-def load_templates(team: Path | None = None, lexicon: Lexicon | None = None) -> TemplateLibrary:
+def load_templates(
+    team: Path | None = None, lexicon: Lexicon | None = None, connection: Connection | None = None
+) -> TemplateLibrary:
     """The templates the planner may use: ``read_templates``, refusing any with a blocking tone flag.
 
-    Raises TemplateError naming the first blocked template and its flag.
+    With a ``connection``, what the tone analyser saw in each template is remembered in the store
+    (``planner.tone_memory``), so only new or changed words are analysed. Raises TemplateError
+    naming the first blocked template and its flag.
     """
     library = read_templates(team)
-    blocked = [flag for flag in tone_flags(library, lexicon or load_lexicon()) if flag.blocking]
+    blocked = [flag for flag in tone_flags(library, lexicon or load_lexicon(), connection) if flag.blocking]
     if blocked:
         flag = blocked[0]
         source = next(t.source for t in library.templates if t.id == flag.subject)
@@ -160,8 +167,10 @@ def load_templates(team: Path | None = None, lexicon: Lexicon | None = None) -> 
     return library
 
 
-def tone_flags(library: TemplateLibrary, lexicon: Lexicon) -> list[Flag]:
-    """Every tone flag on every template, each naming its template."""
+def tone_flags(library: TemplateLibrary, lexicon: Lexicon, connection: Connection | None = None) -> list[Flag]:
+    """Every tone flag on every template, each naming its template; analyses remembered as ``load_templates`` says."""
+    analysed = [(t.text, t.language) for t in library.templates if lexicon.analyses(t.language)]
+    analyses = remembered(analysed, connection)
     flags = []
     for template in library.templates:
         flags += check_text(
@@ -170,6 +179,7 @@ def tone_flags(library: TemplateLibrary, lexicon: Lexicon) -> list[Flag]:
             language=template.language,
             subject=template.id,
             expect_personal=not template.fallback,
+            analysis=analyses.get((template.text, template.language)),
         )
     return flags
 

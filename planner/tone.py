@@ -1,16 +1,23 @@
 """The tone check: wording that reads like a machine, a bureaucracy or an advert.
 
-The rules are data, in lexicon files (``planner/lexicon/*.toml``, plus the team's own file or
-folder). Each rule is a literal ``phrase`` or a ``regex``, a language (``ko``, ``en`` or ``any``),
-a severity (``blocking`` or ``warning``; a team file may switch a shipped rule ``off`` by giving
-its id), why it reads badly and a warmer suggestion. A team rule with a shipped rule's id replaces it.
+Two kinds of rules, both data in lexicon files (``planner/lexicon/*.toml``, plus the team's own
+file or folder), each with a language (``ko``, ``en`` or ``any``), a severity (``blocking`` or
+``warning``; a team file may switch a shipped rule ``off`` by giving its id), why it reads badly
+and a warmer suggestion. A team rule with a shipped rule's id replaces it.
 
-Patterns are compiled with :func:`re.compile` (case-insensitive) when the file is loaded; a bad
-pattern is a :class:`~planner.errors.LexiconError` naming the file and the rule. Nothing is ever
-evaluated. One check is not a pattern: a text with no personal detail at all (no placeholder and
-no name in a greeting) gets a warning.
+- A ``phrase`` or ``regex`` rule flags the words it matches. Patterns are compiled with RE2
+  (google-re2; case-insensitive) when the file is loaded, so a pattern from a file runs in time
+  linear in the text, whatever it is; a pattern RE2 cannot compile (lookaround, backreference)
+  is a :class:`~planner.errors.LexiconError` naming the file and the rule. Nothing is evaluated.
+- A ``scorer`` rule (``stiff`` or ``advert``) flags each sentence whose score from the
+  language's analyser reaches ``WARN_AT``/``BLOCK_AT`` (see ``planner.tone_features``): Kiwi's
+  morphemes for Korean, explicit word patterns for English. Its severity is the most it may be:
+  ``warning`` makes a high score warn only, ``off`` turns the analyser off for that language.
 
-This checks wording patterns, not warmth: a text with no flags can still be cold.
+One check is not a rule: a text with no personal detail at all (no placeholder and no name in a
+greeting) gets a warning.
+
+This checks wording, not warmth: a text with no flags can still be cold.
 """
 
 from __future__ import annotations
@@ -21,8 +28,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import re2
+
 from planner.errors import InputError, LexiconError
 from planner.textfiles import parse_entries, parse_toml, read_utf8, shipped_sources
+from planner.tone_features import BLOCK_AT, KINDS, WARN_AT, Sentence, analyse, language_of, reasons, score
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -45,7 +55,8 @@ TEAM_LEXICON_DIR = "delight-lexicon"
 NOTE = "Note: this checks wording patterns, not warmth. Read it aloud as the customer would."
 
 NO_PERSONAL_DETAIL = "no-personal-detail"
-_RULE_KEYS = ("id", "language", "phrase", "regex", "severity", "reads_like", "why", "suggestion")
+_RULE_KEYS = ("id", "language", "phrase", "regex", "scorer", "severity", "reads_like", "why", "suggestion")
+_LONGEST_QUOTE = 80  # a flagged sentence longer than this is shown cut
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 # A name in a greeting: "민지님," (not 고객님/회원님) or "Hi Sam," (not "Dear Customer").
 _NAMED_GREETING = re.compile(
@@ -60,12 +71,13 @@ class ToneRule:
 
     id: str
     language: str
-    pattern: re.Pattern[str]
+    pattern: re2._Regexp | None  # None for a scorer rule
     severity: str
     reads_like: str
     why: str
     suggestion: str
     source: str
+    scorer: str | None = None  # "stiff" or "advert": flags sentences by the analyser's score instead
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,10 @@ class Lexicon:
 
     rules: tuple[ToneRule, ...]
     sources: tuple[str, ...]
+
+    def analyses(self, language: str) -> bool:
+        """True when a scorer rule for ``language`` is in force (so the text must be analysed)."""
+        return any(rule.scorer and rule.language == language for rule in self.rules)
 
 
 @dataclass(frozen=True)
@@ -161,9 +177,16 @@ def _parse_rule(source: str, number: int, entry: object) -> ToneRule:
     reads_like = entry.get("reads_like", "machine")
     if reads_like not in READS_LIKE:
         raise LexiconError(f'{where}: reads_like "{reads_like}" must be one of {", ".join(READS_LIKE)}')
-    phrase, regex = entry.get("phrase"), entry.get("regex")
+    phrase, regex, scorer = entry.get("phrase"), entry.get("regex"), entry.get("scorer")
+    pattern = None
     if severity == OFF:
-        pattern = re.compile("(?!)")  # switched off: matches nothing and needs no pattern
+        pass  # switched off: needs no pattern
+    elif scorer is not None:
+        if scorer not in KINDS or language == "any" or phrase is not None or regex is not None:
+            raise LexiconError(
+                f'{where}: scorer = "{scorer}" flags sentences by score: give scorer = "stiff" or "advert", '
+                'language = "ko" or "en", and no phrase or regex'
+            )
     elif (phrase is None) == (regex is None):
         raise LexiconError(f'{where}: give exactly one of phrase = "literal words" or regex = "pattern"')
     else:
@@ -171,25 +194,31 @@ def _parse_rule(source: str, number: int, entry: object) -> ToneRule:
     for key in ("why", "suggestion"):
         if severity != OFF and not entry.get(key, "").strip():
             raise LexiconError(f'{where}: needs {key} = "..." so the flag can explain itself')
-    return ToneRule(
-        rule_id, language, pattern, severity, reads_like, entry.get("why", ""), entry.get("suggestion", ""), source
-    )
+    why, suggestion = entry.get("why", ""), entry.get("suggestion", "")
+    return ToneRule(rule_id, language, pattern, severity, reads_like, why, suggestion, source, scorer)
 
 
 def _phrase_pattern(phrase: str) -> str:
     if not phrase.strip():
         raise LexiconError("a phrase cannot be empty")
     # Literal words; any run of spaces in the text matches any run of spaces in the phrase.
-    return r"\s+".join(re.escape(word) for word in phrase.split())
+    return r"\s+".join(re2.escape(word) for word in phrase.split())
 
 
-def _compile(where: str, regex: str) -> re.Pattern[str]:
+def _compile(where: str, regex: str) -> re2._Regexp:
     if not regex:
         raise LexiconError(f"{where}: regex cannot be empty")
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False
     try:
-        return re.compile(regex, re.IGNORECASE)
-    except re.error as exc:
-        raise LexiconError(f'{where}: regex "{regex}" does not compile: {exc}') from None
+        return re2.compile(regex, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise LexiconError(
+            f'{where}: regex "{regex}" does not compile: {reason} (patterns run on RE2, in time linear in the '
+            "text: no lookahead, lookbehind or backreferences)"
+        ) from None
 
 
 def check_text(
@@ -199,12 +228,15 @@ def check_text(
     language: str | None = None,
     subject: str | None = None,
     expect_personal: bool = True,
+    analysis: tuple[Sentence, ...] | None = None,
 ) -> list[Flag]:
     """Every flag for ``text``: lexicon matches (rules for ``language`` and ``any``; all rules when
-    the language is not known), then a warning when nothing in it is about the person."""
+    the language is not known), each sentence the analyser scores high (in ``language``, else the
+    language the text is written in; ``analysis`` when it was already analysed), then a warning
+    when nothing in it is about the person."""
     flags = []
     for rule in lexicon.rules:
-        if language is not None and rule.language not in (language, "any"):
+        if rule.pattern is None or (language is not None and rule.language not in (language, "any")):
             continue
         for match in rule.pattern.finditer(text):
             if not match.group(0):
@@ -221,6 +253,11 @@ def check_text(
                     subject,
                 )
             )
+    written_in = language or language_of(text)
+    if text.strip() and lexicon.analyses(written_in):
+        scorers = [rule for rule in lexicon.rules if rule.scorer and rule.language == written_in]
+        sentences = analysis if analysis is not None else analyse(text, written_in)
+        flags += [flag for sentence in sentences for flag in _score_flags(sentence, scorers, subject)]
     if expect_personal and text.strip() and not has_personal_detail(text):
         flags.append(
             Flag(
@@ -235,6 +272,32 @@ def check_text(
             )
         )
     return sorted(flags, key=lambda f: (f.line, f.severity != BLOCKING, f.rule_id))
+
+
+def _score_flags(sentence: Sentence, scorers: list[ToneRule], subject: str | None) -> list[Flag]:
+    """A flag from each scorer rule whose score for the sentence reaches WARN_AT (BLOCK_AT blocks, if it may)."""
+    flags = []
+    for rule in scorers:
+        assert rule.scorer is not None  # only scorer rules are passed
+        points = score(sentence, rule.scorer)
+        if points < WARN_AT:
+            continue
+        severity = BLOCKING if points >= BLOCK_AT and rule.severity == BLOCKING else WARNING
+        why, instead = reasons(sentence, rule.scorer)
+        quoted = sentence.text if len(sentence.text) <= _LONGEST_QUOTE else sentence.text[: _LONGEST_QUOTE - 1] + "…"
+        flags.append(
+            Flag(
+                rule.id,
+                severity,
+                rule.reads_like,
+                quoted,
+                sentence.line,
+                f"{rule.why} Score {points:g} from: {why}.",
+                instead or rule.suggestion,
+                subject,
+            )
+        )
+    return flags
 
 
 def has_personal_detail(text: str) -> bool:

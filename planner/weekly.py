@@ -280,11 +280,12 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
     budget = rules.weekly_budget if options.budget is None else options.budget
     if budget < 0:
         raise InputError("--budget cannot be negative")
-    templates = load_templates(options.templates_dir, load_lexicon(options.lexicon_path))
+    lexicon = load_lexicon(options.lexicon_path)
     # A write transaction: logging at the same moment waits for the plan instead of failing.
     started = time.perf_counter()
     with transaction(engine, write=True) as session, _collector_paused():
         connection = session.connection()
+        templates = load_templates(options.templates_dir, lexicon, connection)  # tone analyses remembered here
         step("Reading every customer's orders and feedback")
         summaries.refresh(connection)  # customers changed by something other than delight since
         run = PlanRun(
