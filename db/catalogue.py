@@ -135,6 +135,19 @@ COMPLAINTS_EN: tuple[str, ...] = (
     "It was a gift and it came with the price tag on. Not happy.",
 )
 
+# A person's replies to low ratings, as the seeded shop wrote them.
+REPLIES_KO: tuple[str, ...] = (
+    "말씀해 주셔서 고마워요. 어떤 점이 아쉬우셨는지 더 듣고 싶어서 따로 연락드렸어요.",
+    "불편하셨을 텐데 남겨 주셔서 고맙습니다. 바로 교환해 드릴게요.",
+    "실망하셨을 마음이 느껴져요. 다음엔 꼭 더 나은 모습 보여 드릴게요.",
+)
+
+REPLIES_EN: tuple[str, ...] = (
+    "Thank you for telling us. I'm sorry it let you down; I've sent you a note to put it right.",
+    "That's not how it should have arrived. A replacement is on its way today.",
+    "I'm sorry. I read your review twice and we're changing how we pack these.",
+)
+
 REQUESTS_KO: tuple[str, ...] = (
     "선물 포장 가능할까요?",
     "재입고 알림 받을 수 있을까요?",

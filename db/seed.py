@@ -361,12 +361,29 @@ def _add_customer(
         if rng.random() < 0.08:
             rating, text = generator.review(language)
             received_at = generator.later(placed_at, days=generator.between(2, 8))
-            _add_feedback(batch, ids, summary, customer_id, order_id, FeedbackKind.REVIEW, rating, text, received_at)
+            # A shop that listens: a low rating has a person's reply after three weeks, bar one in ten
+            # of the last four months' (older ones have all been answered).
+            age = generator.now - received_at
+            replied = rating <= 2 and age > timedelta(days=21) and (age > timedelta(days=120) or ids["feedback"] % 10)
+            reply = (catalogue.REPLIES_KO if language == "ko" else catalogue.REPLIES_EN) if replied else None
+            _add_feedback(
+                batch,
+                ids,
+                summary,
+                customer_id,
+                order_id,
+                FeedbackKind.REVIEW,
+                rating,
+                text,
+                received_at,
+                reply=(reply[ids["feedback"] % len(reply)], generator.later(received_at, days=2)) if reply else None,
+            )
     if last_order is not None and rng.random() < 0.02:
         order_id, placed_at = last_order
         texts = catalogue.COMPLAINTS_KO if language == "ko" else catalogue.COMPLAINTS_EN
         received_at = generator.later(placed_at, days=generator.between(2, 9))
-        resolved = rng.random() < 0.6
+        # Four in ten recent complaints are still open; of those over a month old, one in ten.
+        resolved = rng.random() < 0.6 or (received_at < generator.now - timedelta(days=30) and ids["feedback"] % 4 != 0)
         summary.open_complaints += not resolved
         _add_feedback(
             batch,
@@ -406,6 +423,7 @@ def _add_feedback(
     text: str,
     received_at: datetime,
     resolved_at: datetime | None = None,
+    reply: tuple[str, datetime] | None = None,
 ) -> None:
     ids["feedback"] += 1
     batch.feedback.append(
@@ -420,9 +438,9 @@ def _add_feedback(
             "received_at": received_at,
             "resolved_at": resolved_at,
             "resolved_by": "ops" if resolved_at else None,
-            "reply": None,
-            "replied_by": None,
-            "replied_at": None,
+            "reply": reply[0] if reply else None,
+            "replied_by": "ops" if reply else None,
+            "replied_at": reply[1] if reply else None,
         }
     )
     summary.feedback += 1

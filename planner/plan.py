@@ -365,20 +365,20 @@ class _Planner:
     def moment(self, row: int, kind: GestureKind, occasion: str | None) -> tuple[date | None, date]:
         """The day a gesture is for (a birthday or anniversary; else none) and the day to send it by.
 
-        A card is sent ``posting_days`` before its day so that it arrives in time (within the
-        week); a message is sent on the day when the day falls in the week. A recovery is due
-        within ``reply_within_days``; anything else by the end of the week.
+        A card is sent ``posting_days`` before its day so that it arrives in time, posted by the
+        week's Friday at the latest; a message is sent on the day when the day falls in the week.
+        A recovery is due within ``reply_within_days``; anything else by Friday.
         """
-        first, last = _week_days(self.request.week, self.request.as_of)
+        first, friday, sunday = _week_days(self.request.week, self.request.as_of)
         if kind.recovery:
-            return None, min(first + timedelta(days=self.rules.reply_within_days), last)
+            return None, min(first + timedelta(days=self.rules.reply_within_days), friday)
         fact = _DAY_FACTS.get(occasion or "")
         days = self.table.value(fact, row) if fact else None
         if not isinstance(days, int):
-            return None, last
+            return None, friday
         for_day = self.request.as_of + timedelta(days=days)
-        send_by = min(max(for_day - timedelta(days=kind.posting_days), first), last)
-        return for_day, send_by
+        latest = friday if kind.physical else sunday
+        return for_day, min(max(for_day - timedelta(days=kind.posting_days), first), latest)
 
     def remove(self, customer_id: int, matched: tuple[str, ...], constraint: str, detail: str) -> None:
         self.plan.removed[constraint] += 1
@@ -816,10 +816,11 @@ def _too_late(constraint: str) -> str:
 _DAY_FACTS = {"birthday": "days_until_birthday", "anniversary": "days_until_first_order_anniversary"}
 
 
-def _week_days(week: str, as_of: date) -> tuple[date, date]:
-    """The first day gestures of ``week`` can be sent (its Monday, or the as-of day if later) and its Sunday."""
+def _week_days(week: str, as_of: date) -> tuple[date, date, date]:
+    """The first day gestures of ``week`` can be sent (its Monday, or the as-of day if later), its
+    Friday (the last day for the post and the working week) and its Sunday."""
     first = monday(week)
-    return max(first, as_of), first + timedelta(days=6)
+    return min(max(first, as_of), first + timedelta(days=4)), first + timedelta(days=4), first + timedelta(days=6)
 
 
 def words_timing(for_day: date | None, send_by: date | None, posting_days: int) -> str | None:

@@ -2,8 +2,10 @@
 
 Definitions (the same for both groups, so the comparison is fair):
 
-* **Who is compared.** Gestures with status ``sent`` (treated) against gestures with status
-  ``held_out`` (control), from weeks whose Monday falls between ``since`` and ``until``. Each
+* **Who is compared.** Delight gestures with status ``sent`` (treated) against gestures with status
+  ``held_out`` (control), from weeks whose Monday falls between ``since`` and ``until``. Recovery
+  is never an experiment (nobody owed a person is held out), so recovery gestures have their own
+  line: reached, not reached, resolved since, and bought again within 90 days — no comparison. Each
   customer counts once per comparison, at their first such gesture (by week) in that group of
   gestures: overall, per rule, per kind.
 * **The window.** It opens at midnight (shop time) on the Monday after the gesture's week —
@@ -152,6 +154,35 @@ class OverdueItem:
     waiting_days: int
 
 
+@dataclass(frozen=True)
+class RecoveryLine:
+    """Service recovery over the period, counted per customer at their first recovery gesture; no control."""
+
+    attempts: int  # recovery gestures logged sent, failed or skipped
+    reached: int  # customers a recovery gesture was sent to
+    not_reached: int  # customers whose every attempt failed or was skipped
+    resolved: int  # of those reached: nothing they complained about or rated low is still open
+    window_ended: int  # of those reached: whose 90-day window has ended
+    bought_again: int  # of those: a purchase within the window
+    complained_again: int  # of those: a complaint within the window
+
+    def text(self) -> str:
+        """One paragraph for the terminal and the PDF."""
+        if not self.attempts:
+            return "Recovery: no calls or other recovery gestures were logged in this period."
+        said = (
+            f"Recovery (never an experiment: nobody owed a person is held out): {self.attempts} logged, "
+            f"{self.reached} customers reached, {self.not_reached} not reached yet; "
+            f"{self.resolved} of {self.reached} reached have nothing left open."
+        )
+        if self.window_ended:
+            said += (
+                f" Of {self.window_ended} whose 90 days have passed, {self.bought_again} bought again and "
+                f"{self.complained_again} complained again."
+            )
+        return said
+
+
 @dataclass
 class Report:
     """Everything `delight report` shows; plain data, for the terminal, JSON and the PDF."""
@@ -168,6 +199,7 @@ class Report:
     overdue: list[OverdueItem] = field(default_factory=list)
     reply_within_days: int = 2
     outcomes: list[Outcome] = field(default_factory=list)
+    recovery: RecoveryLine | None = None
     pdf_path: Path | None = None
     pdf_pages: int = 0
 
@@ -382,10 +414,14 @@ def _week_filter(column: object, since: date | None, until: date) -> list:
     return conditions
 
 
-def load_gestures(session: Session, since: date | None, until: date) -> list[GestureRecord]:
-    """Sent and held-out gestures from weeks whose Monday falls in the period."""
+def load_gestures(
+    session: Session, since: date | None, until: date, recovery_kinds: Sequence[str] = ()
+) -> list[GestureRecord]:
+    """Sent and held-out delight gestures (not recovery) from weeks whose Monday falls in the period."""
     query = select(Gesture.id, Gesture.customer_id, Gesture.week, Gesture.kind, Gesture.rule, Gesture.status).where(
-        Gesture.status.in_([GestureStatus.SENT, GestureStatus.HELD_OUT]), *_week_filter(Gesture.week, since, until)
+        Gesture.status.in_([GestureStatus.SENT, GestureStatus.HELD_OUT]),
+        Gesture.kind.not_in(list(recovery_kinds)),
+        *_week_filter(Gesture.week, since, until),
     )
     return [
         GestureRecord(row.id, row.customer_id, row.week, row.kind, row.rule, row.status == GestureStatus.SENT)
@@ -432,6 +468,67 @@ def load_outcome_events(
     for times in complaints.values():
         times.sort()
     return currency, dict(purchases), dict(complaints)
+
+
+def load_recovery(
+    session: Session,
+    since: date | None,
+    until: date,
+    recovery_kinds: Sequence[str],
+    timezone: ZoneInfo,
+    low_rating: int,
+) -> RecoveryLine:
+    """Recovery gestures logged in the period, and what became of the customers they were for."""
+    rows = session.execute(
+        select(Gesture.customer_id, Gesture.week, Gesture.status, Gesture.sent_at)
+        .where(
+            Gesture.kind.in_(list(recovery_kinds)),
+            Gesture.status.in_([GestureStatus.SENT, GestureStatus.FAILED, GestureStatus.SKIPPED]),
+            *_week_filter(Gesture.week, since, until),
+        )
+        .order_by(Gesture.week, Gesture.id)
+    ).all()
+    first_sent: dict[int, str] = {}
+    tried: set[int] = set()
+    for customer_id, week, status, _sent_at in rows:
+        tried.add(customer_id)
+        if status == GestureStatus.SENT:
+            first_sent.setdefault(customer_id, week)
+    reached = sorted(first_sent)
+    still_open = set(
+        session.scalars(
+            select(Feedback.customer_id).where(
+                Feedback.customer_id.in_(reached),
+                Feedback.resolved_at.is_(None),
+                (Feedback.kind == FeedbackKind.COMPLAINT)
+                | ((Feedback.rating <= low_rating) & Feedback.replied_at.is_(None)),
+            )
+        )
+    )
+    ended = [c for c in reached if window_ended(first_sent[c], 90, until)]
+    windows = {c: (window_opens(first_sent[c], timezone), window_opens(first_sent[c], timezone) + timedelta(days=90))
+               for c in ended}  # fmt: skip
+    orders = session.execute(
+        select(Order.customer_id, Order.placed_at).where(Order.customer_id.in_(ended), Order.status == OrderStatus.PAID)
+    ).all()
+    complaints = session.execute(
+        select(Feedback.customer_id, Feedback.received_at).where(
+            Feedback.customer_id.in_(ended), Feedback.kind == FeedbackKind.COMPLAINT
+        )
+    ).all()
+
+    def within(events: Sequence) -> int:
+        return len({c for c, at in events if windows[c][0] <= at < windows[c][1]})
+
+    return RecoveryLine(
+        attempts=len(rows),
+        reached=len(reached),
+        not_reached=len(tried - set(reached)),
+        resolved=len(reached) - len(still_open),
+        window_ended=len(ended),
+        bought_again=within(orders),
+        complained_again=within(complaints),
+    )
 
 
 def load_activity(session: Session, since: date | None, until: date) -> tuple[list[WeekKind], list[WeekSpend], str]:
@@ -512,8 +609,10 @@ def make_report(engine: Engine, options: ReportOptions) -> Report:
         raise InputError(f"--since {options.since} is after --until {until}: swap them")
     now = options.now or datetime.now(UTC)
     now = min(now, datetime.combine(until + timedelta(days=1), time(0), tzinfo=timezone).astimezone(UTC))
+    recovery_kinds = [kind.name for kind in rules.recovery_kinds]
     with transaction(engine) as session:
-        gestures = load_gestures(session, options.since, until)
+        gestures = load_gestures(session, options.since, until, recovery_kinds)
+        recovery = load_recovery(session, options.since, until, recovery_kinds, timezone, rules.low_rating)
         order_currency, purchases, complaints = load_outcome_events(session, gestures, timezone)
         activity, spend, budget_currency = load_activity(session, options.since, until)
         writers = load_writers(session, options.since, until)
@@ -535,6 +634,7 @@ def make_report(engine: Engine, options: ReportOptions) -> Report:
         overdue=overdue,
         reply_within_days=rules.reply_within_days,
         outcomes=outcomes,
+        recovery=recovery,
     )
     if options.pdf is not None:
         from printouts.report import render_report  # ReportLab is loaded only when a PDF is asked for
@@ -598,6 +698,8 @@ def report_text(report: Report) -> str:
     """The report as ops staff read it in a terminal."""
     level = f"{report.confidence:.0%} CI"
     lines = [f"Outcome report, {report.period} (shop time {report.timezone})", "", report.summary, ""]
+    if report.recovery is not None:
+        lines += [report.recovery.text(), ""]
     lines += [
         "Repurchase within N days after the gesture's week: sent a gesture against held out",
         table(
@@ -772,4 +874,5 @@ def report_json(report: Report) -> dict[str, object]:
         "writers": [asdict(row) for row in report.writers],
         "overdue_feedback": [asdict(row) for row in report.overdue],
         "outcomes": outcomes,
+        "recovery": asdict(report.recovery) if report.recovery is not None else None,
     }

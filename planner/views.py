@@ -138,6 +138,15 @@ def explanation(found: Explanation) -> str:
     lines += ["", "Rules:"]
     lines += [f"  {'matched' if hit else '-      '}  {name} → {kind}" for name, kind, hit in found.rules]
     lines.append("")
+    listening = found.listening
+    if listening is not None:
+        owed = "owed a person first" if listening.owed else "recovery or nothing (a person has called)"
+        told = f" since {listening.said_on}" if listening.said_on else ""
+        lines.append(f"Listening first: {listening.why}{told} — {owed}; a call or nothing, never the control group.")
+        lines += [
+            f"  earlier attempt {a.week}: {a.status}" + (f" — {clean(a.note)}" if a.note else "")
+            for a in listening.attempts
+        ]
     if found.stored:
         for gesture in found.stored:
             lines.append(f"This week: {gesture.kind} ({gesture.status}) — {clean(gesture.reason)}")

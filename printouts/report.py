@@ -46,6 +46,8 @@ def render_report(report: Report, path: Path, font_path: Path | None = None) -> 
         para(report.summary, "opener"),
         Spacer(0, 14),
     ]
+    if report.recovery is not None:
+        story += [para(report.recovery.text(), "body"), Spacer(0, 14)]
     overall = [o for o in report.outcomes if o.group_by == "overall"]
     if any(o.repurchase.known for o in overall):
         story += [

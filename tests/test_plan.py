@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from profiles import make_profile
 
 from planner.facts import FACTS, PastGesture, Profile
+from planner.listening import LOW_RATING, OPEN_COMPLAINT, RETRY, Attempt, Listening
 from planner.plan import (
     HELD_OUT,
     PLANNED,
@@ -108,6 +110,23 @@ def requests(draw: st.DrawFn, rules: RuleSet | None = None) -> PlanRequest:
         p.facts["days_since_last_gesture"] = (AS_OF - sent[-1].sent_on).days if sent else None
         p.facts["last_gesture_kind"] = sent[-1].kind if sent else None
     chosen_rules = rules or draw(st.sampled_from([DEFAULT_RULES, TEAM_RULES]))
+    listening = {}
+    for p in people:  # some customers told us something nobody has answered yet
+        if draw(st.integers(0, 5)) == 0:
+            why = draw(st.sampled_from([OPEN_COMPLAINT, LOW_RATING, RETRY]))
+            waited = draw(st.integers(0, 90))
+            listening[p.customer_id] = Listening(
+                p.customer_id,
+                owed=why != OPEN_COMPLAINT or draw(st.booleans()),
+                why=why,
+                feedback_id=p.customer_id,
+                rating=draw(st.integers(1, 2)) if why == LOW_RATING else None,
+                said_on=AS_OF - timedelta(days=waited),
+                waiting_since=AS_OF - timedelta(days=waited),
+                attempts=(Attempt("2026-W48", "recovery_call", "failed", AS_OF - timedelta(days=5), "지민", ""),)
+                if why == RETRY
+                else (),
+            )
     return PlanRequest(
         week=WEEK,
         as_of=AS_OF,
@@ -117,6 +136,7 @@ def requests(draw: st.DrawFn, rules: RuleSet | None = None) -> PlanRequest:
         customers=people,
         history=history,
         templates=TEMPLATES,
+        listening=listening,
     )
 
 
@@ -131,6 +151,7 @@ def test_every_plan_keeps_every_promise(request: PlanRequest) -> None:
     rules = request.rules
     people = {p.customer_id: p for p in request.customers}
     chosen = planned(plan)
+    owed = {c for c, item in request.listening.items() if item.owed}
 
     # One gesture per customer per week, held out or not.
     assert len({g.customer_id for g in plan.gestures}) == len(plan.gestures)
@@ -151,12 +172,28 @@ def test_every_plan_keeps_every_promise(request: PlanRequest) -> None:
             # Cooldown and max per year, counting what was sent.
             assert all((AS_OF - p.sent_on).days >= rules.cooldown_days for p in past)
             assert sum(1 for p in past if (AS_OF - p.sent_on).days < 365) < rules.max_per_year
-        # Variety: not the same kind as last time, never the same words twice.
-        if past:
+        # Variety: not the same kind as last time (a retried call is the same call), never the same words twice.
+        if past and g.customer_id not in owed:
             assert max(past, key=lambda p: p.sent_on).kind != g.kind
         if g.status == PLANNED:
             assert g.template is None or g.template not in {p.template for p in past}
             assert g.message is None or "{" not in g.message
+    # Listening first: nobody owed a person, or with a complaint open, is held out or given a
+    # surprise; and the owed come first: none waits while a call goes to someone not owed.
+    restricted = {c for c, p in people.items() if p.facts["has_open_complaint"]} | set(request.listening)
+    assert not [g for g in plan.gestures if g.customer_id in restricted and g.status == HELD_OUT]
+    assert not [g for g in chosen if g.customer_id in restricted and not rules.gestures[g.kind].recovery]
+    owed_waiting = {w.customer_id for w in plan.waiting}
+    if owed_waiting:  # they wait only when the calls are full, and the owed went first
+        assert not [g for g in chosen if rules.gestures[g.kind].recovery and g.customer_id not in owed]
+    reached = {g.customer_id for g in chosen}
+    assert owed_waiting == {
+        c for c in owed if c not in reached and c in people and not (people[c].do_not_contact or people[c].erased)
+    }
+    # Words agree with the calendar: "today" only when the words are sent on the day itself.
+    for g in chosen:
+        if g.message and re.search(r"\btoday\b|오늘", g.message, re.IGNORECASE):
+            assert g.for_day is not None and g.send_by == g.for_day, g
     # Writers write the customer's language, within their capacity.
     if rules.writers:
         capacity = {w.name: w for w in rules.writers}
