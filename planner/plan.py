@@ -434,7 +434,8 @@ class _Planner:
         self.add_wildcards(self.wildcard_pool())
         self.assign_words()
         reached = {gesture.customer_id for gesture in self.plan.gestures}
-        unreachable = {ids[row] for row, why in blocked.items() if why in (ERASED, DO_NOT_CONTACT)}
+        # Not waiting: whoever cannot be contacted, and whoever this week already has a call for.
+        unreachable = {ids[row] for row in blocked}
         self.plan.waiting = sorted(
             (self.listening[customer_id] for customer_id in self.owed - reached - unreachable),
             key=lambda listening: listening.first_in_line,

@@ -76,7 +76,7 @@ def plan_summary(result: PlanResult) -> str:
         lines.append(f"Took {sum(result.seconds.values()):.1f} s ({took}).")
     if plan.removed:
         lines.append("Removed by constraint:")
-        lines += [f"  {name}: {count:,}" for name, count in plan.removed.most_common()]
+        lines += [f"  {name}: {count:,}" for name, count in plan.removed.most_common() if count]
     if result.replaced:
         lines.append(f"Replaced {result.replaced} gestures that were still only planned or held out.")
     lines += waiting_lines(result.waiting, has_recovery=bool(rules.recovery_kinds))

@@ -53,6 +53,11 @@ def week_rows(store: Engine, week: str) -> list[tuple[Gesture, str]]:
     return [(gesture, language) for gesture, language in rows]
 
 
+def external_ids(store: Engine, customer_ids: set[int]) -> set[str]:
+    with transaction(store) as session:
+        return set(session.scalars(select(Customer.external_id).where(Customer.id.in_(customer_ids))))
+
+
 def owed_a_person(store: Engine, week: str) -> set[int]:
     """An open complaint, or a rating of 2 or less with no reply, no resolution and no call sent since."""
     until = datetime.combine(monday(week) + timedelta(days=1), datetime.min.time(), tzinfo=SEOUL).astimezone(UTC)
@@ -134,6 +139,9 @@ def test_three_weeks_keep_every_promise(
         assert again.exit_code == 0, again.output
         after = {g.id: (g.id, g.customer_id, g.kind, g.status, g.message, g.writer) for g, _ in week_rows(store, week)}
         assert all(after[row[0]] == row for row in before)
+        # ...and nobody it already has a call for is said to be waiting.
+        waiting = set(re.findall(r"^  .+ \((C\d+)\): ", again.output.split("Waiting for a person")[-1], re.M))
+        assert not waiting & external_ids(store, calls)
         # Log the week: two calls fail, one is skipped, everything else is sent.
         ids = [g.id for g, _ in week_rows(store, week) if g.status == "planned"]
         call_ids = [g.id for g, _ in week_rows(store, week) if g.status == "planned" and g.kind == "recovery_call"]
