@@ -267,3 +267,54 @@ class ToneAnalysis(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)  # SHA-256: words, language, analyser version
     language: str = Field(max_length=2)
     analysis: str = Field(sa_column=Column(Text, nullable=False))  # JSON: each sentence and its features
+
+
+class UserRole(enum.StrEnum):
+    """What a person may do at the desk: writers log the week; managers also plan, reply and report."""
+
+    MANAGER = "manager"
+    WRITER = "writer"
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the desk (`delight serve`); their name is the ``by`` of what they do."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", UserRole), name="ck_users_role"),
+        CheckConstraint("language IS NULL OR language IN ('ko', 'en')", name="ck_users_language"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    role: str = Field(max_length=10)
+    password_hash: str = Field(sa_type=Text)  # argon2id, with its parameters and salt
+    language: str | None = Field(default=None, max_length=2)  # None: the browser's
+    failed_sign_ins: int = 0  # wrong passwords in a row
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Raised by a new password or disabling: every session signed in before it ends.
+    session_epoch: int = 0
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token for a shop's own scripts; only its SHA-256 digest is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False))
+    digest: str = Field(max_length=64, unique=True)
+    label: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DeskSetting(SQLModel, table=True):
+    """The desk's own settings, shared by every server on the store (the session-signing key)."""
+
+    __tablename__ = "desk_settings"
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(sa_type=Text)

@@ -5,7 +5,7 @@ The one table of currencies delight knows, used for storage and for what people 
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from planner.errors import InputError
 
@@ -58,3 +58,14 @@ def format_money(amount: Decimal | int, currency: str) -> str:
     sign = "-" if rounded < 0 else ""
     number = f"{abs(rounded):,.{digits}f}"
     return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {code}"
+
+
+def parse_amount(text: str) -> Decimal:
+    """An amount a person typed: digits with an optional decimal point, commas allowed ("300,000")."""
+    try:
+        amount = Decimal(text.strip().replace(",", "").replace("_", ""))
+    except InvalidOperation:
+        raise InputError(f'"{text}" is not an amount like 300000') from None
+    if not amount.is_finite() or amount < 0:
+        raise InputError(f'"{text}" is not an amount like 300000')
+    return amount

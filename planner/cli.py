@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -235,13 +235,12 @@ def parse_money(_ctx: click.Context, _param: click.Parameter, value: str | None)
     """A click callback for amounts: digits with an optional decimal point (commas allowed)."""
     if value is None:
         return None
+    from db.money import parse_amount
+
     try:
-        amount = Decimal(value.replace(",", "").replace("_", ""))
-    except InvalidOperation:
-        raise click.BadParameter(f'"{value}" is not an amount like 300000') from None
-    if not amount.is_finite() or amount < 0:
-        raise click.BadParameter(f'"{value}" is not an amount like 300000')
-    return amount
+        return parse_amount(value)
+    except DelightError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @cli.command()
@@ -1069,6 +1068,189 @@ def import_feedback(app: App, file: Path, **options: object) -> None:
       delight import feedback reviews.csv --map '작성일=received_at' --map '평점=rating'
     """
     run_import(app, "feedback", file, **options)
+
+
+@cli.group("user")
+def user_group() -> None:
+    """The people who sign in to the desk (`delight serve`): managers and writers.
+
+    A person's name is the `by` of everything they log or reply to at the desk. Writers see
+    and log the week; managers also plan, set the budget, reply to feedback and read the report.
+
+    \b
+    Example:
+      delight user add 민지 --role manager
+    """
+
+
+def _new_password(password_stdin: bool) -> str:
+    """The password from one line of stdin, or asked twice on the terminal (never echoed)."""
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise click.UsageError("no terminal to ask for the password: pipe it in with --password-stdin")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+
+
+password_stdin_option = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin (for scripts)."
+)
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["manager", "writer"]), required=True, help="What they may do.")
+@click.option("--language", type=click.Choice(["ko", "en"]), help="The desk's language for them (default: browser's).")
+@password_stdin_option
+@by_option
+@pass_app
+def user_add(app: App, name: str, role: str, language: str | None, password_stdin: bool, by: str) -> None:
+    """Let NAME sign in to the desk as a manager or a writer; the password is asked on the terminal.
+
+    Use the name the rules file gives a writer (`[writers."민지"]`), so that their stack is theirs.
+
+    \b
+    Examples:
+      delight user add 민지 --role writer
+      printf '%s\\n' "$PASSWORD" | delight user add Tom --role manager --password-stdin
+    """
+    from planner import accounts
+
+    account = accounts.add_user(app.engine(), name, role, _new_password(password_stdin), by, language)
+    click.echo(f"Added {account.name} ({account.role}): they can sign in to `delight serve` now.")
+
+
+@user_group.command("list")
+@pass_app
+def user_list(app: App) -> None:
+    """Everyone who may sign in to the desk: role, language, disabled or locked, API tokens.
+
+    \b
+    Example:
+      delight user list
+    """
+    from planner import accounts
+    from planner.output import table
+
+    users = accounts.list_users(app.engine())
+    if not users:
+        click.echo("No users yet: add one with `delight user add NAME --role manager`.")
+        return
+    rows = [
+        [
+            user.name,
+            user.role,
+            user.language or "browser",
+            "disabled" if user.disabled else "locked" if user.locked_until else "active",
+            user.tokens,
+        ]
+        for user in users
+    ]
+    click.echo(table(["name", "role", "language", "status", "API tokens"], rows))
+
+
+@user_group.command("disable")
+@click.argument("name")
+@by_option
+@pass_app
+def user_disable(app: App, name: str, by: str) -> None:
+    """Stop NAME signing in; their open sessions and API tokens stop working at once.
+
+    What they logged stays, with their name. `delight user enable` lets them back in.
+
+    \b
+    Example:
+      delight user disable 민지
+    """
+    from planner import accounts
+
+    click.echo(f"Disabled {accounts.set_disabled(app.engine(), name, True, by).name}.")
+
+
+@user_group.command("enable")
+@click.argument("name")
+@by_option
+@pass_app
+def user_enable(app: App, name: str, by: str) -> None:
+    """Let a disabled NAME sign in again (with the password they had).
+
+    \b
+    Example:
+      delight user enable 민지
+    """
+    from planner import accounts
+
+    click.echo(f"Enabled {accounts.set_disabled(app.engine(), name, False, by).name}.")
+
+
+@user_group.command("passwd")
+@click.argument("name")
+@password_stdin_option
+@by_option
+@pass_app
+def user_passwd(app: App, name: str, password_stdin: bool, by: str) -> None:
+    """Give NAME a new password: it unlocks a locked account and signs out their other sessions.
+
+    \b
+    Example:
+      delight user passwd 민지
+    """
+    from planner import accounts
+
+    account = accounts.set_password(app.engine(), name, _new_password(password_stdin), by)
+    click.echo(f"New password for {account.name}; their other sessions are signed out.")
+
+
+@user_group.command("token")
+@click.argument("name")
+@click.option("--label", default="", help="What the token is for, e.g. the script that uses it.")
+@click.option("--revoke", is_flag=True, help="Instead: revoke every API token NAME has.")
+@by_option
+@pass_app
+def user_token(app: App, name: str, label: str, revoke: bool, by: str) -> None:
+    """A personal API token for NAME's scripts (the desk's JSON API); shown once, keep it secret.
+
+    Scripts send it as `Authorization: Bearer TOKEN`; it may do what NAME may do. The API is
+    described at /api/docs on the desk.
+
+    \b
+    Examples:
+      delight user token 민지 --label "nightly export"
+      delight user token 민지 --revoke
+    """
+    from planner import accounts
+
+    if revoke:
+        click.echo(f"Revoked {accounts.revoke_tokens(app.engine(), name, by)} API tokens of {name}.")
+        return
+    click.echo(accounts.new_token(app.engine(), name, label, by))
+    click.echo("Shown once: only a digest of it is kept. Scripts send it as `Authorization: Bearer TOKEN`.", err=True)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--secure-cookies", is_flag=True, help="Send the session cookie over HTTPS only (behind a reverse proxy)."
+)
+@rules_option
+@pass_app
+def serve(app: App, host: str, port: int, secure_cookies: bool, rules_path: Path | None) -> None:
+    """The desk: the weekly loop in a browser, for the whole team, on this store.
+
+    Sign in (`delight user add` first), work through the week, print a writer's stack, plan,
+    reply to feedback and read the report. It listens on 127.0.0.1 only unless --host says
+    otherwise; anywhere else it must sit behind HTTPS (a reverse proxy), and its session cookie
+    is then sent over HTTPS only. A team shares one PostgreSQL store: see the README.
+
+    \b
+    Examples:
+      delight serve
+      delight --db postgresql://ops@db.internal/delight serve --port 8080 --secure-cookies
+    """
+    from planner.desk import server
+
+    server.serve(app.engine(), server.ServeOptions(host, port, secure_cookies, rules_path), say=click.echo)
 
 
 def main() -> None:

@@ -59,3 +59,16 @@ class LogRejected(InputError):
     def __init__(self, message: str, details: list[str]) -> None:
         super().__init__(message)
         self.details = details
+
+
+class AccessDenied(DelightError):
+    """A sign-in or request refused: wrong name or password, a locked or disabled account, too small a role."""
+
+
+class SignInRefused(AccessDenied):
+    """A sign-in refused: ``reason`` is "wrong", "locked" or "disabled"; ``minutes``, how long a lock lasts."""
+
+    def __init__(self, message: str, reason: str, minutes: int = 0) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.minutes = minutes

@@ -12,9 +12,10 @@ import io
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, case, or_, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -23,6 +24,9 @@ from db.models import AuditEvent, Customer, Feedback, FeedbackKind
 from planner.errors import InputError, NotFound
 from planner.output import checked_name, clean, fit, table, to_json, write_csv
 from planner.rules import DEFAULT_LOW_RATING, load_rules
+
+if TYPE_CHECKING:
+    from planner.tone import Flag
 
 """A rating at or below this needs a reply from a person, like a complaint."""
 
@@ -87,6 +91,9 @@ class FeedbackFilter:
     max_rating: int | None = None
     kind: str | None = None
     limit: int | None = 100
+    # Overdue first, then other complaints and low ratings still open (oldest first), then the rest still
+    # open, then everything else (newest first).
+    attention_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,7 +164,14 @@ def list_feedback(
         query = query.where(Feedback.rating <= filters.max_rating)
     if filters.kind is not None:
         query = query.where(Feedback.kind == filters.kind)
-    query = query.order_by(Feedback.received_at.desc(), Feedback.id.desc())
+    if filters.attention_first:
+        owed = _is_open() & or_(Feedback.kind == FeedbackKind.COMPLAINT, Feedback.rating <= rules.low_rating)
+        overdue = owed & Feedback.replied_at.is_(None) & (Feedback.received_at <= now - timedelta(days=days))
+        bucket = case((overdue, 0), (owed, 1), (_is_open(), 2), else_=3)
+        oldest_first = case((bucket < 2, Feedback.received_at))
+        query = query.order_by(bucket, oldest_first, Feedback.received_at.desc(), Feedback.id.desc())
+    else:
+        query = query.order_by(Feedback.received_at.desc(), Feedback.id.desc())
     if filters.limit:
         query = query.limit(filters.limit)
     with transaction(engine) as session:
@@ -219,6 +233,43 @@ def reply_to(
         session.add(AuditEvent(at=now, actor=by, entity="feedback", entity_id=row.id, action="reply", detail=detail))
         session.flush()
         return _item(row, customer, now, days, rules.low_rating)
+
+
+@dataclass(frozen=True)
+class CheckedReply:
+    """A reply through the tone check: the feedback as it is now, the flags, and whether it was recorded."""
+
+    item: FeedbackItem
+    flags: list[Flag]
+    recorded: bool
+
+
+def reply_checked(
+    engine: Engine,
+    reference: str,
+    by: str,
+    text: str,
+    *,
+    anyway: bool = False,
+    rules_path: Path | None = None,
+    lexicon_path: Path | None = None,
+) -> CheckedReply:
+    """The desk's reply: the tone check reads it first, and words with a blocking flag are not recorded
+    (unless ``anyway``: the reply went out as written); warnings come back with the recorded reply."""
+    from planner.tone import check_text, load_lexicon  # the analyser loads only when a reply is checked
+
+    flags = check_text(text, load_lexicon(lexicon_path))
+    if not anyway and any(flag.blocking for flag in flags):
+        return CheckedReply(feedback_item(engine, reference, rules_path), flags, recorded=False)
+    return CheckedReply(reply_to(engine, reference, by, text, rules_path), flags, recorded=True)
+
+
+def feedback_item(engine: Engine, reference: str, rules_path: Path | None = None) -> FeedbackItem:
+    """One piece of feedback as the inbox shows it, by its id or its reference."""
+    rules = load_rules(rules_path)
+    with transaction(engine) as session:
+        row, customer = _find(session, reference)
+        return _item(row, customer, datetime.now(UTC), rules.reply_within_days, rules.low_rating)
 
 
 def resolve(

@@ -448,3 +448,42 @@ def _from_spreadsheet(cell: str) -> str:
     if text.startswith("'") and text[1:].startswith(_FORMULA_START):
         return text[1:].strip()
     return text
+
+
+@dataclass(frozen=True)
+class TakeOver:
+    """Gestures given to another writer, and those that could not change hands."""
+
+    writer: str
+    moved: int
+    refused: list[str]
+
+    def describe(self) -> list[str]:
+        """Lines for people."""
+        return [f"{self.writer} took over {plural(self.moved, 'gesture')}.", *self.refused]
+
+
+def take_over(engine: Engine, gesture_ids: Sequence[int], writer: str, by: str) -> TakeOver:
+    """Give planned gestures to ``writer`` (someone taking over a colleague's stack).
+
+    Only gestures still planned change hands; the audit trail keeps whose they were.
+    """
+    writer, actor = checked_name(writer, "writer"), checked_name(by, "--by")
+
+    def work(session: Session) -> TakeOver:
+        gestures = _locked(session, gesture_ids)
+        refused, moved = [], 0
+        for gesture_id in dict.fromkeys(gesture_ids):
+            gesture = gestures.get(gesture_id)
+            if gesture is None:
+                refused.append(f"gesture {gesture_id} does not exist")
+            elif gesture.status != GestureStatus.PLANNED:
+                refused.append(f"gesture {gesture_id} is {gesture.status}: only planned gestures change hands")
+            elif gesture.writer != writer:
+                was = gesture.writer or "nobody"
+                gesture.writer = writer
+                record_event(session, "gesture", gesture.id, actor, "take over", f"writer {was} → {writer}")
+                moved += 1
+        return TakeOver(writer, moved, refused)
+
+    return write_transaction(engine, work)

@@ -56,6 +56,7 @@ class PrintOptions:
     guide: bool = False
     font_path: Path | None = None
     rules_path: Path | None = None
+    writer: str | None = None  # one writer's stack only (the desk's "print my stack")
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ class _Planned:
     customer: Customer
 
 
-def _planned(session: Session, week: str, kinds: tuple[str, ...] | None = None) -> list[_Planned]:
+def _planned(
+    session: Session, week: str, kinds: tuple[str, ...] | None = None, writer: str | None = None
+) -> list[_Planned]:
     query = (
         select(Gesture, Customer)
         .join(Customer, Customer.id == Gesture.customer_id)
@@ -73,12 +76,17 @@ def _planned(session: Session, week: str, kinds: tuple[str, ...] | None = None) 
     )
     if kinds:
         query = query.where(Gesture.kind.in_(kinds))
+    if writer is not None:
+        query = query.where(Gesture.writer == writer)
     return [_Planned(gesture, customer) for gesture, customer in session.execute(query)]
 
 
-def _require(planned: list[_Planned], week: str, what: str) -> None:
-    if not planned:
-        raise NotFound(f"nothing to print: week {week} has no planned {what} (run `delight plan --week {week}`)")
+def _require(planned: list[_Planned], week: str, what: str, writer: str | None = None) -> None:
+    if planned:
+        return
+    if writer is not None:
+        raise NotFound(f"nothing to print: {writer} has no planned {what} in week {week}")
+    raise NotFound(f"nothing to print: week {week} has no planned {what} (run `delight plan --week {week}`)")
 
 
 def _default_path(options: PrintOptions, stem: str, week: str) -> Path:
@@ -94,8 +102,8 @@ def print_cards(engine: Engine, options: PrintOptions) -> PrintResult:
     rules = load_rules(options.rules_path)
     week = resolve_week(options.week, rules)
     with transaction(engine) as session:
-        planned = _planned(session, week, CARD_KINDS)
-    _require(planned, week, "notes or gifts")
+        planned = _planned(session, week, CARD_KINDS, options.writer)
+    _require(planned, week, "notes or gifts", options.writer)
     cards = [
         NoteCard(
             display_name=p.customer.name or "",
@@ -124,8 +132,8 @@ def print_briefs(engine: Engine, options: PrintOptions) -> PrintResult:
     timezone = ZoneInfo(rules.timezone)
     now = datetime.now(UTC)
     with transaction(engine) as session:
-        planned = _planned(session, week)
-        _require(planned, week, "gestures")
+        planned = _planned(session, week, writer=options.writer)
+        _require(planned, week, "gestures", options.writer)
         customer_ids = [p.customer.id for p in planned]
         stats = _order_stats(session, customer_ids)
         last_items = _last_items(session, customer_ids)
@@ -196,8 +204,8 @@ def print_labels(engine: Engine, options: PrintOptions) -> tuple[PrintResult, Pr
     rules = load_rules(options.rules_path)
     week = resolve_week(options.week, rules)
     with transaction(engine) as session:
-        planned = _planned(session, week, (GIFT_KIND,))
-    _require(planned, week, "gifts")
+        planned = _planned(session, week, (GIFT_KIND,), options.writer)
+    _require(planned, week, "gifts", options.writer)
     labels = [
         GiftLabel(
             name=p.customer.name or "",

@@ -134,7 +134,7 @@ def csv_text(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def explanation(found: Explanation) -> str:
     """`delight explain`: the facts, each rule, and the decision."""
     lines = [f"{clean(found.customer_name)} ({found.customer_id}), week {found.week}, facts as of {found.as_of}", ""]
-    lines.append(table(["fact", "value"], [[name, _fact_text(value)] for name, value in found.facts.items()]))
+    lines.append(table(["fact", "value"], [[name, fact_text(value)] for name, value in found.facts.items()]))
     lines += ["", "Rules:"]
     lines += [f"  {'matched' if hit else '-      '}  {name} → {kind}" for name, kind, hit in found.rules]
     lines.append("")
@@ -147,22 +147,28 @@ def explanation(found: Explanation) -> str:
             f"  earlier attempt {a.week}: {a.status}" + (f" — {clean(a.note)}" if a.note else "")
             for a in listening.attempts
         ]
-    if found.stored:
-        for gesture in found.stored:
-            lines.append(f"This week: {gesture.kind} ({gesture.status}) — {clean(gesture.reason)}")
+    for gesture in found.stored:
+        lines.append(f"This week: {gesture.kind} ({gesture.status}) — {clean(gesture.reason)}")
+    verdict = explanation_verdict(found)
+    return "\n".join(lines + ([verdict] if verdict else []))
+
+
+def explanation_verdict(found: Explanation) -> str | None:
+    """Why the customer was not chosen this week, in one line (``None`` when they were)."""
     decision = found.decision
     if decision is not None and decision.constraint and decision.outcome != PLANNED:
-        lines.append(f"Not chosen: {decision.constraint} — {decision.detail}")
-    elif decision is None and found.blocked_by:
-        lines.append(f"Not chosen: {found.blocked_by}")
-    elif decision is None and not any(hit for _, _, hit in found.rules):
-        lines.append("Not chosen: no rule matched.")
-    elif decision is None:
-        lines.append("No plan for this week yet: run `delight plan` to see the decision.")
-    return "\n".join(lines)
+        return f"Not chosen: {decision.constraint} — {decision.detail}"
+    if decision is None and found.blocked_by:
+        return f"Not chosen: {found.blocked_by}"
+    if decision is None and not any(hit for _, _, hit in found.rules):
+        return "Not chosen: no rule matched."
+    if decision is None:
+        return "No plan for this week yet: run `delight plan` to see the decision."
+    return None
 
 
-def _fact_text(value: object) -> str:
+def fact_text(value: object) -> str:
+    """A fact's value as `delight explain` prints it."""
     if value is None:
         return "(none)"
     if isinstance(value, Decimal):

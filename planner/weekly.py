@@ -12,12 +12,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, func, select, text, update
+from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from db import summaries
@@ -64,6 +65,8 @@ class PlanOptions:
     lexicon_path: Path | None = None
     # Redraw a week already planned (what is only planned or held out is cancelled); else it is kept.
     replace: bool = False
+    # Work the plan out exactly as storing it would, then store nothing (the desk's preview).
+    preview: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ class GestureView:
     message: str | None
     for_day: date | None = None
     send_by: date | None = None
+    sent_by: str | None = None
+    sent_at: datetime | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -272,7 +278,24 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
     what is still only planned or held out; what was logged is never touched.
 
     ``step`` hears what is being done next, for a big shop's few seconds of waiting.
+    ``options.preview`` works everything out in the same way and rolls it all back: the result
+    is what storing would have stored (with the same seed, on the same data).
     """
+    try:
+        return _plan_week(engine, options, step)
+    except _Discarded as preview:
+        return preview.result
+
+
+class _Discarded(Exception):
+    """Raised inside a plan's transaction so that it rolls back; carries the plan worked out."""
+
+    def __init__(self, result: PlanResult) -> None:
+        super().__init__("a preview: nothing stored")
+        self.result = result
+
+
+def _plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None]) -> PlanResult:
     rules = load_rules(options.rules_path)
     week = resolve_week(options.week, rules)
     as_of = options.as_of or monday(week)
@@ -359,13 +382,16 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
             if g.gesture_id in set(session.scalars(added_ids))
         ]
         waiting = _waiting(session, plan.waiting, as_of)
-    seconds = {"facts": loaded - started, "planning": planned - loaded, "storing": time.perf_counter() - planned}
-    held_out = sum(1 for gesture in plan.gestures if gesture.status == GestureStatus.HELD_OUT)
-    added = sum(1 for gesture in plan.gestures if gesture.status == GestureStatus.PLANNED)
-    return PlanResult(
-        run.id, week, as_of, seed, rules.currency, rules, plan, stored, held_out, replaced, kept, added,
-        cancelled, waiting, seconds,
-    )  # fmt: skip
+        seconds = {"facts": loaded - started, "planning": planned - loaded, "storing": time.perf_counter() - planned}
+        held_out = sum(1 for gesture in plan.gestures if gesture.status == GestureStatus.HELD_OUT)
+        added = sum(1 for gesture in plan.gestures if gesture.status == GestureStatus.PLANNED)
+        result = PlanResult(
+            run.id, week, as_of, seed, rules.currency, rules, plan, stored, held_out, replaced, kept, added,
+            cancelled, waiting, seconds,
+        )  # fmt: skip
+        if options.preview:
+            raise _Discarded(result)
+    return result
 
 
 def week_plan_size(engine: Engine, week: str | None, rules_path: Path | None = None) -> tuple[str, int, int]:
@@ -449,12 +475,14 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def list_gestures_in(session: Session, week: str, statuses: Sequence[str] | None = None) -> list[GestureView]:
-    """A week's gestures with their customers, by writer, kind and customer."""
+def list_gestures_in(
+    session: Session, week: str, statuses: Sequence[str] | None = None, conditions: Sequence[ColumnElement[bool]] = ()
+) -> list[GestureView]:
+    """A week's gestures with their customers, by writer, kind and customer (those meeting ``conditions``)."""
     query = select(Gesture, Customer.external_id, Customer.name, Customer.language).join(
         Customer, Customer.id == Gesture.customer_id
     )
-    query = query.where(Gesture.week == week)
+    query = query.where(Gesture.week == week, *conditions)
     if statuses:
         query = query.where(Gesture.status.in_(list(statuses)))
     query = query.order_by(Gesture.writer, Gesture.kind, Customer.name, Gesture.id)
@@ -475,6 +503,9 @@ def list_gestures_in(session: Session, week: str, statuses: Sequence[str] | None
             message=gesture.message,
             for_day=gesture.for_day,
             send_by=gesture.send_by,
+            sent_by=gesture.sent_by,
+            sent_at=gesture.sent_at,
+            note=gesture.note,
         )
         for gesture, external_id, name, language in session.execute(query)
     ]

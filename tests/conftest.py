@@ -85,3 +85,28 @@ def planned_store(initialised: Callable[..., Result]) -> Callable[..., Result]:
     assert result.exit_code == 0, result.output
     assert initialised("plan", "--week", PLANNED_WEEK, "--seed", "1").exit_code == 0
     return initialised
+
+
+@pytest.fixture(scope="session")
+def desk_golden(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The desk's planned shop, built once per session and database kind (see ``desk_helpers``)."""
+    from desk_helpers import Golden  # the desk's tests only: FastAPI is not imported for the rest
+
+    golden = Golden(tmp_path_factory.mktemp("desk-golden"), PG_URL)
+    yield golden
+    golden.close()
+
+
+@pytest.fixture(scope="session")
+def quick_passwords() -> Iterator[None]:
+    """Argon2id with the least work (the defaults take half a second a password on a busy machine).
+
+    What the tests check is the desk's logic, not argon2's cost; production keeps argon2-cffi's parameters.
+    """
+    from argon2 import PasswordHasher
+
+    from planner import accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield
