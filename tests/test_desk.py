@@ -18,15 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from fastapi.routing import APIRoute
-from fastapi.testclient import TestClient
-from pypdf import PdfReader
-from sqlalchemy import Engine, func, select, update
-from sqlmodel import Session
-
 from conftest import PG_URL
-from db.engine import make_engine
-from db.models import AuditEvent, Customer, Feedback, Gesture, PlanRun, User
 from desk_helpers import (
     COMPLAINT,
     MANAGER,
@@ -41,6 +33,14 @@ from desk_helpers import (
     planned_ids,
     sign_in,
 )
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+from sqlalchemy import Engine, func, select, update
+from sqlmodel import Session
+
+from db.engine import make_engine
+from db.models import AuditEvent, Customer, Feedback, Gesture, PlanRun, User
 from planner.cli import cli
 from planner.desk import i18n
 
@@ -415,7 +415,7 @@ def test_a_customers_page_says_what_explain_says_with_their_orders_feedback_and_
     assert page.status_code == 200
     explained = cli_run("explain", customer.external_id, "--week", WEEK, "--rules", str(shop.rules_path)).output
     for name, value in re.findall(r"^(\w+)\s{2,}(.+?)\s*$", explained, flags=re.M)[2:]:
-        assert f"<th scope=\"row\">{name}</th><td>{value}</td>" in page.text.replace("&#39;", "'"), name
+        assert f'<th scope="row">{name}</th><td>{value}</td>' in page.text.replace("&#39;", "'"), name
     for rule in re.findall(r"^\s+(?:matched|-)\s+(.+?) → ", explained, flags=re.M):
         assert rule in page.text
     assert COMPLAINT in page.text and "Orders (" in page.text and f"gesture {gesture_id}" in page.text
@@ -582,7 +582,9 @@ def test_the_api_lists_a_week_logs_and_lists_feedback_with_personal_tokens(
     rejected = client.post("/api/gestures/log", headers=auth, json={"status": "sent", "gesture_ids": [second, 99999]})
     assert rejected.status_code == 409 and "gesture 99999 does not exist" in rejected.json()["problems"][0]
     assert status_of(engine_of_shop, second).status == "planned"  # all or none
-    assert client.post("/api/gestures/log", headers=auth, json={"status": "lost", "gesture_ids": [1]}).status_code == 422
+    assert (
+        client.post("/api/gestures/log", headers=auth, json={"status": "lost", "gesture_ids": [1]}).status_code == 422
+    )
     assert client.post(f"/api/gestures/{first}/undo", headers=auth).json() == {
         "gesture_id": first,
         "was": "sent",
@@ -603,7 +605,12 @@ def test_the_api_lists_a_week_logs_and_lists_feedback_with_personal_tokens(
 def test_the_api_is_documented_for_people_signed_in(manager: tuple[TestClient, str]) -> None:
     client, _token = manager
     schema = client.get("/api/openapi.json").json()
-    assert set(schema["paths"]) == {"/api/gestures", "/api/gestures/log", "/api/gestures/{gesture_id}/undo", "/api/feedback"}
+    assert set(schema["paths"]) == {
+        "/api/gestures",
+        "/api/gestures/log",
+        "/api/gestures/{gesture_id}/undo",
+        "/api/feedback",
+    }
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
     docs = client.get("/api/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower() and "/api/openapi.json" in docs.text
@@ -721,7 +728,9 @@ def test_eight_people_logging_the_same_gestures_at_once_log_each_once(
         session.flush()
         ids = [g.id for g in gestures]
     for worker in range(WORKERS):
-        assert cli_run("user", "add", f"w{worker}", "--role", "writer", "--password-stdin", input=PASSWORD).exit_code == 0
+        assert (
+            cli_run("user", "add", f"w{worker}", "--role", "writer", "--password-stdin", input=PASSWORD).exit_code == 0
+        )
     blocks = [ids[w * EACH : (w + 1) * EACH] for w in range(WORKERS)]
     lists = [blocks[w] + blocks[(w + 1) % WORKERS][:OVERLAP] for w in range(WORKERS)]
     clients = []
