@@ -89,6 +89,12 @@ class Words:
         """Why a customer is owed a person ("open complaint" → "해결되지 않은 불만")."""
         return WHY_WORDS[self.language].get(why, why)
 
+    def days(self, count: int) -> str:
+        """A number of days: "1 day", "3 days" / "3일"."""
+        if self.language == "ko":
+            return f"{count}일"
+        return f"{count} day" if count == 1 else f"{count} days"
+
     def day(self, value: date | None) -> str:
         """A short calendar day: "12/3 (목)" / "Thu 3 Dec"."""
         if value is None:
