@@ -6,12 +6,14 @@ This is the one place that branches on the database dialect.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Boolean, Connection, Date, Engine, Table, TextClause, create_engine, event, func, select
 from sqlalchemy.engine import make_url
@@ -108,14 +110,32 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     """
     # Bulk paths talk to the driver directly, so its own errors are caught beside SQLAlchemy's.
     driver_error = engine.dialect.loaded_dbapi.Error
+    sqlite_writer = write and is_sqlite(engine)
     try:
-        with Session(engine, expire_on_commit=False) as session, session.begin():
-            if write and is_sqlite(engine):
+        with (
+            _one_writer_at_a_time(engine) if sqlite_writer else nullcontext(),
+            Session(engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            if sqlite_writer:
                 # pysqlite begins no transaction before this statement, and none of its own after it.
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
     except (DBAPIError, driver_error) as exc:
         raise DatabaseError(describe_database_error(exc, engine)) from exc
+
+
+_WRITER_LOCKS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+
+
+def _one_writer_at_a_time(engine: Engine) -> threading.Lock:
+    """This process's writers to a SQLite file queue here, in turn, instead of in SQLite's busy handler.
+
+    SQLite lets one writer in at a time and the others retry after sleeping (up to 100 ms a time),
+    so with many writers in one process (the desk's threads) the unlucky ones wait far longer than
+    the work takes. Other processes (the command line) still wait on the busy timeout.
+    """
+    return _WRITER_LOCKS.setdefault(engine, threading.Lock())
 
 
 # PostgreSQL's "serialization failure" and "deadlock detected": the transaction may simply be run again.

@@ -1233,9 +1233,10 @@ def user_token(app: App, name: str, label: str, revoke: bool, by: str) -> None:
 @click.option(
     "--secure-cookies", is_flag=True, help="Send the session cookie over HTTPS only (behind a reverse proxy)."
 )
+@click.option("--access-log", is_flag=True, help="Print a line for every request answered.")
 @rules_option
 @pass_app
-def serve(app: App, host: str, port: int, secure_cookies: bool, rules_path: Path | None) -> None:
+def serve(app: App, host: str, port: int, secure_cookies: bool, access_log: bool, rules_path: Path | None) -> None:
     """The desk: the weekly loop in a browser, for the whole team, on this store.
 
     Sign in (`delight user add` first), work through the week, print a writer's stack, plan,
@@ -1250,7 +1251,8 @@ def serve(app: App, host: str, port: int, secure_cookies: bool, rules_path: Path
     """
     from planner.desk import server
 
-    server.serve(app.engine(), server.ServeOptions(host, port, secure_cookies, rules_path), say=click.echo)
+    options = server.ServeOptions(host, port, secure_cookies, rules_path, access_log)
+    server.serve(app.engine(), options, say=click.echo)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from pathlib import Path
 from db import schema
 from db.engine import database_url, make_engine, transaction
 from db.seed import SeedOptions, SeedSummary, seed_database
-from planner import prepare, weekly
+from planner import accounts, prepare, weekly
 from planner.errors import InputError
 from planner.output import table
 from planner.rules import default_rules_text
@@ -22,6 +23,7 @@ from printouts import PrintResult
 DEMO_DB = "delight.db"
 RULES_FILE = "delight-rules.toml"
 DEMO_SHOP = "마루 잡화점 Maru Goods"
+DEMO_MANAGER = "demo"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class DemoSummary:
     seeded: SeedSummary
     plan: weekly.PlanResult
     printed: list[tuple[str, PrintResult]]
+    password: str  # of the demo manager, for the desk
 
 
 def make_demo(
@@ -80,9 +83,11 @@ def make_demo(
         if prepare.GIFT_KIND in kinds:
             labels, packing = prepare.print_labels(engine, _into(directory, printing, "labels", plan.week))
             printed += [("gift labels", labels), ("packing list", packing)]
+        password = secrets.token_urlsafe(9)
+        accounts.add_user(engine, DEMO_MANAGER, "manager", password, by="delight demo")
     finally:
         engine.dispose()
-    return DemoSummary(directory, database, rules, seeded, plan, printed)
+    return DemoSummary(directory, database, rules, seeded, plan, printed, password)
 
 
 def _into(directory: Path, options: prepare.PrintOptions, stem: str, week: str) -> prepare.PrintOptions:
@@ -116,5 +121,9 @@ def describe(summary: DemoSummary) -> str:
         "  delight list                 # the week's gestures and why",
         f"  delight explain {someone}     # why a customer was (not) chosen",
         "  delight rules show           # the rules, with comments",
+        "",
+        "The same week in a browser, for the whole team (the desk):",
+        f"  cd {summary.directory} && delight serve",
+        f"  then open http://127.0.0.1:8000/ and sign in as {DEMO_MANAGER}, password {summary.password}",
     ]
     return "\n".join(lines)

@@ -258,8 +258,12 @@ _REQUIRED_KEY_EXAMPLES = {
 }
 
 
+@functools.lru_cache(maxsize=16)
 def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     """Parse and validate the text of a rules file; ``source`` names it in TOML syntax errors.
+
+    The same text gives the same (immutable) rules, worked out once: the desk reads the file on
+    every request, and compiling every ``when`` took most of the time of ticking a gesture.
 
     Raises RulesError naming the first problem found.
     """

@@ -8,6 +8,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from db.engine import database_url, make_engine
+from planner import accounts
 from planner.cli import cli
 
 
@@ -37,6 +39,14 @@ def test_demo_makes_a_planned_week_and_its_printouts(tmp_path: Path) -> None:
     assert "Maru Goods" in cards.pages[0].extract_text()  # the demo shop's name from its rules file
     assert (folder / "delight-rules.toml").read_text(encoding="utf-8").count('shop_name = "') == 1
     assert (folder / "delight.db").stat().st_size > 0
+    desk = re.search(
+        rf"  cd {folder} && delight serve\n  then open http://127.0.0.1:8000/ and sign in as demo, password (\S+)\n$",
+        output,
+    )
+    assert desk is not None, output  # the demo ends with the command that opens it in the desk
+    engine = make_engine(database_url(str(folder / "delight.db")))
+    assert accounts.sign_in(engine, "demo", desk.group(1)).is_manager
+    engine.dispose()
 
 
 def test_demo_refuses_to_overwrite_without_force(tmp_path: Path) -> None:

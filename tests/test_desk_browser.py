@@ -40,6 +40,8 @@ ARGS = [
     "--disable-sync",
 ]
 if not CHROMIUM.exists():
+    if os.environ.get("DELIGHT_REQUIRE_BROWSER"):  # CI: a missing browser is a failure, not a skip
+        pytest.fail("Chromium is not installed: apt-get install chromium", pytrace=False)
     pytest.skip("Chromium is not installed: apt-get install chromium (bash .ci/run does)", allow_module_level=True)
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

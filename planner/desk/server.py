@@ -21,6 +21,7 @@ class ServeOptions:
     port: int = 8000
     secure_cookies: bool = False
     rules_path: Path | None = None
+    access_log: bool = False  # a line per request (uvicorn's); off, it costs a quarter of a tick's time
 
 
 def is_loopback(host: str) -> bool:
@@ -52,4 +53,12 @@ def serve(engine: Engine, options: ServeOptions, say: Callable[..., None]) -> No
         say("No one can sign in yet: add a manager with `delight user add NAME --role manager`.", err=True)
     shown = f"[{options.host}]" if ":" in options.host else options.host
     say(f"The desk is at http://{shown}:{options.port}/ (Ctrl+C stops it).")
-    uvicorn.run(app, host=options.host, port=options.port, server_header=False, proxy_headers=True, log_level="info")
+    uvicorn.run(
+        app,
+        host=options.host,
+        port=options.port,
+        server_header=False,
+        proxy_headers=True,
+        log_level="info",
+        access_log=options.access_log,
+    )
