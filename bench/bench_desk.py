@@ -17,8 +17,8 @@ computer gets it (the loopback adds well under a millisecond):
    a baseline: the same change by hand in sqlite3 (lock, update, audit row, commit);
 3. CLIENTS people ticking for SECONDS, each their own gestures (sent, then undo, again and again)
    and now and then one of a shared set that everyone ticks (it must be logged once): each
-   ticks again as soon as the last tick is answered, or (``--pace``) at most once in so many
-   seconds; against the same number of threads making the baseline change for as long. The
+   ticks again as soon as the last tick is answered, or (``--pace``) pauses so many seconds on
+   average first; against the same number of threads making the baseline change for as long. The
    audit trail must then hold exactly what the answers said was done: nothing lost, nothing
    twice. The server's CPU time is read from /proc (Linux), to tell its work from waiting.
 
@@ -252,12 +252,16 @@ class Person:
 
 
 def tick_as_a_person(client: Client, own: list[int], shared: list[int], until: float, seed: int, pace: float) -> Person:
-    """Tick own gestures sent then undo them, and now and then a shared one, until the time is up;
-    at most one tick every ``pace`` seconds (0: each as soon as the last is answered)."""
+    """Tick own gestures sent then undo them, and now and then a shared one, until the time is up.
+
+    With a ``pace``, the person pauses that long on average before each tick (exponentially
+    distributed, so that twenty people do not click in step); without one, ticks again as soon
+    as the last tick is answered.
+    """
     person, rng, turn = Person(), random.Random(seed), 0
     while time.monotonic() < until:
-        if person.seconds:
-            time.sleep(max(0.0, pace - person.seconds[-1]))
+        if pace:
+            time.sleep(rng.expovariate(1 / pace))
         turn += 1
         if turn % 5 == 0:
             gesture_id, action = rng.choice(shared), "sent"
@@ -380,7 +384,7 @@ def many_at_once(
     expected = {"sent": "sent", "undo": "planned"}
     wrong_state = [gesture_id for gesture_id, action in last.items() if statuses[gesture_id] != expected[action]]
     lost = actions["sent"] != sent or actions["undo"] != undone or problems or shared_twice or wrong_state
-    rate, how = len(answers) / elapsed, f"each at most once every {pace:g} s" if pace else "each as fast as answered"
+    rate, how = len(answers) / elapsed, f"pausing {pace:g} s on average" if pace else "each as fast as answered"
     print(f"\n{clients} people ticking at once ({how}) for {elapsed:.1f} s: {len(answers):,} answers, {rate:.0f}/s")
     print(f"  desk                               {summary(answers)}")
     busy = server_cpu / elapsed
@@ -434,7 +438,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20, help="How many people tick at once.")
     parser.add_argument("--repeat", type=int, default=20, help="Week pages to time (and twice as many ticks).")
     parser.add_argument(
-        "--pace", type=float, default=0.0, help="Each person ticks at most once in this many seconds (0: no pause)."
+        "--pace", type=float, default=0.0, help="Each person pauses this long on average before a tick (0: never)."
     )
     arguments = parser.parse_args()
     if arguments.shop is None:

@@ -63,7 +63,7 @@ class UserView:
     role: str
     language: str | None
     disabled: bool
-    locked_until: datetime | None
+    locked_until: datetime | None  # while five wrong passwords keep them out
     tokens: int
     created_at: datetime
 
@@ -130,9 +130,16 @@ def list_users(engine: Engine) -> list[UserView]:
     )
     with transaction(engine) as session:
         rows = session.execute(query).all()
+    now = datetime.now(UTC)
     return [
         UserView(
-            user.name, user.role, user.language, user.disabled_at is not None, user.locked_until, count, user.created_at
+            user.name,
+            user.role,
+            user.language,
+            user.disabled_at is not None,
+            user.locked_until if user.locked_until is not None and user.locked_until > now else None,
+            count,
+            user.created_at,
         )
         for user, count in rows
     ]

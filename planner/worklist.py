@@ -32,6 +32,7 @@ TO_WORK = tuple(status for status in SHOWN if status != GestureStatus.HELD_OUT)
 # A change is sent again to pollers for this long, so that none committed late (out of id order) is missed.
 SETTLE = timedelta(seconds=3)
 EVERYONE = "*"
+MOST_ROWS = 1000  # a page of more would be slow to send and useless to scroll: filter instead
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class WorkFilter:
     status: str | None = None
     search: str | None = None  # customer id, or part of a name or an email
     prefer_writer: str | None = None
+    most: int | None = MOST_ROWS  # rows at most (None: all)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class Worklist:
     writers: list[str]
     kinds: list[str]
     watermark: int  # the audit trail's position: changes after it are news
-    timezone: str
+    matching: int  # rows that match; at most ``WorkFilter.most`` of them are in ``rows``
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,8 @@ def worklist(engine: Engine, chosen: WorkFilter, rules_path: Path | None = None)
         statuses = [chosen.status] if chosen.status else list(TO_WORK)
         rows = weekly.list_gestures_in(session, week, statuses, conditions)
         kinds = sorted(session.scalars(select(Gesture.kind).where(Gesture.week == week).distinct()))
-        return Worklist(week, writer, rows, _counts(session, week), writers, kinds, watermark, rules.timezone)
+        counts = _counts(session, week)
+    return Worklist(week, writer, rows[: chosen.most], counts, writers, kinds, watermark, len(rows))
 
 
 def _matches(text: str) -> object:
@@ -261,7 +264,6 @@ class CustomerFile:
     feedback: list[Feedback]
     gestures: list[GestureView]  # every week's, newest first
     history: list[AuditLine]
-    timezone: str
 
 
 ORDERS_SHOWN = 20
@@ -272,7 +274,6 @@ def customer_file(
 ) -> CustomerFile:
     """A customer's page: the explanation for the week, their orders, what they told us, what we did."""
     explanation = weekly.explain_customer(engine, reference, week, rules_path)
-    timezone = load_rules(rules_path).timezone
     with transaction(engine) as session:
         customer = weekly.find_customer(session, explanation.customer_id)
         orders = session.execute(
@@ -336,7 +337,6 @@ def customer_file(
         feedback=feedback,
         gestures=gestures,
         history=history,
-        timezone=timezone,
     )
 
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
@@ -41,6 +42,7 @@ from sqlmodel import Session
 
 from db.engine import make_engine
 from db.models import AuditEvent, Customer, Feedback, Gesture, PlanRun, User
+from planner import worklist
 from planner.cli import cli
 from planner.desk import i18n
 
@@ -170,7 +172,9 @@ def test_sign_in_takes_you_where_you_were_going_and_never_elsewhere(client: Test
         client.post("/signout", data={"csrf_token": csrf_of(client.get("/week").text)})
 
 
-def test_five_wrong_passwords_lock_the_account_for_a_while(client: TestClient, engine_of_shop: Engine) -> None:
+def test_five_wrong_passwords_lock_the_account_for_a_while(
+    client: TestClient, engine_of_shop: Engine, cli_run: Callable[..., Result]
+) -> None:
     def attempt(password: str, name: str = WRITER) -> tuple[int, str]:
         token = csrf_of(client.get("/signin", headers={"Accept-Language": "en"}).text)
         response = client.post(
@@ -194,7 +198,14 @@ def test_five_wrong_passwords_lock_the_account_for_a_while(client: TestClient, e
         assert locks == 1
         session.execute(update(User).values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
         session.commit()
-    assert attempt(PASSWORD)[0] == 303
+    assert attempt(PASSWORD)[0] == 303  # the lock has run out
+    client.post("/signout", data={"csrf_token": csrf_of(client.get("/week").text)})
+    for _ in range(5):
+        attempt("wrong again")
+    assert "locked for" in attempt(PASSWORD)[1]
+    unlocked = cli_run("user", "passwd", WRITER, "--password-stdin", input="a fresh password\n")
+    assert unlocked.exit_code == 0
+    assert attempt("a fresh password")[0] == 303  # a new password unlocks it at once
 
 
 def test_disabling_someone_or_a_new_password_ends_their_sessions(
@@ -212,6 +223,18 @@ def test_disabling_someone_or_a_new_password_ends_their_sessions(
     assert cli_run("user", "passwd", WRITER, "--password-stdin", input="a new password\n").exit_code == 0
     assert client.get("/week", follow_redirects=False).status_code == 303
     sign_in(client, WRITER, "a new password")
+
+
+@SQLITE_ONLY
+def test_a_session_ends_twelve_hours_after_signing_in_however_busy_the_page(
+    manager: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _token = manager
+    signed_in_at = time.time()
+    monkeypatch.setattr(time, "time", lambda: signed_in_at + 11 * 3600)
+    assert client.get(f"/week/changes?week={WEEK}", headers=HTMX).status_code == 200  # renews the cookie
+    monkeypatch.setattr(time, "time", lambda: signed_in_at + 12 * 3600 + 60)  # the cookie is an hour old
+    assert client.get("/week", follow_redirects=False).headers["location"].startswith("/signin")
 
 
 @SQLITE_ONLY
@@ -283,7 +306,7 @@ def rows_on(page: str) -> list[int]:
 
 
 def test_the_week_filters_by_writer_kind_status_and_finds_customers(
-    manager: tuple[TestClient, str], writer: tuple[TestClient, str], engine_of_shop: Engine
+    manager: tuple[TestClient, str], writer: tuple[TestClient, str], engine_of_shop: Engine, shop: Shop
 ) -> None:
     client, _token = manager
     everyone = rows_on(client.get(f"/week?week={WEEK}").text)
@@ -304,6 +327,8 @@ def test_the_week_filters_by_writer_kind_status_and_finds_customers(
     assert rows_on(client.get("/week", params={"week": WEEK, "q": "%"}).text) == []  # LIKE wildcards are text
     bad = client.get("/week?week=2026-W99", headers={"Accept-Language": "en"})
     assert bad.status_code == 400 and "2026-W99" in bad.text
+    capped = worklist.worklist(engine_of_shop, worklist.WorkFilter(WEEK, worklist.EVERYONE, most=3), shop.rules_path)
+    assert [row.gesture_id for row in capped.rows] == everyone[:3] and capped.matching == len(everyone)
 
 
 def test_ticking_logs_in_the_signed_in_persons_name_and_the_cli_sees_it(

@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from planner import accounts
-from planner.desk.auth import Forbidden, SignInRequired, current_account
+from planner.desk.auth import SESSION_HOURS, Forbidden, SignInRequired, current_account
 from planner.desk.pages import is_htmx, make_templates, render, words_for
 from planner.desk.routes import api, listening, planning, printing, reporting, signin, week
 from planner.desk.state import Desk, DeskSettings
@@ -29,7 +29,6 @@ from planner.rules import load_rules
 from printouts.fonts import FONT_DIR
 
 SESSION_COOKIE = "delight_session"
-SESSION_HOURS = 12
 STATIC = Path(__file__).parent / "static"
 # Pages hold customers' names and words: nothing from elsewhere runs on them, nothing frames them.
 CONTENT_SECURITY_POLICY = (

@@ -9,6 +9,7 @@ once. Every form and htmx request that changes something carries the CSRF token.
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -21,6 +22,7 @@ from planner.desk.state import desk_of
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+SESSION_HOURS = 12  # from signing in, however busy the page (its polling renews the cookie, not this)
 _UNKNOWN = object()
 
 
@@ -42,11 +44,12 @@ def current_account(request: Request) -> Account | None:
     if known is not _UNKNOWN:
         return known
     account = None
-    user_id, epoch = request.session.get("uid"), request.session.get("epoch")
-    if isinstance(user_id, int) and isinstance(epoch, int):
+    user_id, epoch, since = request.session.get("uid"), request.session.get("epoch"), request.session.get("since")
+    fresh = isinstance(since, int | float) and time.time() - since < SESSION_HOURS * 3600
+    if isinstance(user_id, int) and isinstance(epoch, int) and fresh:
         account = accounts.session_account(desk_of(request).engine, user_id, epoch)
-        if account is None:
-            request.session.clear()
+    if account is None and "uid" in request.session:
+        request.session.clear()
     request.state.account = account
     return account
 
@@ -89,7 +92,7 @@ async def csrf_checked(request: Request) -> None:
 def begin_session(request: Request, account: Account) -> None:
     """After a good sign-in: a fresh session (new CSRF token) naming the person."""
     request.session.clear()
-    request.session.update(uid=account.id, epoch=account.epoch, csrf=secrets.token_urlsafe(32))
+    request.session.update(uid=account.id, epoch=account.epoch, since=time.time(), csrf=secrets.token_urlsafe(32))
 
 
 _bearer = HTTPBearer(auto_error=False, description="A personal API token: `delight user token NAME`.")

@@ -136,7 +136,7 @@ def list_week(
     q: Annotated[str | None, Query(description="Customer id, or part of a name or email")] = None,
 ) -> WeekOut:
     desk = desk_of(request)
-    chosen = worklist.WorkFilter(week, writer or worklist.EVERYONE, kind, status, q)
+    chosen = worklist.WorkFilter(week, writer or worklist.EVERYONE, kind, status, q, most=None)
     listing = worklist.worklist(desk.engine, chosen, desk.rules_path)
     return WeekOut(
         week=listing.week,
