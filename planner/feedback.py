@@ -70,17 +70,17 @@ class FeedbackItem:
     resolved_at: datetime | None
     waiting_days: int | None  # days with no reply from a person, while it is open; None once answered
     overdue: bool
+    status: str  # overdue, waiting, open (a replied complaint not yet resolved), replied or resolved
 
-    @property
-    def status(self) -> str:
-        """overdue, waiting, open (a replied complaint not yet resolved), replied or resolved."""
-        if self.resolved_at is not None:
-            return "resolved"
-        if self.overdue:
-            return "overdue"
-        if self.replied_at is None:
-            return "waiting"
-        return "open" if self.kind == FeedbackKind.COMPLAINT else "replied"
+
+def _status(row: Feedback, overdue: bool) -> str:
+    if row.resolved_at is not None:
+        return "resolved"
+    if overdue:
+        return "overdue"
+    if row.replied_at is None:
+        return "waiting"
+    return "open" if row.kind == FeedbackKind.COMPLAINT else "replied"
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,7 @@ def _item(
     row: Feedback, customer: Customer, now: datetime, days: int, low_rating: int = DEFAULT_LOW_RATING
 ) -> FeedbackItem:
     waiting = (now - row.received_at).days if row.replied_at is None and row.resolved_at is None else None
+    overdue = is_overdue(row, now, days, low_rating)
     return FeedbackItem(
         feedback_id=row.id,
         reference=row.external_id,
@@ -139,7 +140,8 @@ def _item(
         resolved_by=row.resolved_by,
         resolved_at=row.resolved_at,
         waiting_days=waiting,
-        overdue=is_overdue(row, now, days, low_rating),
+        overdue=overdue,
+        status=_status(row, overdue),
     )
 
 
@@ -300,8 +302,8 @@ def feedback_output(inbox: Inbox, output_format: str) -> str:
     """The inbox as a table, CSV or JSON; dates in the shop's time zone for the table."""
     items = inbox.items
     if output_format == "json":
-        return to_json([{**asdict(item), "status": item.status} for item in items])
-    rows = [[getattr(item, name) if name != "status" else item.status for name in FIELDS] for item in items]
+        return to_json([asdict(item) for item in items])
+    rows = [[getattr(item, name) for name in FIELDS] for item in items]
     if output_format == "csv":
         stream = io.StringIO()
         write_csv(stream, FIELDS, rows)
