@@ -20,6 +20,7 @@ from db.engine import database_url, make_engine
 from db.models import GestureStatus
 from db.seed import LOCALES
 from planner.errors import DelightError, RejectedImport
+from planner.spreadsheet import Sheet
 
 
 class DelightGroup(click.Group):
@@ -151,9 +152,21 @@ def init(app: App) -> None:
     help="Also log 12 past weeks of gestures with a control group; those sent one buy again this much more "
     "often (0.15 = 15 points), to check `delight report` against.",
 )
+@click.option(
+    "--export-smartstore",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.xlsx",
+    help="Also write the orders as a Naver SmartStore order export, for `delight import orders`.",
+)
 @pass_app
 def seed(
-    app: App, customers: int, locale: str, seed_value: int, today: date | None, plant_effect: float | None
+    app: App,
+    customers: int,
+    locale: str,
+    seed_value: int,
+    today: date | None,
+    plant_effect: float | None,
+    export_smartstore: Path | None,
 ) -> None:
     """Fill an empty database with believable customers, orders and reviews.
 
@@ -165,12 +178,18 @@ def seed(
     Examples:
       delight init && delight seed --customers 10000 --locale mixed --seed 7
       delight seed --customers 6000 --plant-effect 0.15 && delight report
+      delight seed --locale ko_KR --export-smartstore 스마트스토어_주문.xlsx
     """
     from db.engine import transaction
     from db.seed import SeedOptions, seed_database
 
     options = SeedOptions(
-        customers=customers, locale=locale, seed=seed_value, today=today or date.today(), plant_effect=plant_effect
+        customers=customers,
+        locale=locale,
+        seed=seed_value,
+        today=today or date.today(),
+        plant_effect=plant_effect,
+        export_smartstore=export_smartstore,
     )
     engine = app.engine()
     with progress_bar(customers, "Seeding") as advance, transaction(engine) as session:
@@ -185,6 +204,8 @@ def seed(
             f"Planted an effect of {plant_effect:+.0%} on repurchase: {summary.planted_treated:,} gestures sent, "
             f"{summary.planted_control:,} held out, over 12 past weeks."
         )
+    if export_smartstore is not None:
+        click.echo(f"Wrote the orders as a SmartStore export ({summary.exported_rows:,} rows): {export_smartstore}")
 
 
 @cli.command()
@@ -226,9 +247,47 @@ rules_option = click.option(
     help=f"Rules file (default: ./{RULES_FILE} if present, else the shipped rules; env DELIGHT_RULES).",
 )
 week_option = click.option("--week", help="ISO week like 2026-W49 (default: this week).")
-format_option = click.option(
-    "--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+
+
+def table_output(*formats: str, default: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """--format and -o FILE for a command that writes a table; the format follows FILE's extension if not given."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        command = click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Write to FILE (.csv, .xlsx, .json) instead of stdout.",
+        )(command)
+        return click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(formats),
+            help=f"[default: {default}, or as -o FILE's extension says]",
+        )(command)
+
+    return decorate
+
+
+def emit(content: str | Sheet, output_format: str, output: Path | None) -> None:
+    """A command's result to -o FILE or stdout; CSV gets a BOM only where Excel may open it (a file, not a pipe)."""
+    from planner import spreadsheet
+
+    if output is not None:
+        with spreadsheet.open_output(output) as handle:
+            if isinstance(content, Sheet):
+                spreadsheet.write_sheet(content, output_format, handle, bom=True)
+            else:
+                handle.write(content.encode("utf-8") + (b"" if content.endswith("\n") else b"\n"))
+        click.echo(f"Wrote {output}.", err=True)
+    elif isinstance(content, str):
+        say(content)
+    elif output_format == "xlsx" and sys.stdout.isatty():
+        raise click.UsageError("an .xlsx workbook is binary: write it to a file with -o FILE.xlsx (or > FILE.xlsx)")
+    else:
+        sys.stdout.flush()
+        spreadsheet.write_sheet(content, output_format, sys.stdout.buffer, bom=spreadsheet.stdout_is_a_file())
 
 
 def parse_money(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Decimal | None:
@@ -282,21 +341,30 @@ def plan(
 @cli.command("list")
 @week_option
 @click.option("--status", type=click.Choice([s.value for s in GestureStatus]), help="Only gestures with this status.")
-@format_option
+@table_output("table", "csv", "xlsx", "json", default="table")
 @rules_option
 @pass_app
-def list_(app: App, week: str | None, status: str | None, output_format: str, rules_path: Path | None) -> None:
+def list_(
+    app: App,
+    week: str | None,
+    status: str | None,
+    output_format: str | None,
+    output: Path | None,
+    rules_path: Path | None,
+) -> None:
     """Show a week's gestures: who, what, why, and who writes it.
 
     \b
     Examples:
       delight list
       delight list --week 2026-W49 --status planned --format csv > week.csv
+      delight list --week 2026-W49 -o week.xlsx
     """
-    from planner import views, weekly
+    from planner import spreadsheet, views, weekly
 
+    chosen = spreadsheet.format_for(output_format, output, "table")
     gestures = weekly.list_gestures(app.engine(), week, status, rules_path)
-    say(views.gestures_output(gestures, output_format))
+    emit(views.gestures_output(gestures, chosen), chosen, output)
 
 
 @cli.command()
@@ -320,22 +388,26 @@ def explain(app: App, customer: str, week: str | None, rules_path: Path | None) 
 
 @cli.command()
 @click.option("--as-of", "as_of", callback=parse_date, help="Facts as of this date (default: this week's Monday).")
-@click.option("--format", "output_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@table_output("csv", "xlsx", "json", default="csv")
 @rules_option
 @pass_app
-def facts(app: App, as_of: date | None, output_format: str, rules_path: Path | None) -> None:
-    """Write every customer's facts to stdout, one row per customer, for spreadsheets.
+def facts(
+    app: App, as_of: date | None, output_format: str | None, output: Path | None, rules_path: Path | None
+) -> None:
+    """Write every customer's facts to stdout (or -o FILE), one row per customer, for spreadsheets.
 
     These are the names rules use (see `delight rules show`).
 
     \b
     Example:
       delight facts --as-of 2026-11-30 > facts.csv
+      delight facts -o facts.xlsx
     """
-    from planner import views, weekly
+    from planner import spreadsheet, views, weekly
 
+    chosen = spreadsheet.format_for(output_format, output, "csv")
     headers, rows = weekly.export_facts(app.engine(), as_of, rules_path)
-    say(views.rows_output(headers, rows, output_format))
+    emit(views.rows_output(headers, rows, chosen), chosen, output)
 
 
 @cli.group()
@@ -477,20 +549,24 @@ def export() -> None:
 
 @export.command("messages")
 @week_option
-@click.option("--format", "output_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@table_output("csv", "xlsx", "json", default="csv")
 @rules_option
 @pass_app
-def export_messages(app: App, week: str | None, output_format: str, rules_path: Path | None) -> None:
+def export_messages(
+    app: App, week: str | None, output_format: str | None, output: Path | None, rules_path: Path | None
+) -> None:
     """The week's cheer messages (customer, language, channel, text) for your shop's messaging tool.
 
     \b
     Example:
       delight export messages --week 2026-W49 > cheer.csv
+      delight export messages -o cheer.xlsx
     """
-    from planner import prepare, views
+    from planner import prepare, spreadsheet, views
 
+    chosen = spreadsheet.format_for(output_format, output, "csv")
     messages = prepare.cheer_messages(app.engine(), week, rules_path)
-    say(views.messages_output(messages, output_format))
+    emit(views.messages_output(messages, chosen), chosen, output)
 
 
 def import_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -590,7 +666,7 @@ def _who_am_i() -> str | None:
 @click.option("--max-rating", type=click.IntRange(1, 5), metavar="N", help="Only ratings of N or less.")
 @click.option("--kind", metavar="KIND", help="Only review, complaint, survey or request.")
 @click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True, help="At most this many (0: all).")
-@format_option
+@table_output("table", "csv", "xlsx", "json", default="table")
 @rules_option
 @pass_app
 def feedback_list(
@@ -599,7 +675,8 @@ def feedback_list(
     max_rating: int | None,
     kind: str | None,
     limit: int,
-    output_format: str,
+    output_format: str | None,
+    output: Path | None,
     rules_path: Path | None,
 ) -> None:
     """Show feedback newest first: what was said, who replied and when, and who is still waiting.
@@ -612,11 +689,14 @@ def feedback_list(
     Examples:
       delight feedback list --open
       delight feedback list --max-rating 2 --format csv > low-ratings.csv
+      delight feedback list --open -o waiting.xlsx
     """
     from planner import feedback as inbox  # imported here so that the feedback commands stay one block
+    from planner import spreadsheet
 
+    chosen = spreadsheet.format_for(output_format, output, "table")
     filters = inbox.FeedbackFilter(open_only=open_only, max_rating=max_rating, kind=kind, limit=limit or None)
-    say(inbox.feedback_output(inbox.list_feedback(app.engine(), filters, rules_path), output_format))
+    emit(inbox.feedback_output(inbox.list_feedback(app.engine(), filters, rules_path), chosen), chosen, output)
 
 
 @feedback_group.command("reply")

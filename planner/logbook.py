@@ -28,6 +28,7 @@ from db.models import AuditEvent, Customer, Gesture, GestureStatus
 from planner.errors import InputError, LogRejected, NotFound
 from planner.output import checked_name, clean, table
 from planner.rules import load_rules
+from planner.spreadsheet import FORMULA_START
 from planner.views import plural
 
 LOGGED = (GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)
@@ -36,8 +37,6 @@ NOT_ACTED_ON = (GestureStatus.PLANNED, GestureStatus.HELD_OUT, GestureStatus.CAN
 # How far ahead of this computer's clock --at may be (another computer's clock may run fast).
 CLOCK_SLACK = timedelta(minutes=5)
 NOTE_MARK = "; note: "
-# The characters `planner.output.spreadsheet_safe` guards with a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 
 
 @dataclass(frozen=True)
@@ -219,7 +218,9 @@ def import_log(engine: Engine, path: Path, options: LogOptions) -> LogResult:
     result = LogResult(timezone)
     entries: list[_Entry] = []
     problems: list[str] = []
-    for line, cells in read_rows(source):
+    for line, cells in read_rows(
+        source, on_ragged=lambda line, reason, _cells: problems.append(f"line {line}: {reason}")
+    ):
 
         def cell(name: str, cells: list[str] = cells) -> str:
             index = columns.get(name)
@@ -445,6 +446,6 @@ def _detail(entry: _Entry, timezone: ZoneInfo) -> str:
 def _from_spreadsheet(cell: str) -> str:
     """A cell as the exporter meant it: trimmed, without the apostrophe that kept it from being a formula."""
     text = cell.strip()
-    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+    if text.startswith("'") and text[1:].startswith(FORMULA_START):
         return text[1:].strip()
     return text

@@ -170,7 +170,12 @@ def resolve_columns(kind: str, header: list[str], mapping: Mapping, where: str) 
     resolved: dict[str, int] = {}
     for index, name in enumerate(header):
         normal = normalise_header(name)
-        if normal in fields and normal not in resolved:
+        if normal in fields:
+            if normal in resolved:
+                raise InputError(
+                    f'{where}: the columns "{header[resolved[normal]]}" and "{name}" both read as {normal}: '
+                    "rename or remove one"
+                )
             resolved[normal] = index
     for source, target in mapping.columns.items():
         if target not in fields:
