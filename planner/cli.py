@@ -581,7 +581,7 @@ def import_options(command: Callable[..., None]) -> Callable[..., None]:
             type=click.Choice(importers.FORMATS),
             default="auto",
             show_default=True,
-            help="shopify: a Shopify export; csv: columns through --map; auto: Shopify if recognised.",
+            help="shopify, smartstore: that export; csv: columns by name or --map; auto: an export if recognised.",
         ),
         click.option(
             "--map",
@@ -602,7 +602,12 @@ def import_options(command: Callable[..., None]) -> Callable[..., None]:
             "--skip-bad",
             type=click.Path(dir_okay=False, path_type=Path),
             metavar="FILE",
-            help="Import the good rows; write the bad ones, with line and reason, to FILE.",
+            help="Import the good rows; write the bad ones, with line and reason, to FILE (.csv or .xlsx).",
+        ),
+        click.option(
+            "--password",
+            envvar="DELIGHT_XLSX_PASSWORD",
+            help="The password of a protected .xlsx (env DELIGHT_XLSX_PASSWORD).",
         ),
     ]
     for decorator in reversed(decorators):
@@ -620,12 +625,13 @@ def run_import(
     encoding: str,
     dry_run: bool,
     skip_bad: Path | None,
+    password: str | None,
 ) -> None:
     """Import FILE as KIND and print the summary; bad rows and warnings go to stderr."""
     from db import importers
 
     mapping = importers.load_mapping(mapping_file, pairs)
-    options = importers.ImportOptions(file_format, encoding, mapping, dry_run, skip_bad)
+    options = importers.ImportOptions(file_format, encoding, mapping, dry_run, skip_bad, password)
     size = file.stat().st_size if file.is_file() else 0
     try:
         with progress_bar(size, f"Importing {kind}") as advance:
@@ -929,21 +935,21 @@ def log_history(app: App, gesture_id: int, rules_path: Path | None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @by_option
 @click.option("--at", "at", metavar="DATETIME", help="When, for rows without an at column (default: now).")
-@click.option("--encoding", type=click.Choice(["auto", "utf-8", "cp949"]), default="auto", show_default=True)
+@click.option("--encoding", type=click.Choice(["auto", "utf-8", "cp949", "utf-16"]), default="auto", show_default=True)
 @rules_option
 @pass_app
 def log_import(app: App, file: Path, by: str, at: str | None, encoding: str, rules_path: Path | None) -> None:
-    """Log a week from a filled-in `delight list --format csv` file.
+    """Log a week from a filled-in `delight list` file (CSV or .xlsx).
 
     Fill in the status column with sent, skipped or failed (and, if you like, by and
     note columns); rows still planned or held out are left alone. Excel's re-saved
-    files are fine (UTF-8 with or without BOM, or CP949). All rows or none: a bad row
-    logs nothing, and every bad row is listed with its line number.
+    files are fine (.xlsx, UTF-8 with or without BOM, CP949, or Unicode Text). All rows
+    or none: a bad row logs nothing, and every bad row is listed with its line number.
 
     \b
     Example:
-      delight list --week 2026-W49 --format csv > week.csv
-      delight log import week.csv --by 지민
+      delight list --week 2026-W49 -o week.xlsx
+      delight log import week.xlsx --by 지민
     """
     from planner import logbook
 
@@ -1064,7 +1070,7 @@ def report(
 
 @cli.group("import")
 def import_group() -> None:
-    """Bring in a shop's customers, orders and feedback: Shopify exports or any CSV.
+    """Bring in a shop's customers, orders and feedback: Shopify and SmartStore exports, any CSV or .xlsx.
 
     Re-importing a file changes nothing; a newer export updates changed rows and adds
     new ones. A bad row stops the whole import (nothing is written) unless --skip-bad
@@ -1081,7 +1087,7 @@ def import_group() -> None:
 @import_options
 @pass_app
 def import_customers(app: App, file: Path, **options: object) -> None:
-    """Import customers from a Shopify customers export or a CSV.
+    """Import customers from a Shopify customers export, or any CSV or .xlsx table.
 
     Fields for --map: customer_id, name, first_name, last_name, email, phone, language,
     birthday, address1, address2, city, region, postal_code, country, do_not_contact.
@@ -1098,14 +1104,16 @@ def import_customers(app: App, file: Path, **options: object) -> None:
 @import_options
 @pass_app
 def import_orders(app: App, file: Path, **options: object) -> None:
-    """Import orders from a Shopify orders export or a CSV (one row per order or per item).
+    """Import orders from a Shopify or Naver SmartStore export, or any CSV or .xlsx table.
 
     Fields for --map: order_id, customer_id, email, name, placed_at, total, currency,
     status, item_name, item_sku, quantity, unit_price. Customers not yet known are
     created. Without order_id (a bare transaction list) each row is one order.
+    SmartStore's order download (.xlsx, or CSV re-saved from Excel) needs no mapping.
 
     \b
-    Example:
+    Examples:
+      delight import orders 스마트스토어_주문.xlsx
       delight import orders 주문내역.csv --mapping shop.toml --skip-bad bad-rows.csv
     """
     run_import(app, "orders", file, **options)
@@ -1115,7 +1123,7 @@ def import_orders(app: App, file: Path, **options: object) -> None:
 @import_options
 @pass_app
 def import_feedback(app: App, file: Path, **options: object) -> None:
-    """Import reviews, complaints, surveys and requests from a CSV.
+    """Import reviews, complaints, surveys and requests from a CSV or .xlsx table.
 
     Fields for --map: feedback_id, customer_id, order_id, kind, rating, text,
     received_at. Each row's customer (and order, if given) must already be imported.
