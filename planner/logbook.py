@@ -207,20 +207,20 @@ def import_log(engine: Engine, path: Path, options: LogOptions) -> LogResult:
     timezone = ZoneInfo(load_rules(options.rules_path).timezone)
     default_by = checked_name(options.by, "--by")
     default_at = parse_when(options.at, timezone) if options.at else datetime.now(UTC)
-    source = inspect_file(path, options.encoding)
-    columns = {name.strip().lower(): index for index, name in enumerate(source.header)}
-    for needed in ("gesture_id", "status"):
-        if needed not in columns:
-            raise InputError(
-                f'{path.name}: no "{needed}" column: export the week with `delight list --format csv`, '
-                "fill in the status column, and import that file"
-            )
+    problems: list[str] = []
+    with inspect_file(path, options.encoding) as source:
+        columns = {name.strip().lower(): index for index, name in enumerate(source.header)}
+        for needed in ("gesture_id", "status"):
+            if needed not in columns:
+                raise InputError(
+                    f'{path.name}: no "{needed}" column: export the week with `delight list --format csv`, '
+                    "fill in the status column, and import that file"
+                )
+        # A week's file: a few thousand rows at most.
+        rows = list(read_rows(source, on_ragged=lambda line, reason, _: problems.append(f"line {line}: {reason}")))
     result = LogResult(timezone)
     entries: list[_Entry] = []
-    problems: list[str] = []
-    for line, cells in read_rows(
-        source, on_ragged=lambda line, reason, _cells: problems.append(f"line {line}: {reason}")
-    ):
+    for line, cells in rows:
 
         def cell(name: str, cells: list[str] = cells) -> str:
             index = columns.get(name)

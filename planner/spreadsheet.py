@@ -110,7 +110,10 @@ class SheetWriter:
             self._csv = csv.writer(self._text, lineterminator="\r\n")
         elif file_format == "xlsx":
             from openpyxl import Workbook
+            from openpyxl.cell import WriteOnlyCell
+            from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
+            self._cell, self._error_codes, self._illegal = WriteOnlyCell, ERROR_CODES, ILLEGAL_CHARACTERS_RE
             self._book = Workbook(write_only=True)
             self._sheet = self._book.create_sheet(_sheet_title(title))
         else:
@@ -141,21 +144,20 @@ class SheetWriter:
             return None
         if isinstance(value, datetime):
             # Excel has no time zones: an instant is written as the text a CSV holds.
-            return _text_cell(self._sheet, str(value)) if value.tzinfo is not None else value
+            return self._text(str(value)) if value.tzinfo is not None else value
         if isinstance(value, date):
             return value
         if isinstance(value, tuple | list):
             value = "; ".join(str(item) for item in value)
-        return _text_cell(self._sheet, str(value))
+        return self._text(str(value))
 
-
-def _text_cell(sheet: Any, text: str) -> Any:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", text))
-    cell.data_type = "s"  # openpyxl makes "=…" a formula and "#N/A" an error; customer text is text
-    return cell
+    def _text(self, text: str) -> Any:
+        """Text as a text cell: as it is when openpyxl keeps it text, else a cell typed as text."""
+        if not text.startswith("=") and text not in self._error_codes and not self._illegal.search(text):
+            return text
+        cell = self._cell(self._sheet, value=self._illegal.sub("", text))
+        cell.data_type = "s"  # openpyxl makes "=…" a formula and "#N/A" an error; customer text is text
+        return cell
 
 
 def _sheet_title(title: str) -> str:

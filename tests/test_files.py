@@ -375,7 +375,7 @@ def test_the_skip_bad_file_is_formula_safe_in_csv_and_xlsx(initialised: Callable
     source = tmp_path / "orders.csv"
     source.write_text(
         f'order_id,customer_id,placed_at,total\n"{FORMULA.replace(chr(34), chr(34) * 2)}",c1,someday,100\n'
-        "-1+2,c1,2026-11-01,-5\n"
+        "-1+2,#DIV/0!,2026-11-01,-5\n"
     )
     as_csv, as_xlsx = tmp_path / "bad.csv", tmp_path / "bad.xlsx"
     assert initialised("import", "orders", str(source), "--skip-bad", str(as_csv)).exit_code == 0
@@ -386,6 +386,7 @@ def test_the_skip_bad_file_is_formula_safe_in_csv_and_xlsx(initialised: Callable
     assert initialised("import", "orders", str(source), "--skip-bad", str(as_xlsx)).exit_code == 0
     cells = text_cells(as_xlsx)
     assert cells["A2"] == (FORMULA, "s") and cells["A3"] == ("-1+2", "s") and cells["D3"] == ("-5", "s")
+    assert cells["B3"] == ("#DIV/0!", "s")  # not an error value
     assert read_sheet(as_xlsx)[0] == ["order_id", "customer_id", "placed_at", "total", "line", "reason"]
 
 

@@ -86,29 +86,30 @@ def import_file(
     options = options or ImportOptions()
     if kind not in IMPORTERS:
         raise InputError(f'cannot import "{kind}": use one of {", ".join(KINDS)}')
-    source, layout = choose_layout(kind, inspect_file(path, options.encoding, options.password), options)
-    summary = ImportSummary(
-        kind,
-        path,
-        layout.source,
-        source.encoding_name,
-        source.header_line,
-        dry_run=options.dry_run,
-        skip_file=options.skip_bad,
-    )
-    sink = BadRowSink(summary, source.header, options.skip_bad)
-    try:
-        with transaction(engine) as session:
-            IMPORTERS[kind](session.connection(), source, layout, options.mapping, sink, summary, progress)
-            if summary.bad_count and options.skip_bad is None:
-                raise rejection(summary)
-            if options.dry_run:
-                raise _DryRun
-            summaries.refresh(session.connection())
-    except _DryRun:
-        pass
-    finally:
-        sink.close()
+    with inspect_file(path, options.encoding, options.password) as opened:
+        source, layout = choose_layout(kind, opened, options)
+        summary = ImportSummary(
+            kind,
+            path,
+            layout.source,
+            source.encoding_name,
+            source.header_line,
+            dry_run=options.dry_run,
+            skip_file=options.skip_bad,
+        )
+        sink = BadRowSink(summary, source.header, options.skip_bad)
+        try:
+            with transaction(engine) as session:
+                IMPORTERS[kind](session.connection(), source, layout, options.mapping, sink, summary, progress)
+                if summary.bad_count and options.skip_bad is None:
+                    raise rejection(summary)
+                if options.dry_run:
+                    raise _DryRun
+                summaries.refresh(session.connection())
+        except _DryRun:
+            pass
+        finally:
+            sink.close()
     return summary
 
 

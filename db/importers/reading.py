@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from planner.errors import InputError
 
@@ -56,13 +56,26 @@ class SourceFile:
     header_line: int = 1
     # The first non-blank rows, for a layout that looks for its header among them.
     leading: tuple[Record, ...] = ()
-    # A decrypted workbook, kept so that it is decrypted once.
-    content: bytes | None = field(default=None, repr=False, compare=False)
+    # A workbook, opened (read-only) once: openpyxl reads a whole sheet to size it when the file does not say.
+    workbook: Any = field(default=None, repr=False, compare=False)
+    size: int = 0  # bytes, shared out over the rows a workbook says it has, for a progress bar
+    rows_said: int = 1
 
     @property
     def encoding_name(self) -> str:
         """How people call the file's encoding: UTF-8, CP949, UTF-16, or xlsx for a workbook."""
         return ENCODING_NAMES.get(self.encoding, self.encoding)
+
+    def close(self) -> None:
+        """Let go of an open workbook (a text file is opened only while its rows are read)."""
+        if self.workbook is not None:
+            self.workbook.close()
+
+    def __enter__(self) -> SourceFile:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def with_header_at(self, line: int) -> SourceFile:
         """The same file with its header on ``line`` (one of ``leading``)."""
@@ -92,7 +105,10 @@ class _CountingReader(io.RawIOBase):
 
 
 def inspect_file(path: Path, encoding: str = "auto", password: str | None = None) -> SourceFile:
-    """Check ``path`` is a non-empty table and return how to read it; one clear error if not."""
+    """Check ``path`` is a non-empty table and return how to read it; one clear error if not.
+
+    The caller closes what it returns once its rows are read (``with inspect_file(…) as source:``).
+    """
     if encoding not in ENCODINGS:
         raise InputError(f'unknown encoding "{encoding}": use one of {", ".join(ENCODINGS)}')
     try:
@@ -107,9 +123,17 @@ def inspect_file(path: Path, encoding: str = "auto", password: str | None = None
         raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
     if sample.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         content = _workbook_content(path, sample, password)
-        source = SourceFile(path, "xlsx", "", "", [], content=content)
-        leading = _leading_rows(_workbook_records(source))
-        return _with_leading(source, leading)
+        size = len(content) if content is not None else path.stat().st_size
+        workbook = _open_workbook(path, content)
+        sheet = workbook.worksheets[0]
+        rows_said = max(sheet.max_row or 1, 1)
+        sheet.reset_dimensions()  # some writers store wrong dimensions: read every row there is
+        source = SourceFile(path, "xlsx", "", "", [], workbook=workbook, size=size, rows_said=rows_said)
+        try:
+            return _with_leading(source, _leading_rows(_workbook_records(source)))
+        except InputError:
+            source.close()
+            raise
     if not sample.strip(b" \t\r\n\xef\xbb\xbf"):
         raise InputError(f"{path.name}: the file is empty (expected a header line and rows)")
     bom_utf16 = sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
@@ -321,37 +345,35 @@ def _workbook_content(path: Path, sample: bytes, password: str | None) -> bytes 
     return decrypted.getvalue()
 
 
-def _workbook_records(source: SourceFile, progress: Callable[[int], None] | None = None) -> Iterator[Record]:
+def _open_workbook(path: Path, content: bytes | None) -> Any:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    target: Path | IO[bytes] = io.BytesIO(source.content) if source.content is not None else source.path
+    target: Path | IO[bytes] = io.BytesIO(content) if content is not None else path
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not read
             workbook = load_workbook(target, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"{source.path.name}: not a readable Excel workbook ({exc})") from None
-    try:
-        if not workbook.worksheets:
-            raise InputError(f"{source.path.name}: the workbook has no sheet")
-        sheet = workbook.worksheets[0]
-        # A progress bar by size, shared out over the rows the sheet says it has.
-        size = len(source.content) if source.content is not None else source.path.stat().st_size
-        rows_said = max(sheet.max_row or 1, 1)
-        per_row = size / rows_said
-        sheet.reset_dimensions()  # some writers store wrong dimensions: read every row there is
-        reported = 0.0
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if progress is not None and number % 256 == 0 and reported < size:
-                step = min(per_row * 256, size - reported)
-                progress(int(step))
-                reported += step
-            yield number, [_cell_text(value) for value in values]
-        if progress is not None and reported < size:
-            progress(int(size - reported))
-    finally:
+        raise InputError(f"{path.name}: not a readable Excel workbook ({exc})") from None
+    if not workbook.worksheets:
         workbook.close()
+        raise InputError(f"{path.name}: the workbook has no sheet")
+    return workbook
+
+
+def _workbook_records(source: SourceFile, progress: Callable[[int], None] | None = None) -> Iterator[Record]:
+    """The first sheet's rows, numbered as the sheet numbers them."""
+    per_row = source.size / source.rows_said
+    reported = 0.0
+    for number, values in enumerate(source.workbook.worksheets[0].iter_rows(values_only=True), start=1):
+        if progress is not None and number % 256 == 0 and reported < source.size:
+            step = min(per_row * 256, source.size - reported)
+            progress(int(step))
+            reported += step
+        yield number, [_cell_text(value) for value in values]
+    if progress is not None and reported < source.size:
+        progress(int(source.size - reported))
 
 
 def _cell_text(value: object) -> str:

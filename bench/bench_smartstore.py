@@ -1,0 +1,107 @@
+"""How fast does ``delight import orders`` read a Naver SmartStore export (.xlsx), next to openpyxl reading it?
+
+Run from the repository root:  python bench/bench_smartstore.py [--customers 5000]
+
+Seeds a Korean shop and writes its orders as a SmartStore order export
+(``delight seed --export-smartstore``: a title row, 49 columns, one row per product order,
+as openpyxl's write-only mode writes it), then, each in a fresh subprocess so that peak
+memory is its own:
+
+- baseline: openpyxl opening the same file read-only and reading every row's values
+  (``iter_rows(values_only=True)``) — the least any importer of the file does;
+- delight: ``db.importers.import_file`` into an empty database (SmartStore recognised by its
+  headers, statuses, totals, customers and addresses, one transaction);
+- delight again on the same file: every order unchanged (the idempotent re-import).
+
+Prints rows/s, peak resident memory, and the ratio to the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.measure import child_report, in_subprocess  # noqa: E402
+
+
+def make_export(database: Path, export: Path, customers: int) -> None:
+    """A seeded Korean shop, and its orders as a SmartStore export."""
+    from db import schema
+    from db.engine import database_url, make_engine, transaction
+    from db.seed import SeedOptions, seed_database
+
+    engine = make_engine(database_url(str(database)))
+    schema.upgrade(engine)
+    options = SeedOptions(customers=customers, seed=7, today=date(2026, 11, 30), export_smartstore=export)
+    with transaction(engine) as session:
+        seed_database(session.connection(), options)
+    engine.dispose()
+
+
+def run_baseline(_database: Path, export: Path) -> int:
+    """openpyxl alone: open read-only, read every row's values."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(export, read_only=True, data_only=True)
+    rows = sum(1 for _values in workbook.worksheets[0].iter_rows(values_only=True))
+    workbook.close()
+    return rows - 2  # the title row and the header
+
+
+def run_delight(database: Path, export: Path) -> int:
+    """The importer, exactly as ``delight import orders FILE`` runs it."""
+    from db import schema
+    from db.engine import database_url, make_engine
+    from db.importers import import_file
+
+    engine = make_engine(database_url(str(database)))
+    schema.upgrade(engine)
+    summary = import_file(engine, "orders", export)
+    engine.dispose()
+    return summary.rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=5_000)
+    parser.add_argument("--child", nargs=3, metavar=("WHICH", "DB", "XLSX"), help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.child:
+        which, database, export = arguments.child
+        loader = run_baseline if which == "baseline" else run_delight
+        child_report(lambda: loader(Path(database), Path(export)))
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        export = work / "스마트스토어_주문.xlsx"
+        started = time.perf_counter()
+        make_export(work / "seeded.db", export, arguments.customers)
+        print(
+            f"{arguments.customers:,} customers seeded and exported ({export.stat().st_size / 1e6:.1f} MB xlsx); "
+            f"setup {time.perf_counter() - started:.1f} s"
+        )
+        target = str(work / "imported.db")
+        results = [
+            ("baseline: openpyxl read-only, every row", in_subprocess(__file__, "baseline", target, str(export))),
+            ("delight import orders", in_subprocess(__file__, "delight", target, str(export))),
+            ("delight import orders, again (unchanged)", in_subprocess(__file__, "delight", target, str(export))),
+        ]
+    base_rate = results[0][1]["rows"] / results[0][1]["seconds"]
+    print(f"{'reader':44} {'rows':>8} {'seconds':>8} {'rows/s':>8} {'peak MB':>8} {'vs baseline':>11}")
+    for label, figures in results:
+        rate = figures["rows"] / figures["seconds"]
+        print(
+            f"{label:44} {figures['rows']:>8,} {figures['seconds']:>8.1f} {rate:>8,.0f} "
+            f"{figures['peak_mb']:>8.0f} {rate / base_rate:>10.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
