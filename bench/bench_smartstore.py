@@ -28,11 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.measure import child_report, in_subprocess  # noqa: E402
+from bench.measure import child_step, in_subprocess, print_results  # noqa: E402
 
 
-def make_export(database: Path, export: Path, customers: int) -> None:
-    """A seeded Korean shop, and its orders as a SmartStore export."""
+def make_export(database: Path, export: Path, customers: int, target: Path) -> None:
+    """A seeded Korean shop, its orders as a SmartStore export, and an empty database to import them into."""
     from db import schema
     from db.engine import database_url, make_engine, transaction
     from db.seed import SeedOptions, seed_database
@@ -43,6 +43,9 @@ def make_export(database: Path, export: Path, customers: int) -> None:
     with transaction(engine) as session:
         seed_database(session.connection(), options)
     engine.dispose()
+    empty = make_engine(database_url(str(target)))
+    schema.upgrade(empty)
+    empty.dispose()
 
 
 def run_baseline(_database: Path, export: Path) -> int:
@@ -57,12 +60,10 @@ def run_baseline(_database: Path, export: Path) -> int:
 
 def run_delight(database: Path, export: Path) -> int:
     """The importer, exactly as ``delight import orders FILE`` runs it."""
-    from db import schema
     from db.engine import database_url, make_engine
     from db.importers import import_file
 
     engine = make_engine(database_url(str(database)))
-    schema.upgrade(engine)
     summary = import_file(engine, "orders", export)
     engine.dispose()
     return summary.rows
@@ -73,34 +74,27 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--child", nargs=3, metavar=("WHICH", "DB", "XLSX"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    if arguments.child:
-        which, database, export = arguments.child
-        loader = run_baseline if which == "baseline" else run_delight
-        child_report(lambda: loader(Path(database), Path(export)))
+    if child_step(arguments.child, {"baseline": run_baseline, "delight": run_delight}):
         return
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         export = work / "스마트스토어_주문.xlsx"
         started = time.perf_counter()
-        make_export(work / "seeded.db", export, arguments.customers)
+        target = work / "imported.db"
+        make_export(work / "seeded.db", export, arguments.customers, target)
         print(
             f"{arguments.customers:,} customers seeded and exported ({export.stat().st_size / 1e6:.1f} MB xlsx); "
             f"setup {time.perf_counter() - started:.1f} s"
         )
-        target = str(work / "imported.db")
         results = [
-            ("baseline: openpyxl read-only, every row", in_subprocess(__file__, "baseline", target, str(export))),
-            ("delight import orders", in_subprocess(__file__, "delight", target, str(export))),
-            ("delight import orders, again (unchanged)", in_subprocess(__file__, "delight", target, str(export))),
+            (label, in_subprocess(__file__, step, str(target), str(export)))
+            for label, step in (
+                ("baseline: openpyxl read-only, every row", "baseline"),
+                ("delight import orders", "delight"),
+                ("delight import orders, again (unchanged)", "delight"),
+            )
         ]
-    base_rate = results[0][1]["rows"] / results[0][1]["seconds"]
-    print(f"{'reader':44} {'rows':>8} {'seconds':>8} {'rows/s':>8} {'peak MB':>8} {'vs baseline':>11}")
-    for label, figures in results:
-        rate = figures["rows"] / figures["seconds"]
-        print(
-            f"{label:44} {figures['rows']:>8,} {figures['seconds']:>8.1f} {rate:>8,.0f} "
-            f"{figures['peak_mb']:>8.0f} {rate / base_rate:>10.2f}x"
-        )
+    print_results("reader", results)
 
 
 if __name__ == "__main__":

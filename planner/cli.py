@@ -6,6 +6,7 @@ become one ``Error: ...`` line and exit code 1.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -250,22 +251,32 @@ week_option = click.option("--week", help="ISO week like 2026-W49 (default: this
 
 
 def table_output(*formats: str, default: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """--format and -o FILE for a command that writes a table; the format follows FILE's extension if not given."""
+    """--format and -o FILE for a command that writes a table; the command gets the format to write.
+
+    Without --format, FILE's extension says (.csv, .xlsx, .json, .txt for a table), else DEFAULT.
+    """
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
-        command = click.option(
+        @functools.wraps(command)
+        def chosen(*args: object, output_format: str | None, output: Path | None, **kwargs: object) -> None:
+            from planner import spreadsheet
+
+            resolved = spreadsheet.format_for(output_format, output, default, formats)
+            command(*args, output_format=resolved, output=output, **kwargs)
+
+        with_output = click.option(
             "-o",
             "--output",
             type=click.Path(dir_okay=False, path_type=Path),
             metavar="FILE",
             help="Write to FILE (.csv, .xlsx, .json) instead of stdout.",
-        )(command)
+        )(chosen)
         return click.option(
             "--format",
             "output_format",
             type=click.Choice(formats),
-            help=f"[default: {default}, or as -o FILE's extension says]",
-        )(command)
+            help=f"Output format (default: as -o FILE's extension says, else {default}).",
+        )(with_output)
 
     return decorate
 
@@ -360,11 +371,10 @@ def list_(
       delight list --week 2026-W49 --status planned --format csv > week.csv
       delight list --week 2026-W49 -o week.xlsx
     """
-    from planner import spreadsheet, views, weekly
+    from planner import views, weekly
 
-    chosen = spreadsheet.format_for(output_format, output, "table")
     gestures = weekly.list_gestures(app.engine(), week, status, rules_path)
-    emit(views.gestures_output(gestures, chosen), chosen, output)
+    emit(views.gestures_output(gestures, output_format), output_format, output)
 
 
 @cli.command()
@@ -391,9 +401,7 @@ def explain(app: App, customer: str, week: str | None, rules_path: Path | None) 
 @table_output("csv", "xlsx", "json", default="csv")
 @rules_option
 @pass_app
-def facts(
-    app: App, as_of: date | None, output_format: str | None, output: Path | None, rules_path: Path | None
-) -> None:
+def facts(app: App, as_of: date | None, output_format: str, output: Path | None, rules_path: Path | None) -> None:
     """Write every customer's facts to stdout (or -o FILE), one row per customer, for spreadsheets.
 
     These are the names rules use (see `delight rules show`).
@@ -403,11 +411,10 @@ def facts(
       delight facts --as-of 2026-11-30 > facts.csv
       delight facts -o facts.xlsx
     """
-    from planner import spreadsheet, views, weekly
+    from planner import views, weekly
 
-    chosen = spreadsheet.format_for(output_format, output, "csv")
     headers, rows = weekly.export_facts(app.engine(), as_of, rules_path)
-    emit(views.rows_output(headers, rows, chosen), chosen, output)
+    emit(views.rows_output(headers, rows, output_format), output_format, output)
 
 
 @cli.group()
@@ -553,7 +560,7 @@ def export() -> None:
 @rules_option
 @pass_app
 def export_messages(
-    app: App, week: str | None, output_format: str | None, output: Path | None, rules_path: Path | None
+    app: App, week: str | None, output_format: str, output: Path | None, rules_path: Path | None
 ) -> None:
     """The week's cheer messages (customer, language, channel, text) for your shop's messaging tool.
 
@@ -562,11 +569,10 @@ def export_messages(
       delight export messages --week 2026-W49 > cheer.csv
       delight export messages -o cheer.xlsx
     """
-    from planner import prepare, spreadsheet, views
+    from planner import prepare, views
 
-    chosen = spreadsheet.format_for(output_format, output, "csv")
     messages = prepare.cheer_messages(app.engine(), week, rules_path)
-    emit(views.messages_output(messages, chosen), chosen, output)
+    emit(views.messages_output(messages, output_format), output_format, output)
 
 
 def import_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -681,7 +687,7 @@ def feedback_list(
     max_rating: int | None,
     kind: str | None,
     limit: int,
-    output_format: str | None,
+    output_format: str,
     output: Path | None,
     rules_path: Path | None,
 ) -> None:
@@ -698,11 +704,10 @@ def feedback_list(
       delight feedback list --open -o waiting.xlsx
     """
     from planner import feedback as inbox  # imported here so that the feedback commands stay one block
-    from planner import spreadsheet
 
-    chosen = spreadsheet.format_for(output_format, output, "table")
     filters = inbox.FeedbackFilter(open_only=open_only, max_rating=max_rating, kind=kind, limit=limit or None)
-    emit(inbox.feedback_output(inbox.list_feedback(app.engine(), filters, rules_path), chosen), chosen, output)
+    inbox_now = inbox.list_feedback(app.engine(), filters, rules_path)
+    emit(inbox.feedback_output(inbox_now, output_format), output_format, output)
 
 
 @feedback_group.command("reply")

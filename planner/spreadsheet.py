@@ -62,21 +62,24 @@ def spreadsheet_safe(value: object) -> object:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def format_for(given: str | None, output: Path | None, default: str) -> str:
-    """The output format: as given, else by ``output``'s extension, else ``default``.
+def format_for(given: str | None, output: Path | None, default: str, allowed: Sequence[str]) -> str:
+    """The output format: as given, else by ``output``'s extension, else ``default``; one of ``allowed``.
 
     A format that contradicts the file's extension (``--format csv -o week.xlsx``) is an error.
     """
-    by_suffix = FORMAT_BY_SUFFIX.get(output.suffix.lower()) if output is not None else None
+    if output is None:
+        return given or default
+    by_suffix = FORMAT_BY_SUFFIX.get(output.suffix.lower())
     if given is not None:
         if by_suffix is not None and by_suffix != given:
-            raise InputError(f"--format {given} does not match the file name {output.name}: use one or the other")  # type: ignore[union-attr]
+            raise InputError(f"--format {given} does not match the file name {output.name}: use one or the other")
         return given
-    if output is not None and by_suffix is None:
+    if by_suffix not in allowed:
+        suffixes = ", ".join(suffix for suffix, name in FORMAT_BY_SUFFIX.items() if name in allowed)
         raise InputError(
-            f"-o {output.name}: cannot tell the format from the name: add --format, or end it in .csv or .xlsx"
+            f"-o {output.name}: cannot tell the format from the name: add --format, or end it in {suffixes}"
         )
-    return by_suffix or default
+    return by_suffix
 
 
 def open_output(path: Path) -> IO[bytes]:

@@ -428,10 +428,14 @@ def test_an_output_format_and_a_file_name_must_agree(formula_store: Callable[...
     result = formula_store("facts", "--format", "csv", "-o", str(tmp_path / "facts.xlsx"))
     assert result.exit_code == 1
     assert result.stderr == "Error: --format csv does not match the file name facts.xlsx: use one or the other\n"
-    unknown = formula_store("facts", "-o", str(tmp_path / "facts.dat"))
-    assert unknown.stderr == (
-        "Error: -o facts.dat: cannot tell the format from the name: add --format, or end it in .csv or .xlsx\n"
-    )
+    for name in ("facts.dat", "facts.txt"):  # facts has no table format
+        unknown = formula_store("facts", "-o", str(tmp_path / name))
+        assert unknown.stderr == (
+            f"Error: -o {name}: cannot tell the format from the name: add --format, or end it in .csv, .xlsx, .json\n"
+        )
+    table = formula_store("feedback", "list", "-o", str(tmp_path / "inbox.txt"))
+    assert table.exit_code == 0
+    assert "1 shown; 1 overdue" in (tmp_path / "inbox.txt").read_text(encoding="utf-8")
 
 
 def run_cli(database: Path, *arguments: str, stdout: Any) -> None:

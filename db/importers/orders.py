@@ -37,7 +37,7 @@ from db.importers.customers import (
 )
 from db.importers.layout import GroupRow, Layout
 from db.importers.mapping import Mapping
-from db.importers.parsing import parse_amount, parse_datetime, parse_int
+from db.importers.parsing import parse_datetime, parse_int, row_amount
 from db.importers.reading import SourceFile, read_rows
 from db.importers.results import BadRowSink, Counts, ImportSummary, RowError
 from db.importers.store import (
@@ -224,12 +224,7 @@ class _OrderImporter:
         total_text = first.get("total", "")
         total, symbol = None, None
         if total_text:
-            try:
-                total, symbol = parse_amount(total_text, self.mapping.decimal_comma)
-            except ValueError as exc:
-                raise RowError(first_line, f"total: {exc}") from None
-            if total < 0:
-                raise RowError(first_line, f'total: "{total_text}" is negative')
+            total, symbol = row_amount(total_text, self.mapping.decimal_comma, first_line, "total")
         currency = self._currency(first.get("currency", ""), symbol, first_line)
         status = self._status(first.get("status", ""), first_line)
         items = self._items(group, currency) if self.has_items else []
@@ -288,12 +283,7 @@ class _OrderImporter:
             price_text = record.get("unit_price", "")
             price_minor = None
             if price_text:
-                try:
-                    price, _symbol = parse_amount(price_text, self.mapping.decimal_comma)
-                except ValueError as exc:
-                    raise RowError(line, f"unit_price: {exc}") from None
-                if price < 0:
-                    raise RowError(line, f'unit_price: "{price_text}" is negative')
+                price, _symbol = row_amount(price_text, self.mapping.decimal_comma, line, "unit_price")
                 price_minor = to_minor(price, currency)
             sku = record.get("item_sku", "") or None
             if sku and len(sku) > MAX_ID_LENGTH:

@@ -23,11 +23,12 @@ import csv
 import io
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
+from xml.etree.ElementTree import ParseError
 
 from planner.errors import InputError
 
@@ -149,7 +150,8 @@ def inspect_file(path: Path, encoding: str = "auto", password: str | None = None
     source = SourceFile(
         path, "csv", chosen, _detect_delimiter(text.lstrip("\ufeff").splitlines()[:HEADER_SCAN_ROWS]), []
     )
-    leading = _leading_rows(_csv_records(source, io.StringIO(text.lstrip("\ufeff"), newline=""), complete))
+    # The first rows, from the sample (a row cut at its end is only ever a late one of them).
+    leading = _leading_rows(_csv_records(source, io.StringIO(text.lstrip("\ufeff"), newline="")))
     return _with_leading(source, leading)
 
 
@@ -161,7 +163,7 @@ def _with_leading(source: SourceFile, leading: list[Record]) -> SourceFile:
     return replace(source, leading=tuple(leading)).with_header_at(line)
 
 
-def _leading_rows(records: Iterator[Record]) -> list[Record]:
+def _leading_rows(records: Generator[Record, None, None]) -> list[Record]:
     leading = []
     try:
         for line, cells in records:
@@ -171,9 +173,7 @@ def _leading_rows(records: Iterator[Record]) -> list[Record]:
             if len(leading) == HEADER_SCAN_ROWS:
                 break
     finally:
-        close = getattr(records, "close", None)
-        if close is not None:
-            close()
+        records.close()
     return leading
 
 
@@ -268,7 +268,7 @@ def _file_records(source: SourceFile, progress: Callable[[int], None] | None) ->
     raw = _CountingReader(source.path.open("rb", buffering=0), progress)  # type: ignore[arg-type]
     text = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding=source.encoding, newline="")
     with text:
-        yield from _csv_records(source, text, complete=True)
+        yield from _csv_records(source, text)
 
 
 def _bounded_lines(source: SourceFile, text: IO[str], counted: list[int]) -> Iterator[str]:
@@ -286,7 +286,7 @@ def _bounded_lines(source: SourceFile, text: IO[str], counted: list[int]) -> Ite
         yield line
 
 
-def _csv_records(source: SourceFile, text: IO[str], complete: bool) -> Iterator[Record]:
+def _csv_records(source: SourceFile, text: IO[str]) -> Generator[Record, None, None]:
     counted = [0]
     reader = csv.reader(_bounded_lines(source, text, counted), delimiter=source.delimiter)
     previous_end = 0
@@ -300,8 +300,6 @@ def _csv_records(source: SourceFile, text: IO[str], complete: bool) -> Iterator[
             "pass --encoding to say what it is"
         ) from None
     except csv.Error as exc:
-        if not complete and "EOF" in str(exc):
-            return  # the sample ended inside a quoted cell: the whole file is read later
         raise InputError(f"{source.path.name}: line {previous_end + 1}: not valid CSV ({exc})") from None
 
 
@@ -362,11 +360,20 @@ def _open_workbook(path: Path, content: bytes | None) -> Any:
     return workbook
 
 
-def _workbook_records(source: SourceFile, progress: Callable[[int], None] | None = None) -> Iterator[Record]:
+def _workbook_records(
+    source: SourceFile, progress: Callable[[int], None] | None = None
+) -> Generator[Record, None, None]:
     """The first sheet's rows, numbered as the sheet numbers them."""
     per_row = source.size / source.rows_said
     reported = 0.0
-    for number, values in enumerate(source.workbook.worksheets[0].iter_rows(values_only=True), start=1):
+    rows = enumerate(source.workbook.worksheets[0].iter_rows(values_only=True), start=1)
+    while True:
+        try:
+            number, values = next(rows)
+        except StopIteration:
+            break
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError) as exc:
+            raise InputError(f"{source.path.name}: not a readable Excel workbook ({exc})") from None
         if progress is not None and number % 256 == 0 and reported < source.size:
             step = min(per_row * 256, source.size - reported)
             progress(int(step))

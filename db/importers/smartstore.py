@@ -45,7 +45,7 @@ from decimal import Decimal
 
 from db.importers.layout import GroupRow, Layout, find_columns, positions
 from db.importers.mapping import Mapping
-from db.importers.parsing import parse_amount
+from db.importers.parsing import row_amount
 from db.importers.reading import SourceFile
 from db.importers.results import RowError
 
@@ -361,13 +361,7 @@ class _Reader:
         return claim
 
     def _amount(self, text: str, line: int, column: str) -> Decimal:
-        try:
-            amount, _currency = parse_amount(text, self.mapping.decimal_comma)
-        except ValueError as exc:
-            raise RowError(line, f"{column}: {exc}") from None
-        if amount < 0:
-            raise RowError(line, f'{column}: "{text}" is negative')
-        return amount
+        return row_amount(text, self.mapping.decimal_comma, line, column)[0]
 
     def _total(self, rows: list[GroupRow]) -> Decimal:
         total = Decimal(0)
