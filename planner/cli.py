@@ -20,8 +20,8 @@ from sqlalchemy import Engine
 from db.engine import database_url, make_engine
 from db.models import GestureStatus
 from db.seed import LOCALES
+from planner import spreadsheet
 from planner.errors import DelightError, RejectedImport
-from planner.spreadsheet import Sheet
 
 
 class DelightGroup(click.Group):
@@ -259,8 +259,6 @@ def table_output(*formats: str, default: str) -> Callable[[Callable[..., None]],
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(command)
         def chosen(*args: object, output_format: str | None, output: Path | None, **kwargs: object) -> None:
-            from planner import spreadsheet
-
             resolved = spreadsheet.format_for(output_format, output, default, formats)
             command(*args, output_format=resolved, output=output, **kwargs)
 
@@ -281,13 +279,11 @@ def table_output(*formats: str, default: str) -> Callable[[Callable[..., None]],
     return decorate
 
 
-def emit(content: str | Sheet, output_format: str, output: Path | None) -> None:
+def emit(content: str | spreadsheet.Sheet, output_format: str, output: Path | None) -> None:
     """A command's result to -o FILE or stdout; CSV gets a BOM only where Excel may open it (a file, not a pipe)."""
-    from planner import spreadsheet
-
     if output is not None:
         with spreadsheet.open_output(output) as handle:
-            if isinstance(content, Sheet):
+            if isinstance(content, spreadsheet.Sheet):
                 spreadsheet.write_sheet(content, output_format, handle, bom=True)
             else:
                 handle.write(content.encode("utf-8") + (b"" if content.endswith("\n") else b"\n"))
@@ -359,7 +355,7 @@ def list_(
     app: App,
     week: str | None,
     status: str | None,
-    output_format: str | None,
+    output_format: str,
     output: Path | None,
     rules_path: Path | None,
 ) -> None:

@@ -384,3 +384,19 @@ def test_the_seeded_shop_exported_to_smartstore_imports_as_the_same_shop(
         assert snapshot(fresh_engine) == before
     finally:
         fresh_engine.dispose()
+
+
+def test_the_demo_export_is_refused_before_anything_is_seeded(
+    initialised: Callable[..., Result], engine: Engine, tmp_path: Path
+) -> None:
+    english = initialised(
+        "seed", "--customers", "5", "--locale", "en_US", "--export-smartstore", str(tmp_path / "x.xlsx")
+    )
+    assert english.stderr == (
+        "Error: --export-smartstore: SmartStore is a Korean marketplace: use --locale ko_KR or mixed\n"
+    )
+    nowhere = tmp_path / "no such folder" / "x.xlsx"
+    unwritable = initialised("seed", "--customers", "5", "--export-smartstore", str(nowhere))
+    assert unwritable.stderr == f"Error: {nowhere}: cannot write it (No such file or directory)\n"
+    assert snapshot(engine)["customers"] == []
+    assert initialised("seed", "--customers", "5", "--export-smartstore", str(tmp_path / "x.xlsx")).exit_code == 0
