@@ -73,6 +73,11 @@ class Customer(SQLModel, table=True):
     city: str | None = Field(default=None, sa_type=Text)
     address1: str | None = Field(default=None, sa_type=Text)
     address2: str | None = Field(default=None, sa_type=Text)
+    # Whom the address is for, when an export names someone (SmartStore's 수취인명); labels use it.
+    address_name: str | None = Field(default=None, sa_type=Text)
+    # "order": an order's delivery address (a later order's replaces it); "customers": from a customers
+    # file; empty: entered another way (by a person) — an orders import never replaces it.
+    address_source: str | None = Field(default=None, max_length=20)
     do_not_contact: bool = False
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
@@ -160,7 +165,7 @@ class OrderItem(SQLModel, table=True):
     name: str = Field(sa_type=Text)
     sku: str | None = Field(default=None, max_length=100)
     quantity: int = 1
-    unit_price_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    unit_price_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # unknown: None
 
 
 class Feedback(SQLModel, table=True):

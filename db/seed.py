@@ -9,7 +9,8 @@ The same seed and the same ``today`` give identical data.
 
 With ``plant_effect``, it also logs twelve past weeks of gestures with a held-out control
 group and a known effect on repurchase, so `delight report` can be checked against it
-(see ``_plant_effect``).
+(see ``_plant_effect``). With ``export_smartstore``, the orders are also written as a Naver
+SmartStore order export (``db.smartstore_export``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from faker import Faker
@@ -28,7 +30,9 @@ from sqlalchemy import Connection, Table, func, select
 from db import catalogue, summaries
 from db.engine import advance_id_sequences, bulk_insert
 from db.models import Customer, Feedback, FeedbackKind, Gesture, GestureStatus, Order, OrderItem, OrderStatus, PlanRun
+from db.smartstore_export import export_orders
 from planner.errors import InputError
+from planner.spreadsheet import open_output
 from planner.weeks import week_of
 
 LOCALES = ("ko_KR", "en_US", "mixed")
@@ -45,6 +49,7 @@ class SeedOptions:
     seed: int = 1
     today: date = field(default_factory=date.today)
     plant_effect: float | None = None
+    export_smartstore: Path | None = None
 
     @property
     def currency(self) -> str:
@@ -71,6 +76,7 @@ class SeedSummary:
     currency: str = "KRW"
     planted_treated: int = 0
     planted_control: int = 0
+    exported_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -286,6 +292,10 @@ def seed_database(
         raise InputError(f'unknown locale "{options.locale}": use one of {", ".join(LOCALES)}')
     if options.customers < 1:
         raise InputError("--customers must be at least 1")
+    if options.export_smartstore is not None:
+        if options.locale == "en_US":
+            raise InputError("--export-smartstore: SmartStore is a Korean marketplace: use --locale ko_KR or mixed")
+        open_output(options.export_smartstore).close()  # a file that cannot be written stops us before seeding
     if options.plant_effect is not None and not -PLANT_BASE_RATE <= options.plant_effect <= 1 - PLANT_BASE_RATE:
         raise InputError(
             f"--plant-effect {options.plant_effect:g} is out of range: use a number from "
@@ -317,6 +327,8 @@ def seed_database(
         advance_id_sequences(connection, table)
     summaries.create_triggers(connection)
     summaries.refresh(connection, summaries.EVERYONE)
+    if options.export_smartstore is not None:
+        summary.exported_rows = export_orders(connection, options.export_smartstore, generator.now)
     return summary
 
 

@@ -6,6 +6,7 @@ become one ``Error: ...`` line and exit code 1.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 from db.engine import database_url, make_engine
 from db.models import GestureStatus
 from db.seed import LOCALES
+from planner import spreadsheet
 from planner.errors import DelightError, RejectedImport
 
 
@@ -151,9 +153,21 @@ def init(app: App) -> None:
     help="Also log 12 past weeks of gestures with a control group; those sent one buy again this much more "
     "often (0.15 = 15 points), to check `delight report` against.",
 )
+@click.option(
+    "--export-smartstore",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.xlsx",
+    help="Also write the orders as a Naver SmartStore order export, for `delight import orders`.",
+)
 @pass_app
 def seed(
-    app: App, customers: int, locale: str, seed_value: int, today: date | None, plant_effect: float | None
+    app: App,
+    customers: int,
+    locale: str,
+    seed_value: int,
+    today: date | None,
+    plant_effect: float | None,
+    export_smartstore: Path | None,
 ) -> None:
     """Fill an empty database with believable customers, orders and reviews.
 
@@ -165,12 +179,18 @@ def seed(
     Examples:
       delight init && delight seed --customers 10000 --locale mixed --seed 7
       delight seed --customers 6000 --plant-effect 0.15 && delight report
+      delight seed --locale ko_KR --export-smartstore 스마트스토어_주문.xlsx
     """
     from db.engine import transaction
     from db.seed import SeedOptions, seed_database
 
     options = SeedOptions(
-        customers=customers, locale=locale, seed=seed_value, today=today or date.today(), plant_effect=plant_effect
+        customers=customers,
+        locale=locale,
+        seed=seed_value,
+        today=today or date.today(),
+        plant_effect=plant_effect,
+        export_smartstore=export_smartstore,
     )
     engine = app.engine()
     with progress_bar(customers, "Seeding") as advance, transaction(engine) as session:
@@ -185,6 +205,8 @@ def seed(
             f"Planted an effect of {plant_effect:+.0%} on repurchase: {summary.planted_treated:,} gestures sent, "
             f"{summary.planted_control:,} held out, over 12 past weeks."
         )
+    if export_smartstore is not None:
+        click.echo(f"Wrote the orders as a SmartStore export ({summary.exported_rows:,} rows): {export_smartstore}")
 
 
 @cli.command()
@@ -226,9 +248,53 @@ rules_option = click.option(
     help=f"Rules file (default: ./{RULES_FILE} if present, else the shipped rules; env DELIGHT_RULES).",
 )
 week_option = click.option("--week", help="ISO week like 2026-W49 (default: this week).")
-format_option = click.option(
-    "--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+
+
+def table_output(*formats: str, default: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """--format and -o FILE for a command that writes a table; the command gets the format to write.
+
+    Without --format, FILE's extension says (.csv, .xlsx, .json, .txt for a table), else DEFAULT.
+    """
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(command)
+        def chosen(*args: object, output_format: str | None, output: Path | None, **kwargs: object) -> None:
+            resolved = spreadsheet.format_for(output_format, output, default, formats)
+            command(*args, output_format=resolved, output=output, **kwargs)
+
+        with_output = click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Write to FILE (.csv, .xlsx, .json) instead of stdout.",
+        )(chosen)
+        return click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(formats),
+            help=f"Output format (default: as -o FILE's extension says, else {default}).",
+        )(with_output)
+
+    return decorate
+
+
+def emit(content: str | spreadsheet.Sheet, output_format: str, output: Path | None) -> None:
+    """A command's result to -o FILE or stdout; CSV gets a BOM only where Excel may open it (a file, not a pipe)."""
+    if output is not None:
+        with spreadsheet.open_output(output) as handle:
+            if isinstance(content, spreadsheet.Sheet):
+                spreadsheet.write_sheet(content, output_format, handle, bom=True)
+            else:
+                handle.write(content.encode("utf-8") + (b"" if content.endswith("\n") else b"\n"))
+        click.echo(f"Wrote {output}.", err=True)
+    elif isinstance(content, str):
+        say(content)
+    elif output_format == "xlsx" and sys.stdout.isatty():
+        raise click.UsageError("an .xlsx workbook is binary: write it to a file with -o FILE.xlsx (or > FILE.xlsx)")
+    else:
+        sys.stdout.flush()
+        spreadsheet.write_sheet(content, output_format, sys.stdout.buffer, bom=spreadsheet.stdout_is_a_file())
 
 
 def parse_money(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Decimal | None:
@@ -304,21 +370,29 @@ def plan(
 @cli.command("list")
 @week_option
 @click.option("--status", type=click.Choice([s.value for s in GestureStatus]), help="Only gestures with this status.")
-@format_option
+@table_output("table", "csv", "xlsx", "json", default="table")
 @rules_option
 @pass_app
-def list_(app: App, week: str | None, status: str | None, output_format: str, rules_path: Path | None) -> None:
+def list_(
+    app: App,
+    week: str | None,
+    status: str | None,
+    output_format: str,
+    output: Path | None,
+    rules_path: Path | None,
+) -> None:
     """Show a week's gestures: who, what, why, and who writes it.
 
     \b
     Examples:
       delight list
       delight list --week 2026-W49 --status planned --format csv > week.csv
+      delight list --week 2026-W49 -o week.xlsx
     """
     from planner import views, weekly
 
     gestures = weekly.list_gestures(app.engine(), week, status, rules_path)
-    say(views.gestures_output(gestures, output_format))
+    emit(views.gestures_output(gestures, output_format), output_format, output)
 
 
 @cli.command()
@@ -342,22 +416,23 @@ def explain(app: App, customer: str, week: str | None, rules_path: Path | None) 
 
 @cli.command()
 @click.option("--as-of", "as_of", callback=parse_date, help="Facts as of this date (default: this week's Monday).")
-@click.option("--format", "output_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@table_output("csv", "xlsx", "json", default="csv")
 @rules_option
 @pass_app
-def facts(app: App, as_of: date | None, output_format: str, rules_path: Path | None) -> None:
-    """Write every customer's facts to stdout, one row per customer, for spreadsheets.
+def facts(app: App, as_of: date | None, output_format: str, output: Path | None, rules_path: Path | None) -> None:
+    """Write every customer's facts to stdout (or -o FILE), one row per customer, for spreadsheets.
 
     These are the names rules use (see `delight rules show`).
 
     \b
     Example:
       delight facts --as-of 2026-11-30 > facts.csv
+      delight facts -o facts.xlsx
     """
     from planner import views, weekly
 
     headers, rows = weekly.export_facts(app.engine(), as_of, rules_path)
-    say(views.rows_output(headers, rows, output_format))
+    emit(views.rows_output(headers, rows, output_format), output_format, output)
 
 
 @cli.group()
@@ -499,20 +574,23 @@ def export() -> None:
 
 @export.command("messages")
 @week_option
-@click.option("--format", "output_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@table_output("csv", "xlsx", "json", default="csv")
 @rules_option
 @pass_app
-def export_messages(app: App, week: str | None, output_format: str, rules_path: Path | None) -> None:
+def export_messages(
+    app: App, week: str | None, output_format: str, output: Path | None, rules_path: Path | None
+) -> None:
     """The week's cheer messages (customer, language, channel, text) for your shop's messaging tool.
 
     \b
     Example:
       delight export messages --week 2026-W49 > cheer.csv
+      delight export messages -o cheer.xlsx
     """
     from planner import prepare, views
 
     messages = prepare.cheer_messages(app.engine(), week, rules_path)
-    say(views.messages_output(messages, output_format))
+    emit(views.messages_output(messages, output_format), output_format, output)
 
 
 def import_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -527,7 +605,7 @@ def import_options(command: Callable[..., None]) -> Callable[..., None]:
             type=click.Choice(importers.FORMATS),
             default="auto",
             show_default=True,
-            help="shopify: a Shopify export; csv: columns through --map; auto: Shopify if recognised.",
+            help="shopify, smartstore: that export; csv: columns by name or --map; auto: an export if recognised.",
         ),
         click.option(
             "--map",
@@ -548,7 +626,12 @@ def import_options(command: Callable[..., None]) -> Callable[..., None]:
             "--skip-bad",
             type=click.Path(dir_okay=False, path_type=Path),
             metavar="FILE",
-            help="Import the good rows; write the bad ones, with line and reason, to FILE.",
+            help="Import the good rows; write the bad ones, with line and reason, to FILE (.csv or .xlsx).",
+        ),
+        click.option(
+            "--password",
+            envvar="DELIGHT_XLSX_PASSWORD",
+            help="The password of a protected .xlsx (env DELIGHT_XLSX_PASSWORD).",
         ),
     ]
     for decorator in reversed(decorators):
@@ -566,12 +649,13 @@ def run_import(
     encoding: str,
     dry_run: bool,
     skip_bad: Path | None,
+    password: str | None,
 ) -> None:
     """Import FILE as KIND and print the summary; bad rows and warnings go to stderr."""
     from db import importers
 
     mapping = importers.load_mapping(mapping_file, pairs)
-    options = importers.ImportOptions(file_format, encoding, mapping, dry_run, skip_bad)
+    options = importers.ImportOptions(file_format, encoding, mapping, dry_run, skip_bad, password)
     size = file.stat().st_size if file.is_file() else 0
     try:
         with progress_bar(size, f"Importing {kind}") as advance:
@@ -612,7 +696,7 @@ def _who_am_i() -> str | None:
 @click.option("--max-rating", type=click.IntRange(1, 5), metavar="N", help="Only ratings of N or less.")
 @click.option("--kind", metavar="KIND", help="Only review, complaint, survey or request.")
 @click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True, help="At most this many (0: all).")
-@format_option
+@table_output("table", "csv", "xlsx", "json", default="table")
 @rules_option
 @pass_app
 def feedback_list(
@@ -622,6 +706,7 @@ def feedback_list(
     kind: str | None,
     limit: int,
     output_format: str,
+    output: Path | None,
     rules_path: Path | None,
 ) -> None:
     """Show feedback newest first: what was said, who replied and when, and who is still waiting.
@@ -634,11 +719,13 @@ def feedback_list(
     Examples:
       delight feedback list --open
       delight feedback list --max-rating 2 --format csv > low-ratings.csv
+      delight feedback list --open -o waiting.xlsx
     """
     from planner import feedback as inbox  # imported here so that the feedback commands stay one block
 
     filters = inbox.FeedbackFilter(open_only=open_only, max_rating=max_rating, kind=kind, limit=limit or None)
-    say(inbox.feedback_output(inbox.list_feedback(app.engine(), filters, rules_path), output_format))
+    inbox_now = inbox.list_feedback(app.engine(), filters, rules_path)
+    emit(inbox.feedback_output(inbox_now, output_format), output_format, output)
 
 
 @feedback_group.command("reply")
@@ -873,21 +960,21 @@ def log_history(app: App, gesture_id: int, rules_path: Path | None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @by_option
 @click.option("--at", "at", metavar="DATETIME", help="When, for rows without an at column (default: now).")
-@click.option("--encoding", type=click.Choice(["auto", "utf-8", "cp949"]), default="auto", show_default=True)
+@click.option("--encoding", type=click.Choice(["auto", "utf-8", "cp949", "utf-16"]), default="auto", show_default=True)
 @rules_option
 @pass_app
 def log_import(app: App, file: Path, by: str, at: str | None, encoding: str, rules_path: Path | None) -> None:
-    """Log a week from a filled-in `delight list --format csv` file.
+    """Log a week from a filled-in `delight list` file (CSV or .xlsx).
 
     Fill in the status column with sent, skipped or failed (and, if you like, by and
     note columns); rows still planned or held out are left alone. Excel's re-saved
-    files are fine (UTF-8 with or without BOM, or CP949). All rows or none: a bad row
-    logs nothing, and every bad row is listed with its line number.
+    files are fine (.xlsx, UTF-8 with or without BOM, CP949, or Unicode Text). All rows
+    or none: a bad row logs nothing, and every bad row is listed with its line number.
 
     \b
     Example:
-      delight list --week 2026-W49 --format csv > week.csv
-      delight log import week.csv --by 지민
+      delight list --week 2026-W49 -o week.xlsx
+      delight log import week.xlsx --by 지민
     """
     from planner import logbook
 
@@ -1008,7 +1095,7 @@ def report(
 
 @cli.group("import")
 def import_group() -> None:
-    """Bring in a shop's customers, orders and feedback: Shopify exports or any CSV.
+    """Bring in a shop's customers, orders and feedback: Shopify and SmartStore exports, any CSV or .xlsx.
 
     Re-importing a file changes nothing; a newer export updates changed rows and adds
     new ones. A bad row stops the whole import (nothing is written) unless --skip-bad
@@ -1025,7 +1112,7 @@ def import_group() -> None:
 @import_options
 @pass_app
 def import_customers(app: App, file: Path, **options: object) -> None:
-    """Import customers from a Shopify customers export or a CSV.
+    """Import customers from a Shopify customers export, or any CSV or .xlsx table.
 
     Fields for --map: customer_id, name, first_name, last_name, email, phone, language,
     birthday, address1, address2, city, region, postal_code, country, do_not_contact.
@@ -1042,14 +1129,16 @@ def import_customers(app: App, file: Path, **options: object) -> None:
 @import_options
 @pass_app
 def import_orders(app: App, file: Path, **options: object) -> None:
-    """Import orders from a Shopify orders export or a CSV (one row per order or per item).
+    """Import orders from a Shopify or Naver SmartStore export, or any CSV or .xlsx table.
 
     Fields for --map: order_id, customer_id, email, name, placed_at, total, currency,
     status, item_name, item_sku, quantity, unit_price. Customers not yet known are
     created. Without order_id (a bare transaction list) each row is one order.
+    SmartStore's order download (.xlsx, or CSV re-saved from Excel) needs no mapping.
 
     \b
-    Example:
+    Examples:
+      delight import orders 스마트스토어_주문.xlsx
       delight import orders 주문내역.csv --mapping shop.toml --skip-bad bad-rows.csv
     """
     run_import(app, "orders", file, **options)
@@ -1059,7 +1148,7 @@ def import_orders(app: App, file: Path, **options: object) -> None:
 @import_options
 @pass_app
 def import_feedback(app: App, file: Path, **options: object) -> None:
-    """Import reviews, complaints, surveys and requests from a CSV.
+    """Import reviews, complaints, surveys and requests from a CSV or .xlsx table.
 
     Fields for --map: feedback_id, customer_id, order_id, kind, rating, text,
     received_at. Each row's customer (and order, if given) must already be imported.

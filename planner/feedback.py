@@ -8,7 +8,6 @@ the planner keeps that customer to recovery gestures only, until someone resolve
 
 from __future__ import annotations
 
-import io
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -21,8 +20,9 @@ from sqlmodel import Session
 from db.engine import transaction
 from db.models import AuditEvent, Customer, Feedback, FeedbackKind
 from planner.errors import InputError, NotFound
-from planner.output import checked_name, clean, fit, table, to_json, write_csv
+from planner.output import checked_name, clean, fit, table, to_json
 from planner.rules import DEFAULT_LOW_RATING, load_rules
+from planner.spreadsheet import Sheet
 
 """A rating at or below this needs a reply from a person, like a complaint."""
 
@@ -245,16 +245,14 @@ def resolve(
 # --- How the inbox reads ----------------------------------------------------------------------------
 
 
-def feedback_output(inbox: Inbox, output_format: str) -> str:
-    """The inbox as a table, CSV or JSON; dates in the shop's time zone for the table."""
+def feedback_output(inbox: Inbox, output_format: str) -> str | Sheet:
+    """The inbox as a table, JSON or a sheet (CSV/xlsx); dates in the shop's time zone for the table."""
     items = inbox.items
     if output_format == "json":
         return to_json([{**asdict(item), "status": item.status} for item in items])
     rows = [[getattr(item, name) if name != "status" else item.status for name in FIELDS] for item in items]
-    if output_format == "csv":
-        stream = io.StringIO()
-        write_csv(stream, FIELDS, rows)
-        return stream.getvalue()
+    if output_format in ("csv", "xlsx"):
+        return Sheet(FIELDS, rows, "feedback")
     if not items:
         return "No feedback matches."
     zone = ZoneInfo(inbox.timezone)

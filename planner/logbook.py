@@ -28,6 +28,7 @@ from db.models import AuditEvent, Customer, Gesture, GestureStatus
 from planner.errors import InputError, LogRejected, NotFound
 from planner.output import checked_name, clean, table
 from planner.rules import load_rules
+from planner.spreadsheet import FORMULA_START
 from planner.views import plural
 
 LOGGED = (GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)
@@ -36,8 +37,6 @@ NOT_ACTED_ON = (GestureStatus.PLANNED, GestureStatus.HELD_OUT, GestureStatus.CAN
 # How far ahead of this computer's clock --at may be (another computer's clock may run fast).
 CLOCK_SLACK = timedelta(minutes=5)
 NOTE_MARK = "; note: "
-# The characters `planner.output.spreadsheet_safe` guards with a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 
 
 @dataclass(frozen=True)
@@ -208,18 +207,20 @@ def import_log(engine: Engine, path: Path, options: LogOptions) -> LogResult:
     timezone = ZoneInfo(load_rules(options.rules_path).timezone)
     default_by = checked_name(options.by, "--by")
     default_at = parse_when(options.at, timezone) if options.at else datetime.now(UTC)
-    source = inspect_file(path, options.encoding)
-    columns = {name.strip().lower(): index for index, name in enumerate(source.header)}
-    for needed in ("gesture_id", "status"):
-        if needed not in columns:
-            raise InputError(
-                f'{path.name}: no "{needed}" column: export the week with `delight list --format csv`, '
-                "fill in the status column, and import that file"
-            )
+    problems: list[str] = []
+    with inspect_file(path, options.encoding) as source:
+        columns = {name.strip().lower(): index for index, name in enumerate(source.header)}
+        for needed in ("gesture_id", "status"):
+            if needed not in columns:
+                raise InputError(
+                    f'{path.name}: no "{needed}" column: export the week with `delight list --format csv`, '
+                    "fill in the status column, and import that file"
+                )
+        # A week's file: a few thousand rows at most.
+        rows = list(read_rows(source, on_ragged=lambda line, reason, _: problems.append(f"line {line}: {reason}")))
     result = LogResult(timezone)
     entries: list[_Entry] = []
-    problems: list[str] = []
-    for line, cells in read_rows(source):
+    for line, cells in rows:
 
         def cell(name: str, cells: list[str] = cells) -> str:
             index = columns.get(name)
@@ -445,6 +446,6 @@ def _detail(entry: _Entry, timezone: ZoneInfo) -> str:
 def _from_spreadsheet(cell: str) -> str:
     """A cell as the exporter meant it: trimmed, without the apostrophe that kept it from being a formula."""
     text = cell.strip()
-    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+    if text.startswith("'") and text[1:].startswith(FORMULA_START):
         return text[1:].strip()
     return text

@@ -200,7 +200,7 @@ def print_labels(engine: Engine, options: PrintOptions) -> tuple[PrintResult, Pr
     _require(planned, week, "gifts")
     labels = [
         GiftLabel(
-            name=p.customer.name or "",
+            name=p.customer.address_name or p.customer.name or "",
             street="\n".join(part for part in (p.customer.address1, p.customer.address2) if part),
             city=p.customer.city or "",
             region=p.customer.region or "",

@@ -38,6 +38,7 @@ PERSONAL_FIELDS = (
     "city",
     "address1",
     "address2",
+    "address_name",
 )
 ERASED_REASON = "(erased)"
 

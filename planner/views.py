@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import asdict
 from decimal import Decimal
 
 from db.money import format_money
-from planner.output import clean, table, to_json, write_csv
+from planner.output import clean, table, to_json
 from planner.plan import PLANNED
 from planner.prepare import Message
+from planner.spreadsheet import Sheet
 from planner.weekly import Explanation, GestureView, PlanResult
 from planner.weekview import waiting_lines
 from printouts import PrintResult
 
+SHEETS = ("csv", "xlsx")
 GESTURE_FIELDS = (
     "gesture_id",
     "customer_id",
@@ -84,12 +85,12 @@ def plan_summary(result: PlanResult) -> str:
     return "\n".join(lines)
 
 
-def gestures_output(gestures: Sequence[GestureView], output_format: str) -> str:
-    """`delight list` in a table, CSV (spreadsheet-safe, round-trips through `delight log import`) or JSON."""
+def gestures_output(gestures: Sequence[GestureView], output_format: str) -> str | Sheet:
+    """`delight list` as a table, JSON, or a sheet for CSV/xlsx (round-trips through `delight log import`)."""
     if output_format == "json":
         return to_json([{name: getattr(g, name) for name in GESTURE_FIELDS} for g in gestures])
-    if output_format == "csv":
-        return csv_text(GESTURE_FIELDS, [[getattr(g, name) for name in GESTURE_FIELDS] for g in gestures])
+    if output_format in SHEETS:
+        return Sheet(GESTURE_FIELDS, [[getattr(g, name) for name in GESTURE_FIELDS] for g in gestures], "gestures")
     if not gestures:
         return "No gestures for this week. Plan one with `delight plan`."
     rows = [
@@ -108,27 +109,20 @@ def gestures_output(gestures: Sequence[GestureView], output_format: str) -> str:
     return table(["id", "customer", "name", "kind", "status", "writer", "why", "cost"], rows, max_width=40)
 
 
-def rows_output(headers: Sequence[str], rows: Sequence[Sequence[object]], output_format: str) -> str:
-    """Rows as CSV or as a JSON list of objects."""
+def rows_output(headers: Sequence[str], rows: Sequence[Sequence[object]], output_format: str) -> str | Sheet:
+    """Rows as a sheet (CSV/xlsx) or as a JSON list of objects."""
     if output_format == "json":
         return to_json([dict(zip(headers, row, strict=True)) for row in rows])
-    return csv_text(headers, rows)
+    return Sheet(headers, rows, "facts")
 
 
-def messages_output(messages: Sequence[Message], output_format: str) -> str:
-    """Cheer messages as CSV or JSON."""
+def messages_output(messages: Sequence[Message], output_format: str) -> str | Sheet:
+    """Cheer messages as a sheet (CSV/xlsx) or JSON."""
     records = [asdict(message) for message in messages]
     if output_format == "json":
         return to_json(records)
     headers = list(Message.__dataclass_fields__)
-    return csv_text(headers, [[record[name] for name in headers] for record in records])
-
-
-def csv_text(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """CSV as one string (UTF-8 BOM first, for Excel)."""
-    buffer = io.StringIO()
-    write_csv(buffer, headers, rows)
-    return buffer.getvalue()
+    return Sheet(headers, [[record[name] for name in headers] for record in records], "messages")
 
 
 def explanation(found: Explanation) -> str:

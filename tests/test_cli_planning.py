@@ -125,8 +125,8 @@ def test_plan_without_seed_prints_and_stores_the_one_it_chose(seeded: Callable[.
 def test_list_csv_is_spreadsheet_ready(seeded: Callable[..., Result]) -> None:
     seeded("plan", "--week", WEEK, "--seed", "1")
     output = seeded("list", "--week", WEEK, "--format", "csv").output
-    assert output.startswith("\ufeffgesture_id,customer_id,customer_name")
-    rows = list(csv.DictReader(io.StringIO(output.lstrip("\ufeff"))))
+    assert output.startswith("gesture_id,customer_id,customer_name")  # no BOM: stdout is not a file here
+    rows = list(csv.DictReader(io.StringIO(output)))
     assert rows and all(row["week"] == WEEK for row in rows)
 
 
@@ -144,7 +144,7 @@ def test_explain_says_why(seeded: Callable[..., Result]) -> None:
 def test_explain_names_the_constraint(seeded: Callable[..., Result]) -> None:
     seeded("plan", "--week", WEEK, "--seed", "2", "--budget", "0")
     listed = {item["customer_id"] for item in json.loads(seeded("list", "--week", WEEK, "--format", "json").output)}
-    facts = list(csv.DictReader(io.StringIO(seeded("facts", "--as-of", "2026-11-30").output.lstrip("\ufeff"))))
+    facts = list(csv.DictReader(io.StringIO(seeded("facts", "--as-of", "2026-11-30").output)))
     first_timer = next(
         row["customer_id"]
         for row in facts

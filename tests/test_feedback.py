@@ -106,7 +106,7 @@ def test_the_inbox_lists_newest_first_with_who_is_waiting(initialised: Callable[
     assert "OVERDUE" in table.output and "none for 30 days" in table.output
     assert "4 shown; 1 overdue (no reply from a person within 2 days)." in table.output
     csv_out = initialised("feedback", "list", "--format", "csv").output
-    assert csv_out.startswith("\ufefffeedback_id,reference,customer_id")
+    assert csv_out.startswith("feedback_id,reference,customer_id")
     bad = initialised("feedback", "list", "--kind", "praise")
     assert bad.exit_code == 1 and bad.output.startswith('Error: --kind "praise" is not a feedback kind')
 

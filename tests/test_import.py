@@ -446,11 +446,15 @@ def test_dry_run_reports_and_writes_nothing(initialised: Callable[..., Result], 
     [
         ("empty.csv", b"", "Error: empty.csv: the file is empty (expected a header line and rows)"),
         ("blank.csv", b"\xef\xbb\xbf\r\n\r\n", "Error: blank.csv: the file is empty (expected a header line and rows)"),
-        ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "Error: photo.csv: not a text file"),
+        (
+            "photo.csv",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+            "Error: photo.csv: not a text file or an Excel workbook",
+        ),
         (
             "orders.xlsx",
             b"PK\x03\x04\x14\x00\x06\x00" + bytes(200),
-            "Error: orders.xlsx: not a text file (an Excel workbook? save it as CSV first)",
+            "Error: orders.xlsx: a damaged ZIP file or workbook: save it again from Excel",
         ),
         (
             "customers.csv",

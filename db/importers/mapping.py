@@ -168,9 +168,15 @@ def resolve_columns(kind: str, header: list[str], mapping: Mapping, where: str) 
     positions = {name.strip().lstrip("\ufeff"): index for index, name in enumerate(header)}
     folded = {name.lower(): index for name, index in positions.items()}
     resolved: dict[str, int] = {}
+    mapped = set(mapping.columns.values())  # a field --map names is read from that column alone
     for index, name in enumerate(header):
         normal = normalise_header(name)
-        if normal in fields and normal not in resolved:
+        if normal in fields and normal not in mapped:
+            if normal in resolved:
+                raise InputError(
+                    f'{where}: the columns "{header[resolved[normal]]}" and "{name}" both read as {normal}: '
+                    "rename or remove one"
+                )
             resolved[normal] = index
     for source, target in mapping.columns.items():
         if target not in fields:

@@ -10,6 +10,8 @@ import re
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
+from db.importers.results import RowError
+
 _OFFSET_AFTER_SPACE = re.compile(r"^(.*\d)\s+(Z|UTC|GMT|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 _DOTTED = re.compile(r"^(\d{4})[./](\d{1,2})[./](\d{1,2})\.?(?:[ T](.*))?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[ T]?(\d{2})(\d{2})(\d{2})?)?$")
@@ -133,6 +135,17 @@ def parse_amount(text: str, decimal_comma: bool = False) -> tuple[Decimal, str |
     except InvalidOperation:
         raise ValueError(f'unparseable amount "{text.strip()}"') from None
     return (-amount if negative else amount), currency
+
+
+def row_amount(text: str, decimal_comma: bool, line: int, column: str) -> tuple[Decimal, str | None]:
+    """An amount that may not be negative, from the row on ``line``; ``RowError`` naming ``column`` if bad."""
+    try:
+        amount, currency = parse_amount(text, decimal_comma)
+    except ValueError as exc:
+        raise RowError(line, f"{column}: {exc}") from None
+    if amount < 0:
+        raise RowError(line, f'{column}: "{text.strip()}" is negative')
+    return amount, currency
 
 
 def parse_bool(text: str) -> bool:
