@@ -44,6 +44,11 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def database_path(engine: Engine) -> Path | None:
+    """The SQLite file an engine opens (``None`` for a server or an in-memory database)."""
+    return sqlite_path(engine.url.render_as_string(hide_password=False))
+
+
 def is_sqlite(engine: Engine) -> bool:
     """True for SQLite, the default store."""
     return engine.dialect.name == "sqlite"
@@ -61,6 +66,7 @@ def make_engine(url: str) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
             event.listen(engine, "connect", _configure_sqlite)
+            event.listen(engine, "begin", _begin_sqlite)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
@@ -69,6 +75,10 @@ def make_engine(url: str) -> Engine:
 
 
 def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # The driver left alone begins a transaction only before INSERT, UPDATE or DELETE, so a
+    # command's reads and schema changes (a seed dropping triggers) ran outside it, each committed
+    # at once. delight begins every transaction itself (``_begin_sqlite``) and the driver none.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
@@ -78,6 +88,15 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> 
     # than 2 MB holds, and pages pushed out mid-transaction are written twice. Used as needed.
     cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     cursor.close()
+
+
+# An execution option: how ``_begin_sqlite`` begins the transaction ("DEFERRED" unless given).
+SQLITE_BEGIN = "delight_sqlite_begin"
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def describe_database_error(exc: Exception, engine: Engine) -> str:
@@ -111,8 +130,7 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     try:
         with Session(engine, expire_on_commit=False) as session, session.begin():
             if write and is_sqlite(engine):
-                # pysqlite begins no transaction before this statement, and none of its own after it.
-                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
             yield session
     except (DBAPIError, driver_error) as exc:
         raise DatabaseError(describe_database_error(exc, engine)) from exc

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.exc import DBAPIError
 
 from db import summaries
-from db.engine import describe_database_error, sqlite_path
+from db.engine import SQLITE_BEGIN, describe_database_error, sqlite_path
 from planner.errors import DatabaseError, SchemaOutOfDate, SchemaTooNew
 
 
@@ -45,7 +45,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     Returns the revision before and after. Running it on an up-to-date database changes nothing.
     """
     try:
-        with engine.begin() as connection:
+        with engine.connect().execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) as connection, connection.begin():
             before = current_revision(connection)
             _refuse_newer(before, engine)
             _refuse_foreign(connection, before, engine)

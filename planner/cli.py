@@ -173,7 +173,7 @@ def seed(
         customers=customers, locale=locale, seed=seed_value, today=today or date.today(), plant_effect=plant_effect
     )
     engine = app.engine()
-    with progress_bar(customers, "Seeding") as advance, transaction(engine) as session:
+    with progress_bar(customers, "Seeding") as advance, transaction(engine, write=True) as session:
         summary = seed_database(session.connection(), options, advance)
     click.echo(
         f"Seeded {summary.customers:,} customers, {summary.orders:,} orders "

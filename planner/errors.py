@@ -59,3 +59,8 @@ class LogRejected(InputError):
     def __init__(self, message: str, details: list[str]) -> None:
         super().__init__(message)
         self.details = details
+
+
+class OutputFileError(DelightError):
+    """A file delight will not or cannot write: the open database, the file being read, a file of
+    another kind, a folder that does not exist, a full disk."""

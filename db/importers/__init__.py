@@ -13,13 +13,14 @@ work), ``results`` (summary, bad rows).
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from db import summaries
-from db.engine import transaction
+from db.engine import database_path, transaction
 from db.importers import shopify
 from db.importers.customers import import_customers
 from db.importers.feedback import import_feedback
@@ -29,6 +30,7 @@ from db.importers.reading import ENCODINGS, SourceFile, inspect_file
 from db.importers.results import BadRow, BadRowSink, Counts, ImportSummary, rejection
 from db.importers.shopify import Layout
 from planner.errors import InputError
+from planner.output_files import open_output_file
 
 __all__ = [
     "ENCODINGS",
@@ -90,19 +92,28 @@ def import_file(
     summary = ImportSummary(
         kind, path, layout.source, source.encoding, dry_run=options.dry_run, skip_file=options.skip_bad
     )
-    sink = BadRowSink(summary, source.header, options.skip_bad)
-    try:
-        with transaction(engine) as session:
-            IMPORTERS[kind](session.connection(), source, layout, options.mapping, sink, summary, progress)
-            if summary.bad_count and options.skip_bad is None:
-                raise rejection(summary)
-            if options.dry_run:
-                raise _DryRun
-            summaries.refresh(session.connection())
-    except _DryRun:
-        pass
-    finally:
-        sink.close()
+    with ExitStack() as files:
+        skip_file = None
+        if options.skip_bad is not None:
+            # UTF-8 with a BOM, so Excel opens Korean text in it correctly. Moved into place once
+            # the import is done; never over the database or the file being imported.
+            skip_file = files.enter_context(
+                open_output_file(
+                    options.skip_bad, "csv", database=database_path(engine), reading=[path], encoding="utf-8-sig"
+                )
+            )
+        sink = BadRowSink(summary, source.header, skip_file)
+        try:
+            with transaction(engine, write=True) as session:
+                IMPORTERS[kind](session.connection(), source, layout, options.mapping, sink, summary, progress)
+                if summary.bad_count and options.skip_bad is None:
+                    raise rejection(summary)
+                sink.flush()  # the bad rows are safe in their file before the good ones are committed
+                if options.dry_run:
+                    raise _DryRun
+                summaries.refresh(session.connection())
+        except _DryRun:
+            pass
     return summary
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from planner.errors import InputError, RejectedImport
+from planner.errors import RejectedImport
 
 SHOWN_BAD_ROWS = 50
 SHOWN_WARNINGS = 20
@@ -112,18 +112,18 @@ def rejection(summary: ImportSummary) -> RejectedImport:
 class BadRowSink:
     """Collects bad rows: counts them, keeps the first few, and streams them all to --skip-bad FILE."""
 
-    def __init__(self, summary: ImportSummary, header: list[str], skip_file: Path | None) -> None:
+    def __init__(self, summary: ImportSummary, header: list[str], skip_file: TextIO | None) -> None:
         self._summary = summary
-        self._handle: TextIO | None = None
+        self._handle = skip_file
         if skip_file is not None:
-            try:
-                # UTF-8 with a BOM, so Excel opens Korean text in it correctly.
-                self._handle = skip_file.open("w", encoding="utf-8-sig", newline="")
-            except OSError as exc:
-                raise InputError(f"--skip-bad {skip_file}: cannot write it ({exc.strerror})") from None
-            self._writer = csv.writer(self._handle)
+            self._writer = csv.writer(skip_file)
             self._writer.writerow([*header, "line", "reason"])
             self._width = len(header)
+
+    def flush(self) -> None:
+        """Write out every bad row recorded so far (a full disk is an error now, not after the commit)."""
+        if self._handle is not None:
+            self._handle.flush()
 
     def add(self, line: int, reason: str, cells: list[str] | tuple[str, ...]) -> None:
         """Record one bad row."""
@@ -133,9 +133,3 @@ class BadRowSink:
         if self._handle is not None:
             padded = list(cells[: self._width]) + [""] * (self._width - len(cells))
             self._writer.writerow([*padded, line, reason])
-
-    def close(self) -> None:
-        """Finish the --skip-bad file."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
