@@ -7,13 +7,17 @@ delight never upgrades a database behind a user's back: every command but
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import SQLModel
 
+import db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from db import summaries
 from db.engine import SQLITE_BEGIN, describe_database_error, sqlite_path
 from planner.errors import DatabaseError, SchemaOutOfDate, SchemaTooNew
@@ -37,12 +41,21 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Create or upgrade the schema to the newest migration, in one transaction.
+@dataclass(frozen=True)
+class Upgrade:
+    """What ``upgrade`` did: the revision before and after, and what it found missing and made again."""
 
-    Customer summaries a migration marked stale are worked out before it commits.
+    before: str | None
+    after: str
+    repaired: tuple[str, ...] = ()
 
-    Returns the revision before and after. Running it on an up-to-date database changes nothing.
+
+def upgrade(engine: Engine) -> Upgrade:
+    """Create or upgrade the schema to the newest migration, in one transaction, and repair it.
+
+    Indexes and the triggers that keep customer summaries current are made again if any is
+    missing. Customer summaries a migration marked stale are worked out before it commits.
+    Running it on an up-to-date, whole database changes nothing.
     """
     try:
         with engine.connect().execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) as connection, connection.begin():
@@ -52,10 +65,25 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             config = _alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+            repaired = [f"index {name}" for name in _repair_indexes(connection)]
+            repaired += [f"trigger {name}" for name in summaries.repair_triggers(connection)]
             summaries.refresh(connection)
     except DBAPIError as exc:
         raise DatabaseError(describe_database_error(exc, engine)) from exc
-    return before, head_revision()
+    return Upgrade(before, head_revision(), tuple(repaired))
+
+
+def _repair_indexes(connection: Connection) -> list[str]:
+    """Create each index the models declare that the database lacks; returns their names."""
+    inspector = inspect(connection)
+    missing = []
+    for table in SQLModel.metadata.sorted_tables:
+        present = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in sorted(table.indexes, key=lambda index: str(index.name)):
+            if index.name not in present:
+                index.create(connection)
+                missing.append(str(index.name))
+    return missing
 
 
 def check(engine: Engine) -> None:

@@ -131,13 +131,15 @@ def init(app: App) -> None:
     """
     from db import schema
 
-    before, after = schema.upgrade(app.engine(check_schema=False))
-    if before == after:
-        click.echo(f"{app.url}: already up to date (schema {after}).")
-    elif before is None:
-        click.echo(f"{app.url}: created (schema {after}).")
+    done = schema.upgrade(app.engine(check_schema=False))
+    if done.before == done.after:
+        click.echo(f"{app.url}: already up to date (schema {done.after}).")
+    elif done.before is None:
+        click.echo(f"{app.url}: created (schema {done.after}).")
     else:
-        click.echo(f"{app.url}: upgraded from schema {before} to {after}.")
+        click.echo(f"{app.url}: upgraded from schema {done.before} to {done.after}.")
+    if done.repaired:
+        click.echo(f"Repaired: made again what was missing ({', '.join(done.repaired)}); every summary recounted.")
 
 
 @cli.command()

@@ -24,7 +24,7 @@ from db import summaries
 from db.engine import bulk_insert, transaction
 from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun, utc_now
 from db.money import from_minor, to_minor
-from planner.errors import InputError, NotFound
+from planner.errors import DatabaseError, InputError, NotFound
 from planner.facts import FACTS, PastGesture, Profile, as_utc, load_fact_table
 from planner.plan import Decision, Plan, PlanRequest, in_holdout, make_plan
 from planner.rules import RuleSet, load_rules, parse_rules
@@ -373,7 +373,8 @@ def explain_customer(
             )
             decision = plan.decisions.get(customer.id)
         row = customers.row_of(customer.id)
-        assert row is not None  # the customer was found in this transaction
+        if row is None:  # only when the triggers that keep summaries current are missing
+            raise DatabaseError(f'customer "{customer_ref}" has no summary: run `delight init` to repair the database')
         profile = customers.profile(row)
         facts = {fact.name: profile.facts[fact.name] for fact in FACTS}
         stored = [g for g in list_gestures_in(session, chosen_week) if g.customer_id == customer.external_id]

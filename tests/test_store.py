@@ -69,7 +69,7 @@ def test_upgrading_step_by_step_keeps_data(db_url: str) -> None:
             ),
             {"t": "2026-01-02 03:04:05"},
         )
-    assert schema.upgrade(engine) == (revisions[0], schema.head_revision())
+    assert schema.upgrade(engine) == schema.Upgrade(revisions[0], schema.head_revision())
     with engine.connect() as connection:
         assert connection.execute(select(Customer.external_id)).scalars().all() == ["C-OLD"]
         # The summaries added by 0002 are worked out for the customers already there.
