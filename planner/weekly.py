@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, select, text, update
 from sqlmodel import Session
 
 from db import summaries
-from db.engine import bulk_insert, transaction
+from db.engine import bulk_insert, hold_lock, transaction
 from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun, utc_now
 from db.money import from_minor, to_minor
 from planner.errors import DatabaseError, InputError, NotFound
@@ -34,6 +34,8 @@ from planner.weeks import current_week, monday, parse_week
 
 # Statuses that mean a person already acted on a gesture: re-planning keeps them.
 KEPT = (GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)
+# The advisory locks (PostgreSQL) that keep two plans of one week from running at once: "dlgt".
+PLAN_LOCKS = 0x646C6774
 # Statuses that used the week's budget and writing capacity.
 SPENT = (GestureStatus.SENT, GestureStatus.FAILED)
 
@@ -158,6 +160,13 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
     started = time.perf_counter()
     with transaction(engine, write=True) as session, _collector_paused():
         connection = session.connection()
+        # One plan of a week at a time: a second waits, then plans on top of the first.
+        hold_lock(
+            connection,
+            (PLAN_LOCKS, int(week.replace("-W", ""))),
+            waiting=lambda: step(f"Waiting for another plan of {week} to finish"),
+            busy=f"another plan of week {week} is being made: try again when it is done",
+        )
         step("Reading every customer's orders and feedback")
         summaries.refresh(connection)  # customers changed by something other than delight since
         history = load_history(connection, week, ZoneInfo(rules.timezone))
