@@ -42,9 +42,11 @@ from itertools import compress
 from pathlib import Path
 from typing import Any, Protocol
 
+import re2
+
 from planner.errors import RulesError
 from planner.facts import COST, FACTS, FACTS_BY_NAME, FactType
-from planner.ruleengine import engine_ast, engine_errors, rule_engine
+from planner.ruleengine import engine_ast, engine_errors, rule_engine, tokens
 
 Facts = Mapping[str, object]
 """One customer's facts: every name in FACTS mapped to its value, or None when it is missing."""
@@ -528,6 +530,9 @@ _UNTYPED_CONTEXT = rule_engine.Context(default_timezone="utc")
 
 _DECIMAL = decimal.Context(prec=28)
 
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the error comes back as a RulesError, not as a line on stderr
+
 NUMBER, TEXT, BOOL, DATE, NULL = "number", "text", "true/false", "date", "null"
 _LIST = "list of "  # list kinds are "list of text", "list of number", ...; "list of ?" is []
 
@@ -582,6 +587,7 @@ def compile_when(rule_name: str, when: str) -> tuple[Predicate, tuple[str, ...]]
     where = f'rule "{rule_name}"'
     if not when.strip():
         raise RulesError(f'{where}: when is empty; write a condition, e.g. when = "orders_count == 1"')
+    _screen(where, when)
     try:
         parsed = rule_engine.Rule(when, context=ENGINE_CONTEXT)
     except engine_errors.RuleSyntaxError as error:
@@ -599,6 +605,63 @@ def compile_when(rule_name: str, when: str) -> tuple[Predicate, tuple[str, ...]]
     compiler = _Compiler(where)
     predicate = compiler.predicate(parsed.statement.expression)
     return predicate, tuple(dict.fromkeys(compiler.symbols))
+
+
+# Bounds on a condition, far beyond any rule a person writes: what is parsed, folded and compiled
+# stays small and quick (a deeper one would exhaust Python's stack, a huge number take minutes).
+MAX_WHEN_CHARACTERS = 2_000
+MAX_NESTING = 30
+MAX_OPERATORS = 100
+MAX_NUMBER = decimal.Decimal(10) ** 15
+_OPEN, _CLOSE = ("LPAREN", "LBRACKET", "LBRACE"), ("RPAREN", "RBRACKET", "RBRACE")
+_OPERANDS = ("FLOAT", "STRING", "SYMBOL", "DATETIME", "BYTES", "TIMEDELTA", "TRUE", "FALSE", "NULL", "COMMENT")
+_REGEX_OPERATORS = ("EQ_FZM", "EQ_FZS", "NE_FZM", "NE_FZS")
+
+
+def _screen(where: str, when: str) -> None:
+    """Refuse, before rule-engine parses it, a condition too big or deep to parse safely, a number
+    beyond ``MAX_NUMBER``, and what rule-engine would work out while parsing: a regular expression
+    matched against fixed text (it folds constants), powers and time spans. Other mistakes are
+    left to the parser, which names them."""
+    if len(when) > MAX_WHEN_CHARACTERS:
+        raise RulesError(f"{where}: when is {len(when):,} characters long; keep it under {MAX_WHEN_CHARACTERS:,}")
+    try:
+        found = list(tokens(when))
+    except engine_errors.RuleSyntaxError:
+        return
+    depth = operators = 0
+    for position, (kind, value) in enumerate(found):
+        if kind in _OPEN:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise RulesError(f"{where}: when nests brackets more than {MAX_NESTING} deep; write it flatter")
+        elif kind in _CLOSE:
+            depth -= 1
+        elif kind not in _OPERANDS and kind != "COMMA":
+            operators += 1
+            if operators > MAX_OPERATORS:
+                raise RulesError(f"{where}: when has more than {MAX_OPERATORS} operators; split it into rules")
+        if kind == "FLOAT" and _number(value).copy_abs() > MAX_NUMBER:
+            raise RulesError(f"{where}: {value} is out of range: numbers in when go up to {MAX_NUMBER:,.0f}")
+        if kind == "POW":
+            raise RulesError(f"{where}: the ** operator cannot be used in when")
+        if kind in ("TIMEDELTA", "BYTES"):
+            raise RulesError(f"{where}: {_UNSUPPORTED_LABELS[kind.title() + 'Expression']} cannot be used in when")
+        if kind in _REGEX_OPERATORS:
+            before = found[position - 1][0] if position else None
+            after = found[position + 1][0] if position + 1 < len(found) else None
+            if before != "SYMBOL" or after != "STRING":
+                raise RulesError(
+                    f"{where}: {value} needs a fact on its left and a quoted regular expression on its right, "
+                    f'e.g. rfm_segment {value} "^Champ"'
+                )
+
+
+def _number(literal: str) -> decimal.Decimal:
+    """A number as rule-engine reads it: decimal, or 0x/0o/0b whole numbers."""
+    if literal[:2].lower() in ("0x", "0o", "0b"):
+        return decimal.Decimal(int(literal, 0))
+    return decimal.Decimal(literal)
 
 
 def _describe_syntax_error(error: engine_errors.RuleSyntaxError) -> str:
@@ -759,9 +822,15 @@ class _Compiler:
         if left.kind != TEXT or right.kind != TEXT or not right.is_constant:
             raise self.fail("=~ and !~ need text on the left and a quoted regular expression on the right")
         try:
-            pattern = re.compile(right.constant)
-        except re.error as error:
-            raise self.fail(f'invalid regular expression "{right.constant}": {error}') from None
+            # RE2 matches in time linear in the text, whatever the pattern: no pattern in a file
+            # can make a plan run for minutes.
+            pattern = re2.compile(right.constant, _RE2_OPTIONS)
+        except re2.error as error:
+            reason = error.args[0].decode("utf-8", "replace") if error.args else "not valid"
+            raise self.fail(
+                f'invalid regular expression "{right.constant}": {reason} (patterns run in linear time, '
+                "without look-arounds or back-references)"
+            ) from None
         find = pattern.match if node.type.endswith("fzm") else pattern.search
         get = left.get
         if node.type.startswith("eq"):
@@ -793,6 +862,8 @@ class _Compiler:
             number: decimal.Decimal = node.value
             if not number.is_finite():
                 raise self.fail(f"numbers must be finite, not {number}")
+            if number.copy_abs() > MAX_NUMBER:  # worked out by rule-engine from smaller ones, e.g. 1e15 * 1e15
+                raise self.fail(f"{number} is out of range: numbers in when go up to {MAX_NUMBER:,.0f}")
             return _constant(NUMBER, int(number) if number == number.to_integral_value() else number)
         if isinstance(node, engine_ast.StringExpression):
             return _constant(TEXT, node.value)
