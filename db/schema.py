@@ -58,6 +58,7 @@ def upgrade(engine: Engine) -> Upgrade:
     Running it on an up-to-date, whole database changes nothing.
     """
     try:
+        _refuse_other_files(engine, allow_empty=True)
         with engine.connect().execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) as connection, connection.begin():
             before = current_revision(connection)
             _refuse_newer(before, engine)
@@ -88,8 +89,8 @@ def _repair_indexes(connection: Connection) -> list[str]:
 
 def check(engine: Engine) -> None:
     """Raise a clear error unless the database exists and is at the newest migration."""
-    path = sqlite_path(engine.url.render_as_string(hide_password=False))
-    if path is not None and not path.exists():
+    if not _refuse_other_files(engine, allow_empty=False):
+        path = sqlite_path(engine.url.render_as_string(hide_password=False))
         raise DatabaseError(f"no database at {path}: create one with `delight init` (or try `delight demo`)")
     try:
         with engine.connect() as connection:
@@ -105,6 +106,37 @@ def check(engine: Engine) -> None:
             f"{where} is at schema {revision}, this delight needs {head_revision()}: "
             "run `delight init` to upgrade it (your data is kept)"
         )
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _refuse_other_files(engine: Engine, *, allow_empty: bool) -> bool:
+    """Never let SQLite open (and so write to) a file that is not a database: a folder, a device, a
+    spreadsheet given as --db by mistake; an empty file only to create a database in it (init).
+
+    Returns whether the database is there (a server's always is).
+    """
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is None:
+        return True
+    where = engine.url.render_as_string(hide_password=True)
+    if len(where) > 120:
+        where = f"{where[:60]}…{where[-40:]}"
+    try:
+        if not path.exists():
+            return False
+        if not path.is_file():
+            raise DatabaseError(f"{where} is not a file: give --db the path of a database file")
+        with path.open("rb") as existing:
+            header = existing.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        raise DatabaseError(f"cannot read {where}: {exc.strerror or exc}") from None
+    if header == _SQLITE_HEADER or (allow_empty and not header):
+        return True
+    if not header:
+        raise DatabaseError(f"{where} is an empty file, not a delight database: create one with `delight init`")
+    raise DatabaseError(f"{where} is not a delight database (the file is damaged or of another kind)")
 
 
 def _refuse_newer(revision: str | None, engine: Engine) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from db.engine import database_url, make_engine
 from db.models import GestureStatus
 from db.seed import LOCALES
+from planner import limits
 from planner.errors import DelightError, RejectedImport
 
 
@@ -80,13 +81,43 @@ def say(text: str) -> None:
 
 
 def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    """A click callback for ``YYYY-MM-DD`` options."""
+    """A click callback for ``YYYY-MM-DD`` options: a date a shop can have."""
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f'"{value}" is not a date like 2026-11-30') from None
+    if not limits.in_date_range(day):
+        raise click.BadParameter(f"{value} is out of range: delight takes dates {limits.DATE_RANGE}")
+    return day
+
+
+def by_option(*, required: bool = True, what: str = "did it") -> Callable[[Callable], Callable]:
+    """The --by option of every command that records who acted: --by NAME, else $DELIGHT_USER.
+
+    Never empty; when neither is given the command stops (unless ``required`` is false: a file's
+    rows may name their own people).
+    """
+
+    def actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        from planner.output import checked_name
+
+        if value is None:
+            if required:
+                raise click.UsageError(f"say who {what}: --by NAME, or set DELIGHT_USER")
+            return None
+        return checked_name(value, "--by", what)
+
+    return click.option(
+        "--by", envvar="DELIGHT_USER", metavar="NAME", callback=actor, help=f"Who {what} (default: $DELIGHT_USER)."
+    )
+
+
+# Whole numbers on the command line, bounded where the database or Python would otherwise fail.
+ID = click.IntRange(1, limits.MAX_ID)
+SEED = click.IntRange(0, limits.MAX_SEED)
+CUSTOMERS = click.IntRange(1, limits.MAX_CUSTOMERS)
 
 
 @click.group(cls=DelightGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -143,9 +174,9 @@ def init(app: App) -> None:
 
 
 @cli.command()
-@click.option("--customers", type=click.IntRange(min=1), default=1000, show_default=True, help="How many.")
+@click.option("--customers", type=CUSTOMERS, default=1000, show_default=True, help="How many.")
 @click.option("--locale", type=click.Choice(LOCALES), default="ko_KR", show_default=True)
-@click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="Same seed, same data.")
+@click.option("--seed", "seed_value", type=SEED, default=1, show_default=True, help="Same seed, same data.")
 @click.option("--today", callback=parse_date, help="Make histories up to this date (default: today).")
 @click.option(
     "--plant-effect",
@@ -199,8 +230,8 @@ def seed(
     help="Where to make the demo.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing demo in DIR.")
-@click.option("--customers", type=click.IntRange(min=1), default=2000, show_default=True)
-@click.option("--seed", "seed_value", type=int, default=1, show_default=True)
+@click.option("--customers", type=CUSTOMERS, default=2000, show_default=True)
+@click.option("--seed", "seed_value", type=SEED, default=1, show_default=True)
 def demo(directory: Path, force: bool, customers: int, seed_value: int) -> None:
     """Make a demo shop in a new folder and show a week of delight.
 
@@ -243,6 +274,8 @@ def parse_money(_ctx: click.Context, _param: click.Parameter, value: str | None)
         raise click.BadParameter(f'"{value}" is not an amount like 300000') from None
     if not amount.is_finite() or amount < 0:
         raise click.BadParameter(f'"{value}" is not an amount like 300000')
+    if not limits.in_amount_range(amount):
+        raise click.BadParameter(f"{value} is out of range: amounts go up to {limits.MAX_AMOUNT:,.0f}")
     return amount
 
 
@@ -250,7 +283,7 @@ def parse_money(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @week_option
 @rules_option
 @click.option("--budget", callback=parse_money, help="This week's budget (default: weekly_budget in the rules).")
-@click.option("--seed", "seed_value", type=int, help="Same seed and data, same plan (default: a new one, printed).")
+@click.option("--seed", "seed_value", type=SEED, help="Same seed and data, same plan (default: a new one, printed).")
 @click.option("--as-of", "as_of", callback=parse_date, help="Facts as of this date (default: the week's Monday).")
 @pass_app
 def plan(
@@ -577,21 +610,17 @@ def feedback_group() -> None:
     """
 
 
-def _who_am_i() -> str | None:
-    """The default for --by: $DELIGHT_USER, else the login name."""
-    import getpass  # only when a default is needed
-
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return None
-
-
 @feedback_group.command("list")
 @click.option("--open", "open_only", is_flag=True, help="Only what still waits for a person (no reply, or unresolved).")
 @click.option("--max-rating", type=click.IntRange(1, 5), metavar="N", help="Only ratings of N or less.")
 @click.option("--kind", metavar="KIND", help="Only review, complaint, survey or request.")
-@click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True, help="At most this many (0: all).")
+@click.option(
+    "--limit",
+    type=click.IntRange(0, limits.MAX_ID, clamp=True),
+    default=100,
+    show_default=True,
+    help="At most this many (0: all).",
+)
 @format_option
 @rules_option
 @pass_app
@@ -623,7 +652,7 @@ def feedback_list(
 
 @feedback_group.command("reply")
 @click.argument("feedback_id", metavar="ID")
-@click.option("--by", required=True, envvar="DELIGHT_USER", help="Who replied (env DELIGHT_USER).")
+@by_option(what="replied")
 @click.option("--text", "reply_text", required=True, help="The reply, as it was sent.")
 @rules_option
 @pass_app
@@ -643,10 +672,10 @@ def feedback_reply(app: App, feedback_id: str, by: str, reply_text: str, rules_p
 
 @feedback_group.command("resolve")
 @click.argument("feedback_id", metavar="ID")
-@click.option("--by", envvar="DELIGHT_USER", default=_who_am_i, help="Who resolved it (default: DELIGHT_USER, or you).")
+@by_option(what="resolved it")
 @rules_option
 @pass_app
-def feedback_resolve(app: App, feedback_id: str, by: str | None, rules_path: Path | None) -> None:
+def feedback_resolve(app: App, feedback_id: str, by: str, rules_path: Path | None) -> None:
     """Close feedback ID: a resolved complaint no longer keeps the customer to recovery gestures.
 
     After a recovery gesture is sent, the cooldown still applies before any surprise.
@@ -657,7 +686,7 @@ def feedback_resolve(app: App, feedback_id: str, by: str | None, rules_path: Pat
     """
     from planner import feedback as inbox
 
-    say(inbox.describe_change(inbox.resolve(app.engine(), feedback_id, by or "", rules_path), "resolve"))
+    say(inbox.describe_change(inbox.resolve(app.engine(), feedback_id, by, rules_path), "resolve"))
 
 
 @cli.group("tone")
@@ -726,23 +755,6 @@ def tone_check(
         raise SystemExit(1)
 
 
-def by_option(command: Callable[..., None]) -> Callable[..., None]:
-    """The --by option of commands that change what was done: who did it (default: this computer's user)."""
-
-    def default_actor() -> str:
-        from planner.logbook import default_actor as user_name
-
-        return user_name()
-
-    return click.option(
-        "--by",
-        envvar="DELIGHT_USER",
-        default=default_actor,
-        show_default="your user name",
-        help="Who did it (env DELIGHT_USER).",
-    )(command)
-
-
 def report_rejected(run: Callable[[], list[str]]) -> None:
     """Print a log command's lines; for a rejected batch, each bad entry to stderr, then the error."""
     from planner.errors import LogRejected
@@ -795,8 +807,8 @@ def _log_command(status: str) -> None:
     """
 
     @log_group.command(status, help=help_text)
-    @click.argument("gesture_ids", metavar="GESTURE_ID...", nargs=-1, required=True, type=int)
-    @by_option
+    @click.argument("gesture_ids", metavar="GESTURE_ID...", nargs=-1, required=True, type=ID)
+    @by_option()
     @click.option("--note", help="A note kept with the gesture and its audit trail.")
     @click.option("--at", "at", metavar="DATETIME", help="When it happened (default: now).")
     @rules_option
@@ -815,8 +827,8 @@ for _status in LOG_HELP:
 
 
 @log_group.command("undo")
-@click.argument("gesture_id", type=int)
-@by_option
+@click.argument("gesture_id", type=ID)
+@by_option()
 @rules_option
 @pass_app
 def log_undo(app: App, gesture_id: int, by: str, rules_path: Path | None) -> None:
@@ -832,7 +844,7 @@ def log_undo(app: App, gesture_id: int, by: str, rules_path: Path | None) -> Non
 
 
 @log_group.command("history")
-@click.argument("gesture_id", type=int)
+@click.argument("gesture_id", type=ID)
 @rules_option
 @pass_app
 def log_history(app: App, gesture_id: int, rules_path: Path | None) -> None:
@@ -849,12 +861,12 @@ def log_history(app: App, gesture_id: int, rules_path: Path | None) -> None:
 
 @log_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@by_option
+@by_option(required=False, what="did it, for rows without a by column")
 @click.option("--at", "at", metavar="DATETIME", help="When, for rows without an at column (default: now).")
 @click.option("--encoding", type=click.Choice(["auto", "utf-8", "cp949"]), default="auto", show_default=True)
 @rules_option
 @pass_app
-def log_import(app: App, file: Path, by: str, at: str | None, encoding: str, rules_path: Path | None) -> None:
+def log_import(app: App, file: Path, by: str | None, at: str | None, encoding: str, rules_path: Path | None) -> None:
     """Log a week from a filled-in `delight list --format csv` file.
 
     Fill in the status column with sent, skipped or failed (and, if you like, by and
@@ -901,7 +913,7 @@ def customer_group() -> None:
 
 @customer_group.command("optout")
 @click.argument("customer")
-@by_option
+@by_option()
 @rules_option
 @pass_app
 def customer_optout(app: App, customer: str, by: str, rules_path: Path | None) -> None:
@@ -921,7 +933,7 @@ def customer_optout(app: App, customer: str, by: str, rules_path: Path | None) -
 
 @customer_group.command("forget")
 @click.argument("customer")
-@by_option
+@by_option()
 @rules_option
 @pass_app
 def customer_forget(app: App, customer: str, by: str, rules_path: Path | None) -> None:

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from db.engine import transaction
 from db.models import AuditEvent, Customer, Feedback, FeedbackKind
 from planner.errors import InputError, NotFound
+from planner.limits import MAX_ID
 from planner.output import checked_name, clean, fit, table, to_json, write_csv
 from planner.rules import load_rules
 
@@ -187,7 +188,9 @@ def overdue_feedback(session: Session, now: datetime, days: int) -> list[Feedbac
 def _find(session: Session, reference: str) -> tuple[Feedback, Customer]:
     query = select(Feedback, Customer).join(Customer, Customer.id == Feedback.customer_id)
     key = reference.strip()
-    condition = Feedback.id == int(key) if key.isdigit() else Feedback.external_id == key
+    # An id as `delight feedback list` shows it, else a reference as imported.
+    number = int(key) if key.isascii() and key.isdigit() else None
+    condition = Feedback.id == number if number is not None and number <= MAX_ID else Feedback.external_id == key
     found = session.execute(query.where(condition).with_for_update()).first()
     if found is None:
         raise NotFound(f'no feedback "{reference}": use the id shown by `delight feedback list`')

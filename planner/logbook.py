@@ -11,7 +11,6 @@ Held-out and cancelled gestures were never to be sent, so they cannot be logged.
 
 from __future__ import annotations
 
-import getpass
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from db.engine import transaction, write_transaction
 from db.importers.reading import inspect_file, read_rows
 from db.models import AuditEvent, Customer, Gesture, GestureStatus
 from planner.errors import InputError, LogRejected, NotFound
+from planner.limits import MAX_ID, check_date
 from planner.output import checked_name, clean, table
 from planner.rules import load_rules
 from planner.views import plural
@@ -44,7 +44,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 class LogOptions:
     """Who logs, when it happened, and the rules file that names the shop's time zone."""
 
-    by: str
+    by: str | None  # None: a log file's rows say who, each in its by column
     note: str | None = None
     at: str | None = None
     rules_path: Path | None = None
@@ -145,14 +145,6 @@ class GestureHistory:
         return head + "\n\n" + table(["when", "who", "what", "detail"], rows, max_width=60)
 
 
-def default_actor() -> str:
-    """Who is logging when --by is not given: this computer's user name."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "unknown"
-
-
 def local_time(moment: datetime, timezone: ZoneInfo) -> str:
     """A moment in the shop's time zone, like "2026-12-01 15:30 KST"."""
     return moment.astimezone(timezone).strftime("%Y-%m-%d %H:%M %Z")
@@ -166,6 +158,7 @@ def parse_when(text: str, timezone: ZoneInfo, *, label: str = "--at", now: datet
         raise InputError(
             f'{label} "{text}" is not a date and time like 2026-12-01T15:30 (or 2026-12-01T15:30+09:00)'
         ) from None
+    check_date(moment.date(), f'{label} "{text}":')
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone)
     if moment > (now or datetime.now(UTC)) + CLOCK_SLACK:
@@ -206,7 +199,7 @@ def import_log(engine: Engine, path: Path, options: LogOptions) -> LogResult:
     ``at`` where present. Rows still planned or held out are left alone.
     """
     timezone = ZoneInfo(load_rules(options.rules_path).timezone)
-    default_by = checked_name(options.by, "--by")
+    default_by = checked_name(options.by, "--by") if options.by else None
     default_at = parse_when(options.at, timezone) if options.at else datetime.now(UTC)
     source = inspect_file(path, options.encoding)
     columns = {name.strip().lower(): index for index, name in enumerate(source.header)}
@@ -235,6 +228,9 @@ def import_log(engine: Engine, path: Path, options: LogOptions) -> LogResult:
         except ValueError:
             problems.append(f'{where}: gesture_id "{raw_id}" is not a number')
             continue
+        if not 1 <= gesture_id <= MAX_ID:
+            problems.append(f'{where}: gesture_id "{raw_id}" does not exist (see `delight list` for ids)')
+            continue
         where = f"line {line}: gesture {gesture_id}"
         if status not in LOGGED:
             shown = f'"{status}"' if status else "empty"
@@ -242,6 +238,8 @@ def import_log(engine: Engine, path: Path, options: LogOptions) -> LogResult:
             continue
         try:
             by = checked_name(cell("by"), "by") if cell("by") else default_by
+            if by is None:
+                raise InputError("no by: say who did it in a by column, or give --by NAME (or set DELIGHT_USER)")
             at = parse_when(cell("at"), timezone, label="at") if cell("at") else default_at
         except InputError as exc:
             problems.append(f"{where}: {exc}")

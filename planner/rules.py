@@ -31,10 +31,10 @@ import decimal
 import difflib
 import functools
 import importlib.resources
+import math
 import operator
 import re
 import string
-import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +46,9 @@ import re2
 
 from planner.errors import RulesError
 from planner.facts import COST, FACTS, FACTS_BY_NAME, FactType
+from planner.limits import MAX_AMOUNT, MAX_COUNT, MAX_DAYS, in_amount_range
 from planner.ruleengine import engine_ast, engine_errors, rule_engine, tokens
+from planner.textfiles import parse_toml
 
 Facts = Mapping[str, object]
 """One customer's facts: every name in FACTS mapped to its value, or None when it is missing."""
@@ -239,10 +241,7 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
 
     Raises RulesError naming the first problem found.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise RulesError(f"{source}: TOML syntax error: {error}") from None
+    data = parse_toml(source, text, RulesError)
 
     top = _Table(data, "")
     top.check_keys(_TOP_LEVEL_KEYS, "top-level key")
@@ -250,7 +249,7 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise RulesError(f'currency "{currency}" must be a 3-letter ISO code in capitals, e.g. "KRW"')
     weekly_budget = top.money("weekly_budget", currency)
-    cooldown_days = top.integer("cooldown_days", 90)
+    cooldown_days = top.integer("cooldown_days", 90, maximum=MAX_DAYS)
     max_per_year = top.integer("max_per_year", 3, minimum=1)
     holdout_percent = top.integer("holdout_percent", 10, maximum=100)
     wildcards = top.integer("wildcards", 1)
@@ -271,7 +270,7 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         writers=_parse_writers(top.table("writers", required=False)),
         rules=_parse_rule_list(top.array_of_tables("rules"), gestures),
         source_text=text,
-        reply_within_days=top.integer("reply_within_days", DEFAULT_REPLY_WITHIN_DAYS),
+        reply_within_days=top.integer("reply_within_days", DEFAULT_REPLY_WITHIN_DAYS, maximum=MAX_DAYS),
     )
 
 
@@ -348,7 +347,7 @@ def _parse_rule_list(items: list[Any], gestures: Mapping[str, GestureKind]) -> t
                 name=name,
                 gesture=gesture,
                 when=when,
-                priority=rule.integer("priority", 0, minimum=None),
+                priority=rule.integer("priority", 0, minimum=-MAX_COUNT),
                 reason=reason,
                 matches_all=matches,
                 facts_used=facts_used,
@@ -411,6 +410,12 @@ def _format_for_reason(value: object) -> str:
     return str(value)
 
 
+def _shown_value(value: object) -> str:
+    """A value from the file in a message: a number of a hundred digits is cut short."""
+    shown = repr(value) if not isinstance(value, int | decimal.Decimal) else str(value)
+    return shown if len(shown) <= 40 else f"{shown[:20]}…({len(shown)} characters)"
+
+
 def _did_you_mean(word: str, options: Any) -> str:
     """' (did you mean "x"?)' for the closest of ``options``, or '' when nothing is close."""
     close = difflib.get_close_matches(word, list(options), n=1)
@@ -456,22 +461,25 @@ class _Table:
             raise RulesError(f"{self.prefix}{key} must be true or false")
         return value
 
-    def integer(self, key: str, default: Any = ..., *, minimum: int | None = 0, maximum: int | None = None) -> int:
+    def integer(self, key: str, default: Any = ..., *, minimum: int = 0, maximum: int = MAX_COUNT) -> int:
         value = self.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise RulesError(f"{self.prefix}{key} must be a whole number (got {value!r})")
-        if minimum is not None and value < minimum:
-            if maximum is not None:
-                raise RulesError(f"{self.prefix}{key} must be between {minimum} and {maximum} (got {value})")
-            if minimum == 0:
-                raise RulesError(f"{self.prefix}{key} must not be negative (got {value})")
-            raise RulesError(f"{self.prefix}{key} must be at least {minimum} (got {value})")
-        if maximum is not None and value > maximum:
-            raise RulesError(f"{self.prefix}{key} must be between {minimum} and {maximum} (got {value})")
-        return value
+            raise RulesError(f"{self.prefix}{key} must be a whole number (got {_shown_value(value)})")
+        if minimum <= value <= maximum:
+            return value
+        got = _shown_value(value)
+        if maximum < MAX_DAYS:  # a narrow range, like a percentage: name both ends
+            raise RulesError(f"{self.prefix}{key} must be between {minimum:,} and {maximum:,} (got {got})")
+        if value > maximum:
+            raise RulesError(f"{self.prefix}{key} must be at most {maximum:,} (got {got})")
+        if minimum == 0:
+            raise RulesError(f"{self.prefix}{key} must not be negative (got {got})")
+        raise RulesError(f"{self.prefix}{key} must be at least {minimum:,} (got {got})")
 
     def money(self, key: str, currency: str) -> decimal.Decimal:
         value = self.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RulesError(f"{self.prefix}{key} = {value!r} is not an amount; write digits like 1500")
         if isinstance(value, float):
             raise RulesError(
                 f"{self.prefix}{key} = {value!r} is a TOML float, and money is never a float; "
@@ -483,7 +491,9 @@ class _Table:
             raise RulesError(f'{self.prefix}{key} = "{value}" is not an amount; write digits like "1500.50"')
         amount = decimal.Decimal(value.strip() if isinstance(value, str) else value)
         if amount < 0:
-            raise RulesError(f"{self.prefix}{key} must not be negative (got {amount})")
+            raise RulesError(f"{self.prefix}{key} must not be negative (got {_shown_value(amount)})")
+        if not in_amount_range(amount):
+            raise RulesError(f"{self.prefix}{key} must be at most {MAX_AMOUNT:,.0f} (got {_shown_value(amount)})")
         decimals = CURRENCY_DECIMALS.get(currency)
         exponent = amount.as_tuple().exponent
         if decimals is not None and isinstance(exponent, int) and -exponent > decimals:

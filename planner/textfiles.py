@@ -31,12 +31,22 @@ def shipped_sources(folder: str, what: str) -> list[tuple[str, str]]:
     ]
 
 
+# Settings files (rules, mappings, templates, lexicons) are a few pages of text with tables two or
+# three levels deep; far past that, a file is a mistake or an attack, not settings.
+MAX_TOML_CHARACTERS = 2_000_000
+
+
 def parse_toml(source: str, text: str, error: type[DelightError]) -> dict[str, Any]:
-    """TOML text as a table; a syntax error becomes ``error`` naming ``source``."""
+    """TOML text as a table; a syntax error, a file too big or nested too deep becomes ``error``
+    naming ``source``. Every TOML file delight reads comes through here."""
+    if len(text) > MAX_TOML_CHARACTERS:
+        raise error(f"{source}: {len(text):,} characters is too big for a settings file")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{source}: TOML syntax error: {exc}") from None
+    except RecursionError:  # tomllib reads nested arrays and inline tables recursively
+        raise error(f"{source}: lists or tables nested too deeply; a settings file needs a few levels") from None
 
 
 class _Identified(Protocol):

@@ -349,10 +349,10 @@ def explain_customer(
     Re-runs the planner with the week's stored seed and rules (or the current rules when the
     week has no plan), so the decision is the one the plan made unless the data has changed since.
     """
+    current = load_rules(rules_path)
+    chosen_week = resolve_week(week, current)
     with transaction(engine) as session, _collector_paused():
         customer = find_customer(session, customer_ref)
-        current = load_rules(rules_path)
-        chosen_week = resolve_week(week, current)
         run = session.execute(
             select(PlanRun).where(PlanRun.week == chosen_week).order_by(PlanRun.id.desc()).limit(1)
         ).scalar_one_or_none()
