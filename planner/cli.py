@@ -612,6 +612,7 @@ def feedback_group() -> None:
 
 @feedback_group.command("list")
 @click.option("--open", "open_only", is_flag=True, help="Only what still waits for a person (no reply, or unresolved).")
+@click.option("--overdue", "overdue_only", is_flag=True, help="Only what is overdue for a reply from a person.")
 @click.option("--max-rating", type=click.IntRange(1, 5), metavar="N", help="Only ratings of N or less.")
 @click.option("--kind", metavar="KIND", help="Only review, complaint, survey or request.")
 @click.option(
@@ -627,6 +628,7 @@ def feedback_group() -> None:
 def feedback_list(
     app: App,
     open_only: bool,
+    overdue_only: bool,
     max_rating: int | None,
     kind: str | None,
     limit: int,
@@ -642,11 +644,14 @@ def feedback_list(
     \b
     Examples:
       delight feedback list --open
+      delight feedback list --overdue
       delight feedback list --max-rating 2 --format csv > low-ratings.csv
     """
     from planner import feedback as inbox  # imported here so that the feedback commands stay one block
 
-    filters = inbox.FeedbackFilter(open_only=open_only, max_rating=max_rating, kind=kind, limit=limit or None)
+    filters = inbox.FeedbackFilter(
+        open_only=open_only, overdue_only=overdue_only, max_rating=max_rating, kind=kind, limit=limit or None
+    )
     say(inbox.feedback_output(inbox.list_feedback(app.engine(), filters, rules_path), output_format))
 
 
@@ -671,22 +676,27 @@ def feedback_reply(app: App, feedback_id: str, by: str, reply_text: str, rules_p
 
 
 @feedback_group.command("resolve")
-@click.argument("feedback_id", metavar="ID")
+@click.argument("feedback_ids", metavar="ID...", nargs=-1, required=True)
 @by_option(what="resolved it")
 @rules_option
 @pass_app
-def feedback_resolve(app: App, feedback_id: str, by: str, rules_path: Path | None) -> None:
-    """Close feedback ID: a resolved complaint no longer keeps the customer to recovery gestures.
+def feedback_resolve(app: App, feedback_ids: tuple[str, ...], by: str, rules_path: Path | None) -> None:
+    """Close feedback ID...: a resolved complaint no longer keeps the customer to recovery gestures.
 
+    All or none: if any ID is unknown or already resolved, nothing is resolved and each is listed.
     After a recovery gesture is sent, the cooldown still applies before any surprise.
 
     \b
     Example:
-      delight feedback resolve 42 --by Minji
+      delight feedback resolve 42 43 --by Minji
     """
     from planner import feedback as inbox
 
-    say(inbox.describe_change(inbox.resolve(app.engine(), feedback_id, by, rules_path), "resolve"))
+    report_rejected(
+        lambda: [
+            inbox.describe_change(item, "resolve") for item in inbox.resolve(app.engine(), feedback_ids, by, rules_path)
+        ]
+    )
 
 
 @cli.group("tone")
@@ -756,12 +766,12 @@ def tone_check(
 
 
 def report_rejected(run: Callable[[], list[str]]) -> None:
-    """Print a log command's lines; for a rejected batch, each bad entry to stderr, then the error."""
-    from planner.errors import LogRejected
+    """Print a batch command's lines; for a rejected batch, each bad entry to stderr, then the error."""
+    from planner.errors import BatchRejected
 
     try:
         lines = run()
-    except LogRejected as rejected:
+    except BatchRejected as rejected:
         for line in rejected.details:
             click.echo(line, err=True)
         raise
@@ -827,20 +837,22 @@ for _status in LOG_HELP:
 
 
 @log_group.command("undo")
-@click.argument("gesture_id", type=ID)
+@click.argument("gesture_ids", metavar="GESTURE_ID...", nargs=-1, required=True, type=ID)
 @by_option()
 @rules_option
 @pass_app
-def log_undo(app: App, gesture_id: int, by: str, rules_path: Path | None) -> None:
-    """Take back a log entry: the gesture is planned again; its audit trail keeps what it was.
+def log_undo(app: App, gesture_ids: tuple[int, ...], by: str, rules_path: Path | None) -> None:
+    """Take back log entries: the gestures are planned again; their audit trail keeps what they were.
+
+    All or none: if any id is unknown or not logged, nothing is undone and each is listed.
 
     \b
     Example:
-      delight log undo 12 --by 지민
+      delight log undo 12 13 --by 지민
     """
     from planner import logbook
 
-    click.echo(logbook.undo(app.engine(), gesture_id, by, rules_path).describe())
+    report_rejected(lambda: [result.describe() for result in logbook.undo(app.engine(), gesture_ids, by, rules_path)])
 
 
 @log_group.command("history")

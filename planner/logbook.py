@@ -24,7 +24,7 @@ from sqlmodel import Session
 from db.engine import transaction, write_transaction
 from db.importers.reading import inspect_file, read_rows
 from db.models import AuditEvent, Customer, Gesture, GestureStatus
-from planner.errors import InputError, LogRejected, NotFound
+from planner.errors import InputError, LogRejected, NotFound, refuse_batch
 from planner.limits import MAX_ID, check_date
 from planner.output import checked_name, clean, table
 from planner.rules import load_rules
@@ -358,36 +358,45 @@ def _first_records(statuses: dict[int, str], gestures: dict[int, Gesture], sessi
     return already
 
 
-def undo(engine: Engine, gesture_id: int, by: str, rules_path: Path | None = None) -> UndoResult:
-    """`delight log undo`: a logged gesture goes back to planned; the audit trail keeps what it was."""
+def undo(engine: Engine, gesture_ids: Sequence[int], by: str, rules_path: Path | None = None) -> list[UndoResult]:
+    """`delight log undo`: logged gestures go back to planned, all or none; the audit trail keeps what they were."""
     actor = checked_name(by, "--by")
     timezone = ZoneInfo(load_rules(rules_path).timezone)
+    unique_ids = list(dict.fromkeys(gesture_ids))
 
-    def work(session: Session) -> UndoResult:
-        gesture = _locked(session, [gesture_id]).get(gesture_id)
-        if gesture is None:
-            raise NotFound(f"no gesture {gesture_id} (see `delight list` for ids)")
-        if gesture.status not in LOGGED:
-            raise InputError(f"gesture {gesture_id} is {gesture.status}, not logged: there is nothing to undo")
-        customer = session.get(Customer, gesture.customer_id)
-        assert customer is not None  # a foreign key
-        was = gesture.status
-        record = f"was {was}"
-        if gesture.sent_by:
-            record += f" by {gesture.sent_by}"
-        if gesture.sent_at:
-            record += f" at {local_time(gesture.sent_at, timezone)}"
-        if customer.do_not_contact or customer.erased_at:
-            gesture.status, gesture.note = GestureStatus.CANCELLED, "customer may not be contacted"
-            record += "; cancelled: the customer may not be contacted"
-        else:
-            gesture.status, gesture.note = GestureStatus.PLANNED, None
-            record += "; back to planned"
-        gesture.sent_at = gesture.sent_by = None
-        record_event(session, "gesture", gesture.id, actor, "undo", record)
-        return UndoResult(gesture_id, was, gesture.status)
+    def work(session: Session) -> list[UndoResult]:
+        gestures = _locked(session, unique_ids)
+        problems = []
+        for gesture_id in unique_ids:
+            gesture = gestures.get(gesture_id)
+            if gesture is None:
+                problems.append(f"no gesture {gesture_id} (see `delight list` for ids)")
+            elif gesture.status not in LOGGED:
+                problems.append(f"gesture {gesture_id} is {gesture.status}, not logged: there is nothing to undo")
+        refuse_batch(problems, len(unique_ids), "gestures", "undone")
+        return [_undo(session, gestures[gesture_id], actor, timezone) for gesture_id in unique_ids]
 
     return write_transaction(engine, work)
+
+
+def _undo(session: Session, gesture: Gesture, actor: str, timezone: ZoneInfo) -> UndoResult:
+    customer = session.get(Customer, gesture.customer_id)
+    assert customer is not None  # a foreign key
+    was = gesture.status
+    record = f"was {was}"
+    if gesture.sent_by:
+        record += f" by {gesture.sent_by}"
+    if gesture.sent_at:
+        record += f" at {local_time(gesture.sent_at, timezone)}"
+    if customer.do_not_contact or customer.erased_at:
+        gesture.status, gesture.note = GestureStatus.CANCELLED, "customer may not be contacted"
+        record += "; cancelled: the customer may not be contacted"
+    else:
+        gesture.status, gesture.note = GestureStatus.PLANNED, None
+        record += "; back to planned"
+    gesture.sent_at = gesture.sent_by = None
+    record_event(session, "gesture", gesture.id, actor, "undo", record)
+    return UndoResult(gesture.id, was, gesture.status)
 
 
 def gesture_history(engine: Engine, gesture_id: int, rules_path: Path | None = None) -> GestureHistory:

@@ -37,7 +37,7 @@ import re
 import string
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,7 +48,7 @@ from planner.errors import RulesError
 from planner.facts import COST, FACTS, FACTS_BY_NAME, FactType
 from planner.limits import MAX_AMOUNT, MAX_COUNT, MAX_DAYS, in_amount_range
 from planner.ruleengine import engine_ast, engine_errors, rule_engine, tokens
-from planner.textfiles import parse_toml
+from planner.textfiles import parse_toml, read_utf8
 
 Facts = Mapping[str, object]
 """One customer's facts: every name in FACTS mapped to its value, or None when it is missing."""
@@ -89,6 +89,8 @@ CURRENCY_DECIMALS: dict[str, int] = {
 }
 
 DEFAULT_TIMEZONE = "Asia/Seoul"
+
+DEFAULT_SOURCE = "default rules"
 
 DEFAULT_REPLY_WITHIN_DAYS = 2
 
@@ -181,6 +183,22 @@ class RuleSet:
     rules: tuple[Rule, ...]
     source_text: str = field(repr=False)
     reply_within_days: int = DEFAULT_REPLY_WITHIN_DAYS
+    source: str = DEFAULT_SOURCE  # the file's path, or DEFAULT_SOURCE for the shipped rules
+
+    def in_shop_currency(self, shop_currency: str | None) -> RuleSet:
+        """These rules for a shop whose orders are in ``shop_currency`` (None: no orders yet).
+
+        Money is never counted in two currencies: the shipped rules name none of the shop's, so
+        they take the orders' currency; a rules file that names another stops everything here.
+        """
+        if shop_currency is None or shop_currency == self.currency:
+            return self
+        if self.source == DEFAULT_SOURCE:
+            return replace(self, currency=shop_currency)
+        raise RulesError(
+            f'the shop\'s orders are in {shop_currency}, but {self.source} says currency = "{self.currency}": '
+            f'set currency = "{shop_currency}" there (with its amounts in {shop_currency})'
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -198,14 +216,8 @@ def load_rules(path: Path | None = None) -> RuleSet:
     Raises RulesError for a file that cannot be read or is not valid.
     """
     if path is None:
-        return parse_rules(default_rules_text(), source="default rules")
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except OSError as error:
-        raise RulesError(f"cannot read rules file {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise RulesError(f"rules file {path} is not UTF-8 text; save it as UTF-8") from None
-    return parse_rules(text, source=str(path))
+        return parse_rules(default_rules_text(), source=DEFAULT_SOURCE)
+    return parse_rules(read_utf8(Path(path), "rules file", RulesError), source=str(path))
 
 
 _TOP_LEVEL_KEYS = (
@@ -267,9 +279,10 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         shop_name=shop_name,
         timezone=timezone,
         gestures=gestures,
-        writers=_parse_writers(top.table("writers", required=False)),
+        writers=_parse_writers(top.get("writers", {})),
         rules=_parse_rule_list(top.array_of_tables("rules"), gestures),
         source_text=text,
+        source=source,
         reply_within_days=top.integer("reply_within_days", DEFAULT_REPLY_WITHIN_DAYS, maximum=MAX_DAYS),
     )
 
@@ -293,10 +306,24 @@ def _parse_gestures(table: dict[str, Any], currency: str) -> dict[str, GestureKi
     return gestures
 
 
-def _parse_writers(table: dict[str, Any]) -> tuple[Writer, ...]:
+def _parse_writers(value: object) -> tuple[Writer, ...]:
+    """Writers as ``[writers.Minji]`` tables, or as ``[[writers]]`` with a ``name`` (any script, no quoting)."""
+    if isinstance(value, list):
+        named: list[tuple[str, object]] = []
+        for number, entry in enumerate(value, start=1):
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if not isinstance(name, str) or not name.strip():
+                raise RulesError(f'writer #{number}: needs a name, e.g. [[writers]] name = "민지"')
+            named.append((name.strip(), {key: item for key, item in entry.items() if key != "name"}))
+    elif isinstance(value, dict):
+        named = list(value.items())
+    else:
+        raise RulesError('writers must be [writers.NAME] tables or [[writers]] with name = "..."')
     writers: list[Writer] = []
-    for name, value in table.items():
-        writer = _Table.of(value, f'writer "{name}"', f"[writers.{name}]")
+    for name, entry in named:
+        if any(writer.name == name for writer in writers):
+            raise RulesError(f'writer "{name}" is defined twice; give each writer once')
+        writer = _Table.of(entry, f'writer "{name}"', f'[writers."{name}"]')
         writer.check_keys(_WRITER_KEYS, "key")
         languages = writer.get("languages", ["ko", "en"])
         if not isinstance(languages, list) or not languages:

@@ -11,21 +11,22 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import Connection, Engine, func, or_, select, text, update
 from sqlmodel import Session
 
 from db import summaries
 from db.engine import bulk_insert, hold_lock, transaction
 from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun, utc_now
-from db.money import from_minor, to_minor
+from db.money import from_minor, shop_currency, to_minor
 from planner.errors import DatabaseError, InputError, NotFound
 from planner.facts import FACTS, PastGesture, Profile, as_utc, load_fact_table
+from planner.output import clean
 from planner.plan import Decision, Plan, PlanRequest, in_holdout, make_plan
 from planner.rules import RuleSet, load_rules, parse_rules
 from planner.templates import load_templates, opener_key
@@ -167,6 +168,7 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
             waiting=lambda: step(f"Waiting for another plan of {week} to finish"),
             busy=f"another plan of week {week} is being made: try again when it is done",
         )
+        rules = rules.in_shop_currency(shop_currency(connection))
         step("Reading every customer's orders and feedback")
         summaries.refresh(connection)  # customers changed by something other than delight since
         history = load_history(connection, week, ZoneInfo(rules.timezone))
@@ -356,9 +358,12 @@ def explain_customer(
         run = session.execute(
             select(PlanRun).where(PlanRun.week == chosen_week).order_by(PlanRun.id.desc()).limit(1)
         ).scalar_one_or_none()
-        rules = current if run is None else _snapshot_rules(run.rules_snapshot)
-        as_of = run.as_of if run is not None else monday(chosen_week)
         connection = session.connection()
+        if run is None:
+            rules = current.in_shop_currency(shop_currency(connection))
+        else:  # the rules and currency the week was planned with
+            rules = replace(_snapshot_rules(run.rules_snapshot), currency=run.currency)
+        as_of = run.as_of if run is not None else monday(chosen_week)
         history = load_history(connection, chosen_week, ZoneInfo(rules.timezone))
         customers = load_fact_table(
             connection, as_of=as_of, timezone=ZoneInfo(rules.timezone), currency=rules.currency, history=history
@@ -416,15 +421,47 @@ def _snapshot_rules(snapshot: str) -> RuleSet:
 
 
 def find_customer(session: Session, reference: str) -> Customer:
-    """A customer by their id as imported (or email); a clear error when there is none."""
-    found = session.execute(select(Customer).where(Customer.external_id == reference)).scalar_one_or_none()
-    if found is None:
-        found = session.execute(
-            select(Customer).where(Customer.email == reference.lower()).order_by(Customer.id).limit(1)
-        ).scalar_one_or_none()
-    if found is None:
-        raise NotFound(f'no customer "{reference}": use the customer id as imported (see `delight facts`)')
-    return found
+    """A customer by their id as imported, email or name, any case; a clear error for none or several.
+
+    The id as imported wins outright; otherwise every customer whose id, email or whole name is
+    ``reference`` (ignoring case and spaces around it) is a match, and several are listed.
+    """
+    exact = session.execute(select(Customer).where(Customer.external_id == reference)).scalar_one_or_none()
+    if exact is not None:
+        return exact
+    wanted = reference.strip().lower()
+    matches = (
+        session.execute(
+            select(Customer)
+            .where(
+                or_(
+                    func.lower(Customer.external_id) == wanted,
+                    func.lower(Customer.email) == wanted,
+                    func.lower(Customer.name) == wanted,
+                )
+            )
+            .order_by(Customer.id)
+            .limit(SHOWN_MATCHES + 1)
+        )
+        .scalars()
+        .all()
+    )
+    if not matches:
+        raise NotFound(f'no customer "{reference}": give their id as imported, email or name (see `delight facts`)')
+    if len(matches) > 1:
+        shown = "; ".join(_who(customer) for customer in matches[:SHOWN_MATCHES])
+        more = ", and more" if len(matches) > SHOWN_MATCHES else ""
+        raise InputError(f'"{reference}" is more than one customer: {shown}{more}: give the id')
+    return matches[0]
+
+
+SHOWN_MATCHES = 5
+
+
+def _who(customer: Customer) -> str:
+    """A customer in a list of matches: id, name and email (what there is of them)."""
+    details = ", ".join(clean(part) for part in (customer.name, customer.email) if part)
+    return f"{customer.external_id} ({details})" if details else customer.external_id
 
 
 def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = None) -> tuple[list[str], list[tuple]]:
@@ -433,6 +470,7 @@ def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = N
     day = as_of or monday(current_week(ZoneInfo(rules.timezone)))
     with transaction(engine) as session:
         connection = session.connection()
+        rules = rules.in_shop_currency(shop_currency(connection))
         history = load_history(connection, "", ZoneInfo(rules.timezone))
         customers = load_fact_table(
             connection, as_of=day, timezone=ZoneInfo(rules.timezone), currency=rules.currency, history=history
