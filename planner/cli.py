@@ -342,11 +342,13 @@ def list_(app: App, week: str | None, status: str | None, output_format: str, ru
 def explain(app: App, customer: str, week: str | None, rules_path: Path | None) -> None:
     """Say why CUSTOMER was or was not chosen: their facts, each rule, and what removed them.
 
-    CUSTOMER is the customer id as imported (or their email).
+    CUSTOMER is the customer id as imported, their email or their name (any case); when
+    several customers match, they are listed.
 
     \b
     Example:
       delight explain C0000042 --week 2026-W49
+      delight explain "kim minji"
     """
     from planner import views, weekly
 
@@ -931,8 +933,8 @@ def customer_group() -> None:
 def customer_optout(app: App, customer: str, by: str, rules_path: Path | None) -> None:
     """Never plan CUSTOMER again; their planned gestures this week and later are cancelled.
 
-    CUSTOMER is the customer id as imported (or their email). Re-importing never
-    clears an opt-out.
+    CUSTOMER is the customer id as imported, their email or their name (any case).
+    Re-importing never clears an opt-out.
 
     \b
     Example:

@@ -32,7 +32,7 @@ INVALID = "Error: Invalid value for"
     ("args", "code", "message"),
     [
         (("log", "sent", HUGE), 2, f"{INVALID} 'GESTURE_ID...': {HUGE} {IDS}"),
-        (("log", "undo", "0"), 2, f"{INVALID} 'GESTURE_ID': 0 {IDS}"),
+        (("log", "undo", "0"), 2, f"{INVALID} 'GESTURE_ID...': 0 {IDS}"),
         (("log", "history", "2147483648"), 2, f"{INVALID} 'GESTURE_ID': 2147483648 {IDS}"),
         (("plan", "--seed", HUGE), 2, f"{INVALID} '--seed': {HUGE} is not in the range 0<=x<=9223372036854775807."),
         (
