@@ -587,7 +587,10 @@ def run_import(
 
     mapping = importers.load_mapping(mapping_file, pairs)
     options = importers.ImportOptions(file_format, encoding, mapping, dry_run, skip_bad)
-    size = file.stat().st_size if file.is_file() else 0
+    try:
+        size = file.stat().st_size if file.is_file() else 0
+    except OSError:  # a name too long, say: the import itself says what is wrong with it
+        size = 0
     try:
         with progress_bar(size, f"Importing {kind}") as advance:
             summary = importers.import_file(app.engine(), kind, file, options, advance)

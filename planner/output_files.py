@@ -90,15 +90,15 @@ def open_output_file(
     ``OutputFileError``.
     """
     check_output_file(path, kind, database=database, reading=reading)
-    direct = path.exists() and not path.is_file()
+    final = path.resolve()  # through a symbolic link, to the file it names
     try:
-        if direct:
-            target: IO[bytes] = path.open("wb", buffering=0)
+        if final.exists() and not final.is_file():
+            target: IO[bytes] = final.open("wb", buffering=0)
             temporary = None
         else:
-            descriptor, name = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".part")
+            descriptor, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".part")
             temporary = Path(name)
-            os.chmod(descriptor, _mode_for(path))
+            os.chmod(descriptor, _mode_for(final))
             target = os.fdopen(descriptor, "wb", buffering=0)
     except OSError as exc:
         raise OutputFileError(f"cannot write {_shown(path)}: {exc.strerror or exc}") from None
@@ -110,7 +110,7 @@ def open_output_file(
         stream.close()
         if temporary is not None:
             try:
-                os.replace(temporary, path)
+                os.replace(temporary, final)
             except OSError as exc:
                 raise OutputFileError(f"cannot write {_shown(path)}: {exc.strerror or exc}") from None
             temporary = None

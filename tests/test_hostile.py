@@ -9,8 +9,9 @@ hostile `delight-rules.toml` in the folder and a hostile --db join in. Each run 
 copy of a small planned shop, in a folder of its own.
 
 A run fails the test when the command raised anything but delight's own error (click's usage
-errors and a clean exit included), or printed a traceback. Examples per command are kept small
-so the whole module stays well under a minute; hypothesis shrinks whatever it finds.
+errors and a clean exit included), or printed a traceback. Examples per command are kept few
+so the whole module stays well under a minute (``DELIGHT_HOSTILE_EXAMPLES`` asks for more);
+hypothesis shrinks whatever it finds.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from hypothesis import strategies as st
 
 from planner.cli import cli
 
-EXAMPLES = 6
+# A handful per command in CI; DELIGHT_HOSTILE_EXAMPLES=200 for a long hunt.
+EXAMPLES = int(os.environ.get("DELIGHT_HOSTILE_EXAMPLES", "6"))
 HUGE = "99999999999999999999"
 
 

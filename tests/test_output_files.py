@@ -147,3 +147,13 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path: Path) -> None:
     assert [path.name for path in tmp_path.iterdir()] == ["cards.pdf"]
     with pytest.raises(OutputFileError, match="it is a folder"), open_output_file(tmp_path, "pdf"):
         pass
+
+
+def test_a_link_is_written_through_to_its_file(tmp_path: Path) -> None:
+    real = tmp_path / "real.pdf"
+    real.write_bytes(b"%PDF-1.4 old")
+    (tmp_path / "link.pdf").symlink_to(real)
+    with open_output_file(tmp_path / "link.pdf", "pdf") as output:
+        output.write(b"%PDF-1.4 new")
+    assert (tmp_path / "link.pdf").is_symlink()
+    assert real.read_bytes() == b"%PDF-1.4 new"
