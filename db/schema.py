@@ -48,6 +48,7 @@ class Upgrade:
     before: str | None
     after: str
     repaired: tuple[str, ...] = ()
+    recounted: bool = False  # every customer's summary worked out again (a trigger was missing)
 
 
 def upgrade(engine: Engine) -> Upgrade:
@@ -66,12 +67,13 @@ def upgrade(engine: Engine) -> Upgrade:
             config = _alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
-            repaired = [f"index {name}" for name in _repair_indexes(connection)]
-            repaired += [f"trigger {name}" for name in summaries.repair_triggers(connection)]
+            indexes = _repair_indexes(connection)
+            triggers = summaries.repair_triggers(connection)
             summaries.refresh(connection)
     except DBAPIError as exc:
         raise DatabaseError(describe_database_error(exc, engine)) from exc
-    return Upgrade(before, head_revision(), tuple(repaired))
+    repaired = tuple([f"index {name}" for name in indexes] + [f"trigger {name}" for name in triggers])
+    return Upgrade(before, head_revision(), repaired, recounted=bool(triggers))
 
 
 def _repair_indexes(connection: Connection) -> list[str]:

@@ -170,7 +170,8 @@ def init(app: App) -> None:
     else:
         click.echo(f"{app.url}: upgraded from schema {done.before} to {done.after}.")
     if done.repaired:
-        click.echo(f"Repaired: made again what was missing ({', '.join(done.repaired)}); every summary recounted.")
+        recounted = "; every customer's summary worked out again" if done.recounted else ""
+        click.echo(f"Repaired: made again what was missing ({', '.join(done.repaired)}){recounted}.")
 
 
 @cli.command()

@@ -113,8 +113,16 @@ def test_init_repairs_missing_triggers_and_recounts(initialised: Callable[..., R
     lines = result.output.splitlines()
     assert lines[0].endswith("already up to date (schema 0004).")
     assert lines[1].startswith("Repaired: made again what was missing (trigger customers_stale")
-    assert lines[1].endswith("); every summary recounted.")
+    assert lines[1].endswith("); every customer's summary worked out again.")
     assert len(our_triggers(store)) == TRIGGERS[store.dialect.name]
     assert count(store, "customer_summaries") == 21
     assert initialised("explain", "LATE", "--week", "2026-W49").exit_code == 0
+    assert "Repaired" not in initialised("init").output
+
+
+def test_init_repairs_a_missing_index(initialised: Callable[..., Result], store: Engine) -> None:
+    with store.begin() as connection:
+        connection.execute(text("DROP INDEX ix_gestures_week_status"))
+    result = initialised("init")
+    assert result.output.splitlines()[1] == "Repaired: made again what was missing (index ix_gestures_week_status)."
     assert "Repaired" not in initialised("init").output
