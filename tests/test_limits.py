@@ -217,3 +217,13 @@ def test_a_db_that_is_not_a_database_is_never_written(tmp_path: Path) -> None:
         assert result.output.startswith("Error: cannot read sqlite:///") and result.output.endswith(
             ": File name too long\n"
         )
+
+
+def test_a_damaged_font_is_one_line(planned_store: Callable[..., Result], tmp_path: Path) -> None:
+    font = tmp_path / "brand.ttf"
+    font.write_bytes(b"\x00\x01\x00\x00" + bytes(range(256)) * 4)  # TrueType's first bytes, then nonsense
+    result = planned_store("print", "labels", "--week", "2026-W49", "--font", str(font), "-o", str(tmp_path / "l.pdf"))
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: font {font} is damaged or not a font: use a TrueType (.ttf) font file\n",
+    )
