@@ -5,7 +5,8 @@ added: each parameter gets values from its click type and name — whole numbers
 dates in year 1 and 9999 with offsets, amounts of 10^400, empty and 5,000-character text, control
 and bidi characters, paths at devices, folders, the database itself, and files that are empty,
 binary, UTF-16, full of NUL bytes, nested a thousand deep or full of values at the edges. A
-hostile `delight-rules.toml` in the folder and a hostile --db join in. Each run starts from a
+hostile `delight-rules.toml`, templates folder and tone lexicon in the folder and a hostile --db
+join in. Each run starts from a
 copy of a small planned shop, in a folder of its own.
 
 A run fails the test when the command raised anything but delight's own error (click's usage
@@ -217,16 +218,21 @@ def test_every_command_answers_hostile_input_cleanly(
         args=arguments(command, hostile_files),
         database=st.sampled_from(["delight.db"] * 6 + ["missing.db", str(hostile_files["orders.csv"]), "/dev/null"]),
         local_rules=st.sampled_from([None, None, "rules.toml", "slow-rules.toml", "korean-writers.toml", "deep.toml"]),
+        local_words=st.sampled_from([None, None, "delight-templates/ours.toml", "delight-lexicon.toml"]),
         user=st.sampled_from(["ops", "", None]),
     )
-    def run(args: list[str], database: str, local_rules: str | None, user: str | None) -> None:
+    def run(args: list[str], database: str, local_rules: str | None, local_words: str | None, user: str | None) -> None:
         folder = workspace / f"run-{len(os.listdir(workspace))}"
         folder.mkdir()
         shutil.copy(template, folder / "delight.db")
         if local_rules is not None:
             shutil.copy(hostile_files[local_rules], folder / "delight-rules.toml")
+        if local_words is not None:  # the team's own templates or tone lexicon, nested a thousand deep
+            (folder / local_words).parent.mkdir(exist_ok=True)
+            shutil.copy(hostile_files["deep-inline.toml"], folder / local_words)
         line = ["--db", database, *words, *args]
-        runner = CliRunner(env={"DELIGHT_USER": user, "DELIGHT_RULES": None, "DELIGHT_DB": None})
+        unset = ("DELIGHT_RULES", "DELIGHT_DB", "DELIGHT_TEMPLATES", "DELIGHT_LEXICON")
+        runner = CliRunner(env={"DELIGHT_USER": user, **dict.fromkeys(unset)})
         cwd = Path.cwd()
         os.chdir(folder)
         try:
