@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from sqlalchemy import Connection, text
+
 from planner.errors import InputError
 
 # code → (symbol, ISO 4217 minor-unit exponent)
@@ -23,6 +25,11 @@ CURRENCIES: dict[str, tuple[str, int]] = {
     "HKD": ("HK$", 2),
     "TWD": ("NT$", 2),
 }
+
+
+def shop_currency(connection: Connection) -> str | None:
+    """The currency the shop's orders are in (imports keep them all in one), or None before any."""
+    return connection.execute(text("SELECT currency FROM orders ORDER BY id LIMIT 1")).scalar()
 
 
 def exponent(currency: str) -> int:

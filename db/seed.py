@@ -32,7 +32,7 @@ from db.engine import advance_id_sequences, bulk_insert
 from db.models import Customer, Feedback, FeedbackKind, Gesture, GestureStatus, Order, OrderItem, OrderStatus, PlanRun
 from db.smartstore_export import export_orders
 from planner.errors import InputError
-from planner.spreadsheet import open_output
+from planner.output_files import check_output_file
 from planner.weeks import week_of
 
 LOCALES = ("ko_KR", "en_US", "mixed")
@@ -295,7 +295,7 @@ def seed_database(
     if options.export_smartstore is not None:
         if options.locale == "en_US":
             raise InputError("--export-smartstore: SmartStore is a Korean marketplace: use --locale ko_KR or mixed")
-        open_output(options.export_smartstore).close()  # a file that cannot be written stops us before seeding
+        check_output_file(options.export_smartstore, "xlsx")  # a file that cannot be written stops us before seeding
     if options.plant_effect is not None and not -PLANT_BASE_RATE <= options.plant_effect <= 1 - PLANT_BASE_RATE:
         raise InputError(
             f"--plant-effect {options.plant_effect:g} is out of range: use a number from "

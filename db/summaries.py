@@ -115,6 +115,44 @@ def drop_triggers(connection: Connection) -> None:
         connection.exec_driver_sql(statement)
 
 
+def repair_triggers(connection: Connection) -> list[str]:
+    """Make again whichever trigger keeping the summaries current is missing; returns their names.
+
+    A seed interrupted by an older delight (which dropped them in a step of their own), or a hand
+    at the database, can leave them missing: then changes went unmarked meanwhile, so every
+    customer's summary is worked out again.
+    """
+    dialect = connection.dialect.name
+    expected = _trigger_names(dialect)
+    if dialect == "sqlite":
+        present = set(connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
+    else:
+        present = set(
+            connection.exec_driver_sql(
+                "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace"
+            ).scalars()
+        )
+    missing = [name for name in expected if name not in present]
+    if not missing:
+        return []
+    for name in expected:
+        if name in present and name != ARRAYS_TRIGGER_NAME:
+            connection.exec_driver_sql(f"DROP TRIGGER {name}" + ("" if dialect == "sqlite" else f" ON {_on(name)}"))
+    create_triggers(connection)
+    if ARRAYS_TRIGGER_NAME in missing:
+        connection.exec_driver_sql(ARRAYS_TRIGGER)
+    if dialect == "sqlite":
+        connection.exec_driver_sql("DELETE FROM summary_arrays")
+    refresh(connection, EVERYONE)
+    return missing
+
+
+def _on(trigger: str) -> str:
+    """The table a PostgreSQL trigger of ours is on (its name starts with it)."""
+    return trigger.removesuffix("_stale")
+
+
 def _sqlite_triggers() -> list[str]:
     mark = "INSERT OR IGNORE INTO stale_summaries (customer_id) VALUES ({});"
     statements = [
@@ -151,14 +189,21 @@ def _postgresql_triggers() -> list[str]:
     return statements
 
 
-def _drop_sqlite_triggers() -> list[str]:
+def _trigger_names(dialect: str) -> list[str]:
+    """Every trigger of ours a database of this dialect has (SQLite's includes ``ARRAYS_TRIGGER``)."""
+    if dialect == "postgresql":
+        return [f"{table}_stale" for table in ("customers", *_OWNED)]
     names = ["customers_stale_insert", "customers_stale_update"]
     names += [f"{table}_stale_{event}" for table in _OWNED for event in ("insert", "update", "delete")]
-    return [f"DROP TRIGGER {name}" for name in names]
+    return [*names, ARRAYS_TRIGGER_NAME]
+
+
+def _drop_sqlite_triggers() -> list[str]:
+    return [f"DROP TRIGGER {name}" for name in _trigger_names("sqlite") if name != ARRAYS_TRIGGER_NAME]
 
 
 def _drop_postgresql_triggers() -> list[str]:
-    return [f"DROP TRIGGER {table}_stale ON {table}" for table in ("customers", *_OWNED)]
+    return [f"DROP TRIGGER {name} ON {_on(name)}" for name in _trigger_names("postgresql")]
 
 
 _TRIGGERS = {"sqlite": _sqlite_triggers, "postgresql": _postgresql_triggers}
@@ -249,9 +294,8 @@ def _arrays_sql() -> str:
 
 # Deleting a customer deletes their summary (a foreign key cascade, no refresh), so the kept
 # arrays are dropped with them and the next refresh builds them again (migration 0003).
-ARRAYS_TRIGGER = (
-    "CREATE TRIGGER customers_deleted_arrays AFTER DELETE ON customers BEGIN DELETE FROM summary_arrays; END"
-)
+ARRAYS_TRIGGER_NAME = "customers_deleted_arrays"
+ARRAYS_TRIGGER = f"CREATE TRIGGER {ARRAYS_TRIGGER_NAME} AFTER DELETE ON customers BEGIN DELETE FROM summary_arrays; END"
 
 
 def _keep_arrays(connection: Connection) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from db.engine import database_url, make_engine
 from db.models import GestureStatus
 from db.seed import LOCALES
-from planner import spreadsheet
+from planner import limits, spreadsheet
 from planner.errors import DelightError, RejectedImport
 
 
@@ -82,13 +82,43 @@ def say(text: str) -> None:
 
 
 def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    """A click callback for ``YYYY-MM-DD`` options."""
+    """A click callback for ``YYYY-MM-DD`` options: a date a shop can have."""
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f'"{value}" is not a date like 2026-11-30') from None
+    if not limits.in_date_range(day):
+        raise click.BadParameter(f"{value} is out of range: delight takes dates {limits.DATE_RANGE}")
+    return day
+
+
+def by_option(*, required: bool = True, what: str = "did it") -> Callable[[Callable], Callable]:
+    """The --by option of every command that records who acted: --by NAME, else $DELIGHT_USER.
+
+    Never empty; when neither is given the command stops (unless ``required`` is false: a file's
+    rows may name their own people).
+    """
+
+    def actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        from planner.output import checked_name
+
+        if value is None:
+            if required:
+                raise click.UsageError(f"say who {what}: --by NAME, or set DELIGHT_USER")
+            return None
+        return checked_name(value, "--by", what)
+
+    return click.option(
+        "--by", envvar="DELIGHT_USER", metavar="NAME", callback=actor, help=f"Who {what} (default: $DELIGHT_USER)."
+    )
+
+
+# Whole numbers on the command line, bounded where the database or Python would otherwise fail.
+ID = click.IntRange(1, limits.MAX_ID)
+SEED = click.IntRange(0, limits.MAX_SEED)
+CUSTOMERS = click.IntRange(1, limits.MAX_CUSTOMERS)
 
 
 @click.group(cls=DelightGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -133,19 +163,22 @@ def init(app: App) -> None:
     """
     from db import schema
 
-    before, after = schema.upgrade(app.engine(check_schema=False))
-    if before == after:
-        click.echo(f"{app.url}: already up to date (schema {after}).")
-    elif before is None:
-        click.echo(f"{app.url}: created (schema {after}).")
+    done = schema.upgrade(app.engine(check_schema=False))
+    if done.before == done.after:
+        click.echo(f"{app.url}: already up to date (schema {done.after}).")
+    elif done.before is None:
+        click.echo(f"{app.url}: created (schema {done.after}).")
     else:
-        click.echo(f"{app.url}: upgraded from schema {before} to {after}.")
+        click.echo(f"{app.url}: upgraded from schema {done.before} to {done.after}.")
+    if done.repaired:
+        recounted = "; every customer's summary worked out again" if done.recounted else ""
+        click.echo(f"Repaired: made again what was missing ({', '.join(done.repaired)}){recounted}.")
 
 
 @cli.command()
-@click.option("--customers", type=click.IntRange(min=1), default=1000, show_default=True, help="How many.")
+@click.option("--customers", type=CUSTOMERS, default=1000, show_default=True, help="How many.")
 @click.option("--locale", type=click.Choice(LOCALES), default="ko_KR", show_default=True)
-@click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="Same seed, same data.")
+@click.option("--seed", "seed_value", type=SEED, default=1, show_default=True, help="Same seed, same data.")
 @click.option("--today", callback=parse_date, help="Make histories up to this date (default: today).")
 @click.option(
     "--plant-effect",
@@ -193,7 +226,7 @@ def seed(
         export_smartstore=export_smartstore,
     )
     engine = app.engine()
-    with progress_bar(customers, "Seeding") as advance, transaction(engine) as session:
+    with progress_bar(customers, "Seeding") as advance, transaction(engine, write=True) as session:
         summary = seed_database(session.connection(), options, advance)
     click.echo(
         f"Seeded {summary.customers:,} customers, {summary.orders:,} orders "
@@ -219,8 +252,8 @@ def seed(
     help="Where to make the demo.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing demo in DIR.")
-@click.option("--customers", type=click.IntRange(min=1), default=2000, show_default=True)
-@click.option("--seed", "seed_value", type=int, default=1, show_default=True)
+@click.option("--customers", type=CUSTOMERS, default=2000, show_default=True)
+@click.option("--seed", "seed_value", type=SEED, default=1, show_default=True)
 def demo(directory: Path, force: bool, customers: int, seed_value: int) -> None:
     """Make a demo shop in a new folder and show a week of delight.
 
@@ -307,6 +340,8 @@ def parse_money(_ctx: click.Context, _param: click.Parameter, value: str | None)
         raise click.BadParameter(f'"{value}" is not an amount like 300000') from None
     if not amount.is_finite() or amount < 0:
         raise click.BadParameter(f'"{value}" is not an amount like 300000')
+    if not limits.in_amount_range(amount):
+        raise click.BadParameter(f"{value} is out of range: amounts go up to {limits.MAX_AMOUNT:,.0f}")
     return amount
 
 
@@ -314,7 +349,7 @@ def parse_money(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @week_option
 @rules_option
 @click.option("--budget", callback=parse_money, help="This week's budget (default: weekly_budget in the rules).")
-@click.option("--seed", "seed_value", type=int, help="Same seed and data, same plan (default: a new one, printed).")
+@click.option("--seed", "seed_value", type=SEED, help="Same seed and data, same plan (default: a new one, printed).")
 @click.option("--as-of", "as_of", callback=parse_date, help="Facts as of this date (default: the week's Monday).")
 @click.option("--replace", is_flag=True, help="Redraw a week already planned (asks first; what was logged stays).")
 @click.option("--yes", is_flag=True, help="With --replace: do not ask (for scripts).")
@@ -403,11 +438,13 @@ def list_(
 def explain(app: App, customer: str, week: str | None, rules_path: Path | None) -> None:
     """Say why CUSTOMER was or was not chosen: their facts, each rule, and what removed them.
 
-    CUSTOMER is the customer id as imported (or their email).
+    CUSTOMER is the customer id as imported, their email or their name (any case); when
+    several customers match, they are listed.
 
     \b
     Example:
       delight explain C0000042 --week 2026-W49
+      delight explain "kim minji"
     """
     from planner import views, weekly
 
@@ -656,7 +693,10 @@ def run_import(
 
     mapping = importers.load_mapping(mapping_file, pairs)
     options = importers.ImportOptions(file_format, encoding, mapping, dry_run, skip_bad, password)
-    size = file.stat().st_size if file.is_file() else 0
+    try:
+        size = file.stat().st_size if file.is_file() else 0
+    except OSError:  # a name too long, say: the import itself says what is wrong with it
+        size = 0
     try:
         with progress_bar(size, f"Importing {kind}") as advance:
             summary = importers.import_file(app.engine(), kind, file, options, advance)
@@ -681,27 +721,25 @@ def feedback_group() -> None:
     """
 
 
-def _who_am_i() -> str | None:
-    """The default for --by: $DELIGHT_USER, else the login name."""
-    import getpass  # only when a default is needed
-
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return None
-
-
 @feedback_group.command("list")
 @click.option("--open", "open_only", is_flag=True, help="Only what still waits for a person (no reply, or unresolved).")
+@click.option("--overdue", "overdue_only", is_flag=True, help="Only what is overdue for a reply from a person.")
 @click.option("--max-rating", type=click.IntRange(1, 5), metavar="N", help="Only ratings of N or less.")
 @click.option("--kind", metavar="KIND", help="Only review, complaint, survey or request.")
-@click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True, help="At most this many (0: all).")
+@click.option(
+    "--limit",
+    type=click.IntRange(0, limits.MAX_ID, clamp=True),
+    default=100,
+    show_default=True,
+    help="At most this many (0: all).",
+)
 @table_output("table", "csv", "xlsx", "json", default="table")
 @rules_option
 @pass_app
 def feedback_list(
     app: App,
     open_only: bool,
+    overdue_only: bool,
     max_rating: int | None,
     kind: str | None,
     limit: int,
@@ -718,19 +756,22 @@ def feedback_list(
     \b
     Examples:
       delight feedback list --open
+      delight feedback list --overdue
       delight feedback list --max-rating 2 --format csv > low-ratings.csv
       delight feedback list --open -o waiting.xlsx
     """
     from planner import feedback as inbox  # imported here so that the feedback commands stay one block
 
-    filters = inbox.FeedbackFilter(open_only=open_only, max_rating=max_rating, kind=kind, limit=limit or None)
+    filters = inbox.FeedbackFilter(
+        open_only=open_only, overdue_only=overdue_only, max_rating=max_rating, kind=kind, limit=limit or None
+    )
     inbox_now = inbox.list_feedback(app.engine(), filters, rules_path)
     emit(inbox.feedback_output(inbox_now, output_format), output_format, output)
 
 
 @feedback_group.command("reply")
 @click.argument("feedback_id", metavar="ID")
-@click.option("--by", required=True, envvar="DELIGHT_USER", help="Who replied (env DELIGHT_USER).")
+@by_option(what="replied")
 @click.option("--text", "reply_text", required=True, help="The reply, as it was sent.")
 @rules_option
 @pass_app
@@ -749,22 +790,27 @@ def feedback_reply(app: App, feedback_id: str, by: str, reply_text: str, rules_p
 
 
 @feedback_group.command("resolve")
-@click.argument("feedback_id", metavar="ID")
-@click.option("--by", envvar="DELIGHT_USER", default=_who_am_i, help="Who resolved it (default: DELIGHT_USER, or you).")
+@click.argument("feedback_ids", metavar="ID...", nargs=-1, required=True)
+@by_option(what="resolved it")
 @rules_option
 @pass_app
-def feedback_resolve(app: App, feedback_id: str, by: str | None, rules_path: Path | None) -> None:
-    """Close feedback ID: a resolved complaint no longer keeps the customer to recovery gestures.
+def feedback_resolve(app: App, feedback_ids: tuple[str, ...], by: str, rules_path: Path | None) -> None:
+    """Close feedback ID...: a resolved complaint no longer keeps the customer to recovery gestures.
 
+    All or none: if any ID is unknown or already resolved, nothing is resolved and each is listed.
     After a recovery gesture is sent, the cooldown still applies before any surprise.
 
     \b
     Example:
-      delight feedback resolve 42 --by Minji
+      delight feedback resolve 42 43 --by Minji
     """
     from planner import feedback as inbox
 
-    say(inbox.describe_change(inbox.resolve(app.engine(), feedback_id, by or "", rules_path), "resolve"))
+    report_rejected(
+        lambda: [
+            inbox.describe_change(item, "resolve") for item in inbox.resolve(app.engine(), feedback_ids, by, rules_path)
+        ]
+    )
 
 
 @cli.group("tone")
@@ -835,30 +881,13 @@ def tone_check(
         raise SystemExit(1)
 
 
-def by_option(command: Callable[..., None]) -> Callable[..., None]:
-    """The --by option of commands that change what was done: who did it (default: this computer's user)."""
-
-    def default_actor() -> str:
-        from planner.logbook import default_actor as user_name
-
-        return user_name()
-
-    return click.option(
-        "--by",
-        envvar="DELIGHT_USER",
-        default=default_actor,
-        show_default="your user name",
-        help="Who did it (env DELIGHT_USER).",
-    )(command)
-
-
 def report_rejected(run: Callable[[], list[str]]) -> None:
-    """Print a log command's lines; for a rejected batch, each bad entry to stderr, then the error."""
-    from planner.errors import LogRejected
+    """Print a batch command's lines; for a rejected batch, each bad entry to stderr, then the error."""
+    from planner.errors import BatchRejected
 
     try:
         lines = run()
-    except LogRejected as rejected:
+    except BatchRejected as rejected:
         for line in rejected.details:
             click.echo(line, err=True)
         raise
@@ -904,8 +933,8 @@ def _log_command(status: str) -> None:
     """
 
     @log_group.command(status, help=help_text)
-    @click.argument("gesture_ids", metavar="GESTURE_ID...", nargs=-1, required=True, type=int)
-    @by_option
+    @click.argument("gesture_ids", metavar="GESTURE_ID...", nargs=-1, required=True, type=ID)
+    @by_option()
     @click.option("--note", help="A note kept with the gesture and its audit trail.")
     @click.option("--at", "at", metavar="DATETIME", help="When it happened (default: now).")
     @rules_option
@@ -924,24 +953,26 @@ for _status in LOG_HELP:
 
 
 @log_group.command("undo")
-@click.argument("gesture_id", type=int)
-@by_option
+@click.argument("gesture_ids", metavar="GESTURE_ID...", nargs=-1, required=True, type=ID)
+@by_option()
 @rules_option
 @pass_app
-def log_undo(app: App, gesture_id: int, by: str, rules_path: Path | None) -> None:
-    """Take back a log entry: the gesture is planned again; its audit trail keeps what it was.
+def log_undo(app: App, gesture_ids: tuple[int, ...], by: str, rules_path: Path | None) -> None:
+    """Take back log entries: the gestures are planned again; their audit trail keeps what they were.
+
+    All or none: if any id is unknown or not logged, nothing is undone and each is listed.
 
     \b
     Example:
-      delight log undo 12 --by 지민
+      delight log undo 12 13 --by 지민
     """
     from planner import logbook
 
-    click.echo(logbook.undo(app.engine(), gesture_id, by, rules_path).describe())
+    report_rejected(lambda: [result.describe() for result in logbook.undo(app.engine(), gesture_ids, by, rules_path)])
 
 
 @log_group.command("history")
-@click.argument("gesture_id", type=int)
+@click.argument("gesture_id", type=ID)
 @rules_option
 @pass_app
 def log_history(app: App, gesture_id: int, rules_path: Path | None) -> None:
@@ -958,12 +989,12 @@ def log_history(app: App, gesture_id: int, rules_path: Path | None) -> None:
 
 @log_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@by_option
+@by_option(required=False, what="did it, for rows without a by column")
 @click.option("--at", "at", metavar="DATETIME", help="When, for rows without an at column (default: now).")
 @click.option("--encoding", type=click.Choice(["auto", "utf-8", "cp949", "utf-16"]), default="auto", show_default=True)
 @rules_option
 @pass_app
-def log_import(app: App, file: Path, by: str, at: str | None, encoding: str, rules_path: Path | None) -> None:
+def log_import(app: App, file: Path, by: str | None, at: str | None, encoding: str, rules_path: Path | None) -> None:
     """Log a week from a filled-in `delight list` file (CSV or .xlsx).
 
     Fill in the status column with sent, skipped or failed (and, if you like, by and
@@ -1010,14 +1041,14 @@ def customer_group() -> None:
 
 @customer_group.command("optout")
 @click.argument("customer")
-@by_option
+@by_option()
 @rules_option
 @pass_app
 def customer_optout(app: App, customer: str, by: str, rules_path: Path | None) -> None:
     """Never plan CUSTOMER again; their planned gestures this week and later are cancelled.
 
-    CUSTOMER is the customer id as imported (or their email). Re-importing never
-    clears an opt-out.
+    CUSTOMER is the customer id as imported, their email or their name (any case).
+    Re-importing never clears an opt-out.
 
     \b
     Example:
@@ -1030,7 +1061,7 @@ def customer_optout(app: App, customer: str, by: str, rules_path: Path | None) -
 
 @customer_group.command("forget")
 @click.argument("customer")
-@by_option
+@by_option()
 @rules_option
 @pass_app
 def customer_forget(app: App, customer: str, by: str, rules_path: Path | None) -> None:

@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from db.engine import transaction
+from db.engine import database_path, transaction
 from db.models import Customer, Feedback, FeedbackKind, Gesture, GestureStatus, Order, OrderItem, OrderStatus, PlanRun
 from db.money import from_minor
 from planner import phrases
 from planner.errors import NotFound
 from planner.feedback import is_overdue
 from planner.listening import WHY_WORDS
+from planner.output_files import check_output_file
 from planner.plan import words_timing
 from planner.rules import RuleSet, load_rules
 from planner.weekly import resolve_week, waiting_in
@@ -81,8 +82,11 @@ def _require(planned: list[_Planned], week: str, what: str) -> None:
         raise NotFound(f"nothing to print: week {week} has no planned {what} (run `delight plan --week {week}`)")
 
 
-def _default_path(options: PrintOptions, stem: str, week: str) -> Path:
-    return options.output or Path(f"{stem}-{week}.pdf")
+def _output_path(engine: Engine, options: PrintOptions, stem: str, week: str) -> Path:
+    """Where a printout goes (``-o``, or ``STEM-WEEK.pdf`` here), checked before anything is drawn."""
+    path = options.output or Path(f"{stem}-{week}.pdf")
+    check_output_file(path, "pdf", database=database_path(engine))
+    return path
 
 
 def _shop_name(rules: RuleSet) -> str:
@@ -109,7 +113,7 @@ def print_cards(engine: Engine, options: PrintOptions) -> PrintResult:
     ]
     return render_cards(
         cards,
-        _default_path(options, "cards", week),
+        _output_path(engine, options, "cards", week),
         layout=options.layout,
         guide=options.guide,
         shop_name=_shop_name(rules),
@@ -184,7 +188,7 @@ def print_briefs(engine: Engine, options: PrintOptions) -> PrintResult:
     return render_briefs(
         summary,
         entries,
-        _default_path(options, "briefs", week),
+        _output_path(engine, options, "briefs", week),
         paper=options.paper,
         language=language,
         font_path=options.font_path,
@@ -211,13 +215,15 @@ def print_labels(engine: Engine, options: PrintOptions) -> tuple[PrintResult, Pr
         )
         for p in planned
     ]
-    path = _default_path(options, "labels", week)
+    path = _output_path(engine, options, "labels", week)
+    packing_path = path.with_name(f"{path.stem}-packing-list.pdf")
+    check_output_file(packing_path, "pdf", database=database_path(engine))
     sheet = "letter30" if options.paper == "letter" else "a4x21"
     home = "US" if rules.currency == "USD" else "KR"
     labels_result = render_labels(labels, path, sheet=sheet, home_country=home, font_path=options.font_path)
     packing = render_packing_list(
         labels,
-        path.with_name(f"{path.stem}-packing-list.pdf"),
+        packing_path,
         paper=options.paper,
         title=f"{_shop_name(rules)} {week}".strip(),
         font_path=options.font_path,

@@ -32,13 +32,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from db.engine import transaction
+from db.engine import database_path, transaction
 from db.models import Feedback, FeedbackKind, Gesture, GestureStatus, Order, OrderStatus, PlanRun
 from db.money import format_money, from_minor
 from planner import stats
 from planner.errors import InputError
 from planner.feedback import overdue_feedback
 from planner.output import table, to_json
+from planner.output_files import check_output_file
 from planner.rules import load_rules
 from planner.weeks import monday, today_in, week_of
 
@@ -610,6 +611,8 @@ def make_report(engine: Engine, options: ReportOptions) -> Report:
     now = options.now or datetime.now(UTC)
     now = min(now, datetime.combine(until + timedelta(days=1), time(0), tzinfo=timezone).astimezone(UTC))
     recovery_kinds = [kind.name for kind in rules.recovery_kinds]
+    if options.pdf is not None:
+        check_output_file(options.pdf, "pdf", database=database_path(engine))
     with transaction(engine) as session:
         gestures = load_gestures(session, options.since, until, recovery_kinds)
         recovery = load_recovery(session, options.since, until, recovery_kinds, timezone, rules.low_rating)

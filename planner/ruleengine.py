@@ -15,13 +15,16 @@ right), and a test says when the shipped ones no longer match. To write them aga
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import json
 import runpy
 import sys
 import tempfile
 import types
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 TABLES = "rule_tables.json"
 _PARSETAB = "rule_engine.parser.parsetab"  # where PLY looks for saved tables of rule-engine's parser
@@ -50,7 +53,23 @@ import rule_engine  # noqa: E402  (after the tables are offered: it builds its p
 from rule_engine import ast as engine_ast  # noqa: E402
 from rule_engine import errors as engine_errors  # noqa: E402
 
-__all__ = ["engine_ast", "engine_errors", "rule_engine", "write_tables"]
+__all__ = ["engine_ast", "engine_errors", "rule_engine", "tokens", "write_tables"]
+
+
+def tokens(text: str) -> Iterator[tuple[str, str]]:
+    """(type, value) of each token of ``text``, by rule-engine's own lexer (its ``RuleSyntaxError``
+    for an illegal character), so a condition can be looked over before it is parsed."""
+    lexer = _lexer().clone()
+    lexer.input(text)
+    for token in iter(lexer.token, None):
+        yield token.type, token.value
+
+
+@functools.cache
+def _lexer() -> Any:
+    from rule_engine._vendor.ply import lex
+
+    return lex.lex(module=rule_engine.Rule.parser)
 
 
 def grammar_signature() -> str:

@@ -31,21 +31,25 @@ import decimal
 import difflib
 import functools
 import importlib.resources
+import math
 import operator
 import re
 import string
-import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress
 from pathlib import Path
 from typing import Any, Protocol
 
+import re2
+
 from planner import phrases
 from planner.errors import RulesError
 from planner.facts import COST, FACTS, FACTS_BY_NAME, FactType
-from planner.ruleengine import engine_ast, engine_errors, rule_engine
+from planner.limits import MAX_AMOUNT, MAX_COUNT, MAX_DAYS, in_amount_range
+from planner.ruleengine import engine_ast, engine_errors, rule_engine, tokens
+from planner.textfiles import parse_toml, read_utf8
 
 Facts = Mapping[str, object]
 """One customer's facts: every name in FACTS mapped to its value, or None when it is missing."""
@@ -86,6 +90,8 @@ CURRENCY_DECIMALS: dict[str, int] = {
 }
 
 DEFAULT_TIMEZONE = "Asia/Seoul"
+
+DEFAULT_SOURCE = "default rules"
 
 DEFAULT_REPLY_WITHIN_DAYS = 2
 
@@ -196,6 +202,22 @@ class RuleSet:
     reply_within_days: int = DEFAULT_REPLY_WITHIN_DAYS
     low_rating: int = DEFAULT_LOW_RATING
     team_language: str = "ko"  # what staff read (reasons, briefs); customers get words in their own
+    source: str = DEFAULT_SOURCE  # the file's path, or DEFAULT_SOURCE for the shipped rules
+
+    def in_shop_currency(self, shop_currency: str | None) -> RuleSet:
+        """These rules for a shop whose orders are in ``shop_currency`` (None: no orders yet).
+
+        Money is never counted in two currencies: the shipped rules name none of the shop's, so
+        they take the orders' currency; a rules file that names another stops everything here.
+        """
+        if shop_currency is None or shop_currency == self.currency:
+            return self
+        if self.source == DEFAULT_SOURCE:
+            return replace(self, currency=shop_currency)
+        raise RulesError(
+            f'the shop\'s orders are in {shop_currency}, but {self.source} says currency = "{self.currency}": '
+            f'set currency = "{shop_currency}" there (with its amounts in {shop_currency})'
+        )
 
     @property
     def recovery_kinds(self) -> list[GestureKind]:
@@ -218,14 +240,8 @@ def load_rules(path: Path | None = None) -> RuleSet:
     Raises RulesError for a file that cannot be read or is not valid.
     """
     if path is None:
-        return parse_rules(default_rules_text(), source="default rules")
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except OSError as error:
-        raise RulesError(f"cannot read rules file {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise RulesError(f"rules file {path} is not UTF-8 text; save it as UTF-8") from None
-    return parse_rules(text, source=str(path))
+        return parse_rules(default_rules_text(), source=DEFAULT_SOURCE)
+    return parse_rules(read_utf8(Path(path), "rules file", RulesError), source=str(path))
 
 
 _TOP_LEVEL_KEYS = (
@@ -263,10 +279,7 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
 
     Raises RulesError naming the first problem found.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise RulesError(f"{source}: TOML syntax error: {error}") from None
+    data = parse_toml(source, text, RulesError)
 
     top = _Table(data, "")
     top.check_keys(_TOP_LEVEL_KEYS, "top-level key")
@@ -274,7 +287,7 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise RulesError(f'currency "{currency}" must be a 3-letter ISO code in capitals, e.g. "KRW"')
     weekly_budget = top.money("weekly_budget", currency)
-    cooldown_days = top.integer("cooldown_days", 90)
+    cooldown_days = top.integer("cooldown_days", 90, maximum=MAX_DAYS)
     max_per_year = top.integer("max_per_year", 3, minimum=1)
     holdout_percent = top.integer("holdout_percent", 10, maximum=100)
     wildcards = top.integer("wildcards", 1)
@@ -295,10 +308,11 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         shop_name=shop_name,
         timezone=timezone,
         gestures=gestures,
-        writers=_parse_writers(top.table("writers", required=False)),
+        writers=_parse_writers(top.get("writers", {})),
         rules=_parse_rule_list(top.array_of_tables("rules"), gestures),
         source_text=text,
-        reply_within_days=top.integer("reply_within_days", DEFAULT_REPLY_WITHIN_DAYS),
+        source=source,
+        reply_within_days=top.integer("reply_within_days", DEFAULT_REPLY_WITHIN_DAYS, maximum=MAX_DAYS),
         low_rating=top.integer("low_rating", DEFAULT_LOW_RATING, minimum=0, maximum=5),
         team_language=team_language,
     )
@@ -325,10 +339,24 @@ def _parse_gestures(table: dict[str, Any], currency: str) -> dict[str, GestureKi
     return gestures
 
 
-def _parse_writers(table: dict[str, Any]) -> tuple[Writer, ...]:
+def _parse_writers(value: object) -> tuple[Writer, ...]:
+    """Writers as ``[writers.Minji]`` tables, or as ``[[writers]]`` with a ``name`` (any script, no quoting)."""
+    if isinstance(value, list):
+        named: list[tuple[str, object]] = []
+        for number, entry in enumerate(value, start=1):
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if not isinstance(name, str) or not name.strip():
+                raise RulesError(f'writer #{number}: needs a name, e.g. [[writers]] name = "민지"')
+            named.append((name.strip(), {key: item for key, item in entry.items() if key != "name"}))
+    elif isinstance(value, dict):
+        named = list(value.items())
+    else:
+        raise RulesError('writers must be [writers.NAME] tables or [[writers]] with name = "..."')
     writers: list[Writer] = []
-    for name, value in table.items():
-        writer = _Table.of(value, f'writer "{name}"', f"[writers.{name}]")
+    for name, entry in named:
+        if any(writer.name == name for writer in writers):
+            raise RulesError(f'writer "{name}" is defined twice; give each writer once')
+        writer = _Table.of(entry, f'writer "{name}"', f'[writers."{name}"]')
         writer.check_keys(_WRITER_KEYS, "key")
         languages = writer.get("languages", ["ko", "en"])
         if not isinstance(languages, list) or not languages:
@@ -377,7 +405,7 @@ def _parse_rule_list(items: list[Any], gestures: Mapping[str, GestureKind]) -> t
                 name=name,
                 gesture=gesture,
                 when=when,
-                priority=rule.integer("priority", 0, minimum=None),
+                priority=rule.integer("priority", 0, minimum=-MAX_COUNT),
                 reasons=reasons,
                 matches_all=matches,
                 facts_used=facts_used,
@@ -458,6 +486,12 @@ def _reason_facts(reason: str) -> tuple[str, ...]:
     return tuple(name for _literal, name in _reason_pieces(reason) if name in FACTS_BY_NAME)
 
 
+def _shown_value(value: object) -> str:
+    """A value from the file in a message: a number of a hundred digits is cut short."""
+    shown = repr(value) if not isinstance(value, int | decimal.Decimal) else str(value)
+    return shown if len(shown) <= 40 else f"{shown[:20]}…({len(shown)} characters)"
+
+
 def _did_you_mean(word: str, options: Any) -> str:
     """' (did you mean "x"?)' for the closest of ``options``, or '' when nothing is close."""
     close = difflib.get_close_matches(word, list(options), n=1)
@@ -503,22 +537,25 @@ class _Table:
             raise RulesError(f"{self.prefix}{key} must be true or false")
         return value
 
-    def integer(self, key: str, default: Any = ..., *, minimum: int | None = 0, maximum: int | None = None) -> int:
+    def integer(self, key: str, default: Any = ..., *, minimum: int = 0, maximum: int = MAX_COUNT) -> int:
         value = self.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise RulesError(f"{self.prefix}{key} must be a whole number (got {value!r})")
-        if minimum is not None and value < minimum:
-            if maximum is not None:
-                raise RulesError(f"{self.prefix}{key} must be between {minimum} and {maximum} (got {value})")
-            if minimum == 0:
-                raise RulesError(f"{self.prefix}{key} must not be negative (got {value})")
-            raise RulesError(f"{self.prefix}{key} must be at least {minimum} (got {value})")
-        if maximum is not None and value > maximum:
-            raise RulesError(f"{self.prefix}{key} must be between {minimum} and {maximum} (got {value})")
-        return value
+            raise RulesError(f"{self.prefix}{key} must be a whole number (got {_shown_value(value)})")
+        if minimum <= value <= maximum:
+            return value
+        got = _shown_value(value)
+        if maximum < MAX_DAYS:  # a narrow range, like a percentage: name both ends
+            raise RulesError(f"{self.prefix}{key} must be between {minimum:,} and {maximum:,} (got {got})")
+        if value > maximum:
+            raise RulesError(f"{self.prefix}{key} must be at most {maximum:,} (got {got})")
+        if minimum == 0:
+            raise RulesError(f"{self.prefix}{key} must not be negative (got {got})")
+        raise RulesError(f"{self.prefix}{key} must be at least {minimum:,} (got {got})")
 
     def money(self, key: str, currency: str) -> decimal.Decimal:
         value = self.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RulesError(f"{self.prefix}{key} = {value!r} is not an amount; write digits like 1500")
         if isinstance(value, float):
             raise RulesError(
                 f"{self.prefix}{key} = {value!r} is a TOML float, and money is never a float; "
@@ -530,7 +567,9 @@ class _Table:
             raise RulesError(f'{self.prefix}{key} = "{value}" is not an amount; write digits like "1500.50"')
         amount = decimal.Decimal(value.strip() if isinstance(value, str) else value)
         if amount < 0:
-            raise RulesError(f"{self.prefix}{key} must not be negative (got {amount})")
+            raise RulesError(f"{self.prefix}{key} must not be negative (got {_shown_value(amount)})")
+        if not in_amount_range(amount):
+            raise RulesError(f"{self.prefix}{key} must be at most {MAX_AMOUNT:,.0f} (got {_shown_value(amount)})")
         decimals = CURRENCY_DECIMALS.get(currency)
         exponent = amount.as_tuple().exponent
         if decimals is not None and isinstance(exponent, int) and -exponent > decimals:
@@ -576,6 +615,9 @@ missing facts are handled by the compiled form (a comparison with a missing fact
 _UNTYPED_CONTEXT = rule_engine.Context(default_timezone="utc")
 
 _DECIMAL = decimal.Context(prec=28)
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the error comes back as a RulesError, not as a line on stderr
 
 NUMBER, TEXT, BOOL, DATE, NULL = "number", "text", "true/false", "date", "null"
 _LIST = "list of "  # list kinds are "list of text", "list of number", ...; "list of ?" is []
@@ -631,6 +673,7 @@ def compile_when(rule_name: str, when: str) -> tuple[Predicate, tuple[str, ...]]
     where = f'rule "{rule_name}"'
     if not when.strip():
         raise RulesError(f'{where}: when is empty; write a condition, e.g. when = "orders_count == 1"')
+    _screen(where, when)
     try:
         parsed = rule_engine.Rule(when, context=ENGINE_CONTEXT)
     except engine_errors.RuleSyntaxError as error:
@@ -648,6 +691,63 @@ def compile_when(rule_name: str, when: str) -> tuple[Predicate, tuple[str, ...]]
     compiler = _Compiler(where)
     predicate = compiler.predicate(parsed.statement.expression)
     return predicate, tuple(dict.fromkeys(compiler.symbols))
+
+
+# Bounds on a condition, far beyond any rule a person writes: what is parsed, folded and compiled
+# stays small and quick (a deeper one would exhaust Python's stack, a huge number take minutes).
+MAX_WHEN_CHARACTERS = 2_000
+MAX_NESTING = 30
+MAX_OPERATORS = 100
+MAX_NUMBER = decimal.Decimal(10) ** 15
+_OPEN, _CLOSE = ("LPAREN", "LBRACKET", "LBRACE"), ("RPAREN", "RBRACKET", "RBRACE")
+_OPERANDS = ("FLOAT", "STRING", "SYMBOL", "DATETIME", "BYTES", "TIMEDELTA", "TRUE", "FALSE", "NULL", "COMMENT")
+_REGEX_OPERATORS = ("EQ_FZM", "EQ_FZS", "NE_FZM", "NE_FZS")
+
+
+def _screen(where: str, when: str) -> None:
+    """Refuse, before rule-engine parses it, a condition too big or deep to parse safely, a number
+    beyond ``MAX_NUMBER``, and what rule-engine would work out while parsing: a regular expression
+    matched against fixed text (it folds constants), powers and time spans. Other mistakes are
+    left to the parser, which names them."""
+    if len(when) > MAX_WHEN_CHARACTERS:
+        raise RulesError(f"{where}: when is {len(when):,} characters long; keep it under {MAX_WHEN_CHARACTERS:,}")
+    try:
+        found = list(tokens(when))
+    except engine_errors.RuleSyntaxError:
+        return
+    depth = operators = 0
+    for position, (kind, value) in enumerate(found):
+        if kind in _OPEN:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise RulesError(f"{where}: when nests brackets more than {MAX_NESTING} deep; write it flatter")
+        elif kind in _CLOSE:
+            depth -= 1
+        elif kind not in _OPERANDS and kind != "COMMA":
+            operators += 1
+            if operators > MAX_OPERATORS:
+                raise RulesError(f"{where}: when has more than {MAX_OPERATORS} operators; split it into rules")
+        if kind == "FLOAT" and _number(value).copy_abs() > MAX_NUMBER:
+            raise RulesError(f"{where}: {value} is out of range: numbers in when go up to {MAX_NUMBER:,.0f}")
+        if kind == "POW":
+            raise RulesError(f"{where}: the ** operator cannot be used in when")
+        if kind in ("TIMEDELTA", "BYTES"):
+            raise RulesError(f"{where}: {_UNSUPPORTED_LABELS[kind.title() + 'Expression']} cannot be used in when")
+        if kind in _REGEX_OPERATORS:
+            before = found[position - 1][0] if position else None
+            after = found[position + 1][0] if position + 1 < len(found) else None
+            if before != "SYMBOL" or after != "STRING":
+                raise RulesError(
+                    f"{where}: {value} needs a fact on its left and a quoted regular expression on its right, "
+                    f'e.g. rfm_segment {value} "^Champ"'
+                )
+
+
+def _number(literal: str) -> decimal.Decimal:
+    """A number as rule-engine reads it: decimal, or 0x/0o/0b whole numbers."""
+    if literal[:2].lower() in ("0x", "0o", "0b"):
+        return decimal.Decimal(int(literal, 0))
+    return decimal.Decimal(literal)
 
 
 def _describe_syntax_error(error: engine_errors.RuleSyntaxError) -> str:
@@ -808,9 +908,15 @@ class _Compiler:
         if left.kind != TEXT or right.kind != TEXT or not right.is_constant:
             raise self.fail("=~ and !~ need text on the left and a quoted regular expression on the right")
         try:
-            pattern = re.compile(right.constant)
-        except re.error as error:
-            raise self.fail(f'invalid regular expression "{right.constant}": {error}') from None
+            # RE2 matches in time linear in the text, whatever the pattern: no pattern in a file
+            # can make a plan run for minutes.
+            pattern = re2.compile(right.constant, _RE2_OPTIONS)
+        except re2.error as error:
+            reason = error.args[0].decode("utf-8", "replace") if error.args else "not valid"
+            raise self.fail(
+                f'invalid regular expression "{right.constant}": {reason} (patterns run in linear time, '
+                "without look-arounds or back-references)"
+            ) from None
         find = pattern.match if node.type.endswith("fzm") else pattern.search
         get = left.get
         if node.type.startswith("eq"):
@@ -842,6 +948,8 @@ class _Compiler:
             number: decimal.Decimal = node.value
             if not number.is_finite():
                 raise self.fail(f"numbers must be finite, not {number}")
+            if number.copy_abs() > MAX_NUMBER:  # worked out by rule-engine from smaller ones, e.g. 1e15 * 1e15
+                raise self.fail(f"{number} is out of range: numbers in when go up to {MAX_NUMBER:,.0f}")
             return _constant(NUMBER, int(number) if number == number.to_integral_value() else number)
         if isinstance(node, engine_ast.StringExpression):
             return _constant(TEXT, node.value)

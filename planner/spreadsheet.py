@@ -23,6 +23,7 @@ import os
 import stat
 import sys
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from planner.errors import InputError
+from planner.output_files import open_output_file
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 SHEET_FORMATS = ("csv", "xlsx")
@@ -82,14 +84,16 @@ def format_for(given: str | None, output: Path | None, default: str, allowed: Se
     return by_suffix
 
 
-def open_output(path: Path) -> IO[bytes]:
-    """Open ``path`` to write a table to (the one place delight does); one clear error if it cannot."""
-    try:
-        return path.open("wb")
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder: name a file to write") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write it ({exc.strerror or exc})") from None
+def sheet_format(path: Path | None) -> str:
+    """The table format a file's name asks for: "xlsx" for a workbook, else "csv"."""
+    return "xlsx" if path is not None and path.suffix.lower() == ".xlsx" else "csv"
+
+
+def open_output(
+    path: Path, *, database: Path | None = None, reading: Iterable[Path] = ()
+) -> AbstractContextManager[IO[bytes]]:
+    """Open ``path`` to write a table to, guarded and whole (``planner.output_files.open_output_file``)."""
+    return open_output_file(path, sheet_format(path), database=database, reading=reading)
 
 
 def stdout_is_a_file() -> bool:

@@ -11,22 +11,23 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, func, select, text, update
+from sqlalchemy import Connection, Engine, func, or_, select, text, update
 from sqlmodel import Session
 
 from db import summaries
-from db.engine import bulk_insert, transaction
+from db.engine import bulk_insert, hold_lock, transaction
 from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun, utc_now
-from db.money import from_minor, to_minor
-from planner.errors import InputError, NotFound
+from db.money import from_minor, shop_currency, to_minor
+from planner.errors import DatabaseError, InputError, NotFound
 from planner.facts import FACTS, FactTable, PastGesture, Profile, as_utc, load_fact_table
 from planner.listening import Listening, load_listening
+from planner.output import clean
 from planner.plan import (
     WILDCARD_RULE,
     Decision,
@@ -48,6 +49,8 @@ KEPT = (GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)
 TAKING_CAPACITY = (GestureStatus.PLANNED, GestureStatus.SENT)
 # ...and its budget (a failed one was paid for: the card, the postage).
 TAKING_BUDGET = (GestureStatus.PLANNED, GestureStatus.SENT, GestureStatus.FAILED)
+# The advisory locks (PostgreSQL) that keep two plans of one week from running at once: "dlgt".
+PLAN_LOCKS = 0x646C6774
 
 
 @dataclass(frozen=True)
@@ -285,6 +288,14 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
     started = time.perf_counter()
     with transaction(engine, write=True) as session, _collector_paused():
         connection = session.connection()
+        # One plan of a week at a time: a second waits, then plans on top of the first.
+        hold_lock(
+            connection,
+            (PLAN_LOCKS, int(week.replace("-W", ""))),
+            waiting=lambda: step(f"Waiting for another plan of {week} to finish"),
+            busy=f"another plan of week {week} is being made: try again when it is done",
+        )
+        rules = rules.in_shop_currency(shop_currency(connection))
         templates = load_templates(options.templates_dir, lexicon, connection)  # tone analyses remembered here
         step("Reading every customer's orders and feedback")
         summaries.refresh(connection)  # customers changed by something other than delight since
@@ -500,14 +511,17 @@ def explain_customer(
     runs again as the week's latest plan run did (its seed and rules, the gestures the week held
     before it), so the decision is the one the plan made unless the data has changed since.
     """
+    current = load_rules(rules_path)
+    chosen_week = resolve_week(week, current)
     with transaction(engine) as session, _collector_paused():
         customer = find_customer(session, customer_ref)
-        current = load_rules(rules_path)
-        chosen_week = resolve_week(week, current)
         run = session.execute(
             select(PlanRun).where(PlanRun.week == chosen_week).order_by(PlanRun.id.desc()).limit(1)
         ).scalar_one_or_none()
-        rules = current if run is None else _snapshot_rules(run.rules_snapshot)
+        if run is None:
+            rules = current.in_shop_currency(shop_currency(session.connection()))
+        else:  # the rules and currency the week was planned with
+            rules = replace(_snapshot_rules(run.rules_snapshot), currency=run.currency)
         as_of = run.as_of if run is not None else monday(chosen_week)
         budget = from_minor(run.budget_minor, run.currency) if run is not None else rules.weekly_budget
         so_far = _week_so_far(session, chosen_week, rules, before_run=run.id if run is not None else None)
@@ -517,7 +531,8 @@ def explain_customer(
         customers = request.customers
         assert isinstance(customers, FactTable)
         row = customers.row_of(customer.id)
-        assert row is not None  # the customer was found in this transaction
+        if row is None:  # only when the triggers that keep summaries current are missing
+            raise DatabaseError(f'customer "{customer_ref}" has no summary: run `delight init` to repair the database')
         profile = customers.profile(row)
         facts = {fact.name: profile.facts[fact.name] for fact in FACTS}
         stored = [g for g in list_gestures_in(session, chosen_week) if g.customer_id == customer.external_id]
@@ -558,15 +573,47 @@ def _snapshot_rules(snapshot: str) -> RuleSet:
 
 
 def find_customer(session: Session, reference: str) -> Customer:
-    """A customer by their id as imported (or email); a clear error when there is none."""
-    found = session.execute(select(Customer).where(Customer.external_id == reference)).scalar_one_or_none()
-    if found is None:
-        found = session.execute(
-            select(Customer).where(Customer.email == reference.lower()).order_by(Customer.id).limit(1)
-        ).scalar_one_or_none()
-    if found is None:
-        raise NotFound(f'no customer "{reference}": use the customer id as imported (see `delight facts`)')
-    return found
+    """A customer by their id as imported, email or name, any case; a clear error for none or several.
+
+    The id as imported wins outright; otherwise every customer whose id, email or whole name is
+    ``reference`` (ignoring case and spaces around it) is a match, and several are listed.
+    """
+    exact = session.execute(select(Customer).where(Customer.external_id == reference)).scalar_one_or_none()
+    if exact is not None:
+        return exact
+    wanted = reference.strip().lower()
+    matches = (
+        session.execute(
+            select(Customer)
+            .where(
+                or_(
+                    func.lower(Customer.external_id) == wanted,
+                    func.lower(Customer.email) == wanted,
+                    func.lower(Customer.name) == wanted,
+                )
+            )
+            .order_by(Customer.id)
+            .limit(SHOWN_MATCHES + 1)
+        )
+        .scalars()
+        .all()
+    )
+    if not matches:
+        raise NotFound(f'no customer "{reference}": give their id as imported, email or name (see `delight facts`)')
+    if len(matches) > 1:
+        shown = "; ".join(_who(customer) for customer in matches[:SHOWN_MATCHES])
+        more = ", and more" if len(matches) > SHOWN_MATCHES else ""
+        raise InputError(f'"{reference}" is more than one customer: {shown}{more}: give the id')
+    return matches[0]
+
+
+SHOWN_MATCHES = 5
+
+
+def _who(customer: Customer) -> str:
+    """A customer in a list of matches: id, name and email (what there is of them)."""
+    details = ", ".join(clean(part) for part in (customer.name, customer.email) if part)
+    return f"{customer.external_id} ({details})" if details else customer.external_id
 
 
 def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = None) -> tuple[list[str], list[tuple]]:
@@ -575,6 +622,7 @@ def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = N
     day = as_of or monday(current_week(ZoneInfo(rules.timezone)))
     with transaction(engine) as session:
         connection = session.connection()
+        rules = rules.in_shop_currency(shop_currency(connection))
         history = load_history(connection, "", ZoneInfo(rules.timezone))
         customers = load_fact_table(
             connection, as_of=day, timezone=ZoneInfo(rules.timezone), currency=rules.currency, history=history

@@ -162,7 +162,9 @@ def test_explain_names_the_constraint(seeded: Callable[..., Result]) -> None:
 def test_explain_unknown_customer(seeded: Callable[..., Result]) -> None:
     result = seeded("explain", "NOPE", "--week", WEEK)
     assert result.exit_code == 1
-    assert result.output == 'Error: no customer "NOPE": use the customer id as imported (see `delight facts`)\n'
+    assert (
+        result.output == 'Error: no customer "NOPE": give their id as imported, email or name (see `delight facts`)\n'
+    )
 
 
 def test_facts_csv_and_json(seeded: Callable[..., Result]) -> None:

@@ -149,7 +149,9 @@ def test_reply_and_resolve_keep_who_and_when(initialised: Callable[..., Result],
     assert [tuple(e) for e in events] == [("Minji", "reply"), ("Jun", "resolve")]
 
 
-def test_reply_errors_change_nothing(initialised: Callable[..., Result], db_url: str) -> None:
+def test_reply_errors_change_nothing(
+    initialised: Callable[..., Result], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     add_shop(db_url)
     missing = initialised("feedback", "reply", "999", "--by", "Minji", "--text", "hi")
     assert missing.exit_code == 1
@@ -157,7 +159,8 @@ def test_reply_errors_change_nothing(initialised: Callable[..., Result], db_url:
     empty = initialised("feedback", "reply", "F2", "--by", " ", "--text", "hi")
     assert empty.output == "Error: --by: say who replied, e.g. --by 지민\n"
     assert initialised("feedback", "reply", "F2", "--by", "Minji", "--text", "  ").exit_code == 1
-    assert initialised("feedback", "reply", "F2", "--text", "hi").exit_code == 2  # --by is required
+    monkeypatch.delenv("DELIGHT_USER")
+    assert initialised("feedback", "reply", "F2", "--text", "hi").exit_code == 2  # --by, or $DELIGHT_USER
     assert all(i["replied_by"] is None for i in listed(initialised))
 
 

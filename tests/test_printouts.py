@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4, A6, LETTER
 
-from planner.errors import PrintoutError
+from planner.errors import OutputFileError, PrintoutError
 from printouts import (
     BriefEntry,
     Feedback,
@@ -315,10 +315,10 @@ def test_printable_drops_emoji_and_marks_missing_scripts() -> None:
 # --- errors ----------------------------------------------------------------------------------
 
 
-def test_unwritable_path_is_a_printout_error(tmp_path: Path) -> None:
-    with pytest.raises(PrintoutError, match="cannot write"):
+def test_unwritable_path_is_an_output_file_error(tmp_path: Path) -> None:
+    with pytest.raises(OutputFileError, match=r"cannot write .*: folder .* does not exist"):
         render_cards([SARAH], tmp_path / "no" / "such" / "dir" / "cards.pdf")
-    with pytest.raises(PrintoutError, match="cannot write"):
+    with pytest.raises(OutputFileError, match=r"cannot write .*: it is a folder"):
         render_cards([SARAH], tmp_path)
 
 

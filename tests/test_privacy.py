@@ -156,7 +156,10 @@ def test_unknown_customer_is_one_line(seeded: Callable[..., Result]) -> None:
     for action in ("optout", "forget"):
         result = seeded("customer", action, "NOPE")
         assert result.exit_code == 1
-        assert result.output == 'Error: no customer "NOPE": use the customer id as imported (see `delight facts`)\n'
+        assert (
+            result.output
+            == 'Error: no customer "NOPE": give their id as imported, email or name (see `delight facts`)\n'
+        )
 
 
 def _counts(store: Engine, customer_id: int) -> dict[str, int]:

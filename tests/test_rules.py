@@ -6,6 +6,7 @@ import datetime
 import json
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -804,3 +805,128 @@ def test_rule_engine_starts_from_the_shipped_parser_tables() -> None:
     )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
     assert json.loads(result.stdout) == [shipped["signature"], load_rules().rules[0].name]
+
+
+# --- Conditions from a file cannot hang or crash delight --------------------------------------
+
+
+def test_a_catastrophic_pattern_runs_in_linear_time() -> None:
+    """`rfm_segment =~ "(.*.*)*x"` once made a plan run for minutes (backtracking); RE2 does not backtrack."""
+    predicate, _ = compile_when("x", 'rfm_segment =~ "(.*.*)*x"')
+    hostile = [OneCustomer(ordinary_customer(rfm_segment="a" * length)) for length in (10_000, 20_000)]
+    started = time.perf_counter()
+    assert [predicate(customer)[0] for customer in hostile] == [False, False]
+    assert time.perf_counter() - started < 1  # Python's re: far longer than the age of the universe
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        (
+            "orders_count > 1e9999999",
+            'rule "x": 1e9999999 is out of range: numbers in when go up to 1,000,000,000,000,000',
+        ),
+        ("orders_count < -1e16", 'rule "x": 1e16 is out of range: numbers in when go up to 1,000,000,000,000,000'),
+        (
+            "orders_count > 0x" + "F" * 30,
+            f'rule "x": 0x{"F" * 30} is out of range: numbers in when go up to 1,000,000,000,000,000',
+        ),
+        (
+            "orders_count > 1e15 * 1e15",
+            'rule "x": 1E+30 is out of range: numbers in when go up to 1,000,000,000,000,000',
+        ),
+        ("orders_count > 9 ** 9 ** 9", 'rule "x": the ** operator cannot be used in when'),
+        ('days_since_last_order > t"P99999999999D"', 'rule "x": time-span literals (t"...") cannot be used in when'),
+        (
+            '"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" =~ "(a*)*b"',
+            'rule "x": =~ needs a fact on its left and a quoted regular expression on its right, '
+            'e.g. rfm_segment =~ "^Champ"',
+        ),
+        (
+            'rfm_segment =~ "(?<=a)b"',
+            'rule "x": invalid regular expression "(?<=a)b": invalid perl operator: (?<= (patterns run in linear '
+            "time, without look-arounds or back-references)",
+        ),
+        ("(" * 31 + "orders_count > 1" + ")" * 31, 'rule "x": when nests brackets more than 30 deep; write it flatter'),
+        ("not " * 101 + "orders_count > 1", 'rule "x": when has more than 100 operators; split it into rules'),
+        (
+            " or ".join(["orders_count > 1"] * 150),
+            'rule "x": when is 2,996 characters long; keep it under 2,000',
+        ),
+    ],
+)
+def test_conditions_too_big_deep_or_slow_are_refused(when: str, message: str) -> None:
+    assert when_error(when) == message
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "(" * 30 + "not " * 69 + "orders_count > 1" + ")" * 30,
+        " and ".join(["orders_count > 1"] * 50),
+        "- " * 98 + "1 > orders_count",
+        'rfm_segment =~ "^[가-힣]+$" and rfm_segment !~~ "[a-z]{3,}"',
+    ],
+)
+def test_conditions_at_the_bounds_still_compile(when: str) -> None:
+    compile_when("x", when)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "(",
+                ")",
+                "[",
+                "]",
+                "not",
+                "and",
+                "or",
+                "-",
+                "+",
+                "*",
+                "/",
+                "//",
+                "%",
+                "**",
+                "==",
+                "<",
+                ">=",
+                "=~",
+                "!~~",
+                "in",
+                ",",
+                ".length",
+                "orders_count",
+                "rfm_segment",
+                "last_order_items",
+                "first_order_date",
+                "1",
+                "0",
+                "1e400",
+                "-1e-400",
+                "0x1F",
+                "9" * 40,
+                '"(a*)*b"',
+                '"aaaa"',
+                '"("',
+                'd"0001-01-01"',
+                't"P1D"',
+                "null",
+                "true",
+                "$today",
+                "#",
+                "\\",
+                "'",
+            ]
+        ),
+        max_size=40,
+    )
+)
+def test_any_condition_is_compiled_or_refused_in_one_line(parts: list[str]) -> None:
+    try:
+        compile_when("x", " ".join(parts))
+    except RulesError as error:
+        assert "\n" not in str(error)

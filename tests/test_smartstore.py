@@ -397,6 +397,6 @@ def test_the_demo_export_is_refused_before_anything_is_seeded(
     )
     nowhere = tmp_path / "no such folder" / "x.xlsx"
     unwritable = initialised("seed", "--customers", "5", "--export-smartstore", str(nowhere))
-    assert unwritable.stderr == f"Error: {nowhere}: cannot write it (No such file or directory)\n"
+    assert unwritable.stderr == f"Error: cannot write {nowhere}: folder {nowhere.parent} does not exist\n"
     assert snapshot(engine)["customers"] == []
     assert initialised("seed", "--customers", "5", "--export-smartstore", str(tmp_path / "x.xlsx")).exit_code == 0

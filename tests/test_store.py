@@ -69,7 +69,7 @@ def test_upgrading_step_by_step_keeps_data(db_url: str) -> None:
             ),
             {"t": "2026-01-02 03:04:05"},
         )
-    assert schema.upgrade(engine) == (revisions[0], schema.head_revision())
+    assert schema.upgrade(engine) == schema.Upgrade(revisions[0], schema.head_revision())
     with engine.connect() as connection:
         assert connection.execute(select(Customer.external_id)).scalars().all() == ["C-OLD"]
         # The summaries added by 0002 are worked out for the customers already there.
@@ -132,7 +132,7 @@ def test_locked_database_gives_one_line(tmp_path: Path, monkeypatch: pytest.Monk
 
     path = tmp_path / "busy.db"
     assert CliRunner().invoke(cli, ["--db", str(path), "init"]).exit_code == 0
-    monkeypatch.setattr(db.engine, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(db.engine, "LOCK_TIMEOUT_MS", 100)
     holder = sqlite3.connect(path)
     holder.execute("BEGIN EXCLUSIVE")
     try:
@@ -205,7 +205,7 @@ def test_sqlite_is_opened_with_foreign_keys_wal_and_busy_timeout(tmp_path: Path)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.engine.SQLITE_BUSY_TIMEOUT_MS
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.engine.LOCK_TIMEOUT_MS
     engine.dispose()
 
 

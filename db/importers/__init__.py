@@ -13,13 +13,14 @@ fields), ``shopify`` and ``smartstore`` (export layouts), ``customers`` / ``orde
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from db import summaries
-from db.engine import transaction
+from db.engine import database_path, transaction
 from db.importers import shopify, smartstore
 from db.importers.customers import import_customers
 from db.importers.feedback import import_feedback
@@ -29,6 +30,8 @@ from db.importers.orders import import_orders
 from db.importers.reading import ENCODINGS, SourceFile, inspect_file
 from db.importers.results import BadRow, BadRowSink, Counts, ImportSummary, rejection
 from planner.errors import InputError
+from planner.output_files import open_output_file
+from planner.spreadsheet import sheet_format
 
 __all__ = [
     "ENCODINGS",
@@ -86,7 +89,7 @@ def import_file(
     options = options or ImportOptions()
     if kind not in IMPORTERS:
         raise InputError(f'cannot import "{kind}": use one of {", ".join(KINDS)}')
-    with inspect_file(path, options.encoding, options.password) as opened:
+    with inspect_file(path, options.encoding, options.password) as opened, ExitStack() as files:
         source, layout = choose_layout(kind, opened, options)
         summary = ImportSummary(
             kind,
@@ -97,19 +100,26 @@ def import_file(
             dry_run=options.dry_run,
             skip_file=options.skip_bad,
         )
-        sink = BadRowSink(summary, source.header, options.skip_bad)
+        skip_file = None
+        if options.skip_bad is not None:
+            # Moved into place once the import is done; never over the database or the file read.
+            skip_file = files.enter_context(
+                open_output_file(
+                    options.skip_bad, sheet_format(options.skip_bad), database=database_path(engine), reading=[path]
+                )
+            )
+        sink = BadRowSink(summary, source.header, skip_file, sheet_format(options.skip_bad))
         try:
-            with transaction(engine) as session:
+            with transaction(engine, write=True) as session:
                 IMPORTERS[kind](session.connection(), source, layout, options.mapping, sink, summary, progress)
                 if summary.bad_count and options.skip_bad is None:
                     raise rejection(summary)
+                sink.finish()  # the bad rows are safe in their file before the good ones are committed
                 if options.dry_run:
                     raise _DryRun
                 summaries.refresh(session.connection())
         except _DryRun:
             pass
-        finally:
-            sink.close()
     return summary
 
 

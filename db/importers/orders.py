@@ -50,7 +50,7 @@ from db.importers.store import (
     update_rows,
 )
 from db.models import Customer, Order, OrderItem
-from db.money import CURRENCIES, to_minor
+from db.money import CURRENCIES, shop_currency, to_minor
 
 BATCH = 5000
 MAX_ID_LENGTH = 100
@@ -162,6 +162,7 @@ class _OrderImporter:
         self.seen: set[str] = set()
         self.occurrences: dict[bytes, int] = {}
         self.next_id = next_id(connection, Order.__table__)
+        self.shop_currency = shop_currency(connection)  # the first order's, in an empty shop
 
     # -- validating -------------------------------------------------------------------------
 
@@ -254,6 +255,12 @@ class _OrderImporter:
         currency = text.upper() if text else symbol or self.mapping.currency
         if currency not in CURRENCIES:
             raise RowError(line, f'currency: unknown currency "{text or currency}"')
+        if self.shop_currency is None:
+            self.shop_currency = currency
+        elif currency != self.shop_currency:
+            raise RowError(
+                line, f"currency: {currency}, but the shop's orders are in {self.shop_currency} (money is kept in one)"
+            )
         return currency
 
     def _status(self, text: str, line: int) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import IO
 
 from planner.errors import RejectedImport
-from planner.spreadsheet import SheetWriter, open_output
+from planner.spreadsheet import SheetWriter
 
 SHOWN_BAD_ROWS = 50
 SHOWN_WARNINGS = 20
@@ -126,16 +126,22 @@ class BadRowSink:
     BOM; its cells are formula-safe like every table delight writes (``planner.spreadsheet``).
     """
 
-    def __init__(self, summary: ImportSummary, header: list[str], skip_file: Path | None) -> None:
+    def __init__(
+        self, summary: ImportSummary, header: list[str], skip_file: IO[bytes] | None, file_format: str = "csv"
+    ) -> None:
+        """``skip_file``: the open --skip-bad file (``file_format`` "csv" or "xlsx"), or None."""
         self._summary = summary
-        self._handle: IO[bytes] | None = None
+        self._handle = skip_file
         if skip_file is not None:
-            self._handle = open_output(skip_file)
-            file_format = "xlsx" if skip_file.suffix.lower() == ".xlsx" else "csv"
-            self._writer = SheetWriter(
-                self._handle, file_format, [*header, "line", "reason"], bom=True, title="bad rows"
-            )
+            self._writer = SheetWriter(skip_file, file_format, [*header, "line", "reason"], bom=True, title="bad rows")
             self._width = len(header)
+
+    def finish(self) -> None:
+        """Write out every bad row (a full disk is an error now, not after the commit)."""
+        if self._handle is not None:
+            self._writer.close()
+            self._handle.flush()
+            self._handle = None
 
     def add(self, line: int, reason: str, cells: list[str] | tuple[str, ...]) -> None:
         """Record one bad row."""
@@ -151,10 +157,3 @@ class BadRowSink:
         """A row with cells past the header's last column: read, and bad."""
         self._summary.rows += 1
         self.add(line, reason, cells)
-
-    def close(self) -> None:
-        """Finish the --skip-bad file."""
-        if self._handle is not None:
-            self._writer.close()
-            self._handle.close()
-            self._handle = None
