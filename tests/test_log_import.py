@@ -32,7 +32,7 @@ def seeded(initialised: Callable[..., Result], store: Engine) -> Callable[..., R
 
 
 def exported(run: Callable[..., Result]) -> tuple[list[str], list[dict[str, str]]]:
-    text = run("list", "--week", WEEK, "--format", "csv").output
+    text = run("list", "--week", WEEK, "--status", "all", "--format", "csv").output
     assert text.startswith("\ufeff")
     reader = csv.DictReader(io.StringIO(text[1:]))
     return list(reader.fieldnames or []), list(reader)
