@@ -16,7 +16,18 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from db.engine import transaction
-from db.models import Customer, Feedback, FeedbackKind, Gesture, GestureStatus, Order, OrderItem, OrderStatus, PlanRun
+from db.models import (
+    AuditEvent,
+    Customer,
+    Feedback,
+    FeedbackKind,
+    Gesture,
+    GestureStatus,
+    Order,
+    OrderItem,
+    OrderStatus,
+    PlanRun,
+)
 from db.money import from_minor
 from planner import gifts, phrases
 from planner.errors import InputError, NotFound
@@ -460,23 +471,40 @@ def _feedback_view(
 def _past_gestures(
     session: Session, customer_ids: list[int], week: str, timezone: ZoneInfo
 ) -> dict[int, list[PastGestureView]]:
+    """What each customer had before, with who logged it and when (a failed or skipped one: from the audit trail)."""
     logged = (GestureStatus.SENT, GestureStatus.FAILED, GestureStatus.SKIPPED)
-    rows = session.execute(
-        select(Gesture)
-        .where(Gesture.customer_id.in_(customer_ids), Gesture.status.in_(logged), Gesture.week != week)
-        .order_by(Gesture.customer_id, Gesture.sent_at)
-    ).scalars()
+    gestures = (
+        session.execute(
+            select(Gesture)
+            .where(Gesture.customer_id.in_(customer_ids), Gesture.status.in_(logged), Gesture.week != week)
+            .order_by(Gesture.customer_id, Gesture.sent_at)
+        )
+        .scalars()
+        .all()
+    )
+    not_sent = [g.id for g in gestures if g.status != GestureStatus.SENT]
+    logged_by: dict[int, tuple[str, datetime]] = {}
+    if not_sent:
+        events = session.execute(
+            select(AuditEvent.entity_id, AuditEvent.actor, AuditEvent.at, AuditEvent.action)
+            .where(AuditEvent.entity == "gesture", AuditEvent.entity_id.in_(not_sent))
+            .order_by(AuditEvent.id)
+        )
+        statuses = {g.id: g.status for g in gestures}
+        for gesture_id, actor, at, action in events:
+            if action == statuses[gesture_id]:
+                logged_by[gesture_id] = (actor, at)  # the latest one counts
     past: dict[int, list[PastGestureView]] = defaultdict(list)
-    for gesture in rows:
-        when = gesture.sent_at or gesture.created_at
+    for gesture in gestures:
+        by, at = logged_by.get(gesture.id, (gesture.sent_by or "", gesture.sent_at or gesture.created_at))
         past[gesture.customer_id].append(
             PastGestureView(
                 kind=gesture.kind,
-                on=when.astimezone(timezone).date(),
+                on=at.astimezone(timezone).date(),
                 words=gesture.message or "",
                 status=gesture.status,
                 note=gesture.note or "",
-                by=gesture.sent_by or "",
+                by=by,
             )
         )
     return past

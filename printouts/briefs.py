@@ -113,8 +113,8 @@ class _BriefWriter:
             f"{gesture.on.isoformat()}  ·  {kind_name(gesture.kind, language)}"
             + (f"  ·  {words[gesture.status]}" if gesture.status in ("failed", "skipped") else "")
             + (f"  ·  {words['by'].format(who=gesture.by)}" if gesture.by.strip() else "")
-            + (f"  ·  “{gesture.words}”" if gesture.words.strip() else "")
             + (f"  ·  {gesture.note}" if gesture.note.strip() else "")
+            + (f"  ·  “{gesture.words}”" if gesture.words.strip() else "")
             for gesture in sorted(entry.past_gestures, key=lambda gesture: gesture.on, reverse=True)
         ]
         return [self.para(line, "body") for line in lines] or [self.para(words[nothing], "body")]
@@ -195,17 +195,16 @@ class _BriefWriter:
                 self.para(heading, "writer"),
                 HRFlowable(width="100%", thickness=1, color=RULE, spaceAfter=6),
             ]
-            for kind, kind_entries in groupby(writer_entries, key=lambda entry: (entry.kind, entry.call)):
-                if not kind[1]:  # a call sheet says what it is itself
-                    pending.append(self.para(kind_name(kind[0], self.language), "kind"))
+            after_call = False
+            for (kind, call), kind_entries in groupby(writer_entries, key=lambda entry: (entry.kind, entry.call)):
+                if not call:  # a call sheet says what it is itself
+                    pending.append(self.para(kind_name(kind, self.language), "kind"))
                 for entry in kind_entries:
-                    if entry.call and not pending:
-                        story.append(PageBreak())  # a call sheet to itself, to hand to whoever calls
+                    if after_call or (call and not pending):
+                        story.append(PageBreak())  # a call sheet has a page to itself, to hand to whoever calls
                     # One KeepTogether for the headings and the entry (a nested one would never fit).
-                    story.append(
-                        KeepTogether([*pending, *(self.call_sheet(entry) if entry.call else self.entry(entry))])
-                    )
-                    pending = []
+                    story.append(KeepTogether([*pending, *(self.call_sheet(entry) if call else self.entry(entry))]))
+                    pending, after_call = [], call
         if week.waiting:
             lines = [
                 self.para(

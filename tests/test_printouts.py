@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -24,8 +25,10 @@ from printouts import (
     Feedback,
     Mailing,
     NoteCard,
+    OrderSummary,
     PastGesture,
     ShelfLine,
+    WaitingPerson,
     WeekSummary,
     format_money,
     render_briefs,
@@ -615,3 +618,165 @@ def test_long_addresses_stay_on_the_envelope(tmp_path: Path) -> None:
 )
 def test_mark_is_the_id_and_the_writers_initials(gesture_id, writer, mark: str) -> None:
     assert mark_text(gesture_id, writer) == mark
+
+
+# --- marks, headers and guides on cards ----------------------------------------------------------
+
+
+def test_every_card_carries_its_mark_small_at_the_bottom(tmp_path: Path) -> None:
+    path = tmp_path / "cards.pdf"
+    cards = [
+        NoteCard("김민지", "ko", "handwritten_note", "", first_name="민지", writer="지민", gesture_id=12),
+        NoteCard("Sarah", "en", "handwritten_note", "", writer="Minji Kim", gesture_id=13),
+        NoteCard("Noah", "en", "handwritten_note", ""),
+    ]
+    render_cards(cards, path, layout="a4x4")
+    with pdfplumber.open(path) as pdf:
+        page = pdf.pages[0]
+        marks = {word["text"]: word for word in page.extract_words() if word["text"].startswith("#")}
+        assert set(marks) == {"#12", "#13"}
+        for mark in marks.values():
+            assert mark["bottom"] - mark["top"] < 6  # small
+            assert any(abs(mark["bottom"] - edge) < 20 for edge in (page.height / 2, page.height - 2))
+    text = pages_text(path)[0]
+    assert "#12 · 지민" in text and "#13 · MK" in text
+
+
+def test_a_card_without_a_shop_name_still_opens_with_its_ornament(tmp_path: Path) -> None:
+    render_cards([SARAH], tmp_path / "bare.pdf")
+    render_cards([SARAH], tmp_path / "named.pdf", shop_name="Maru")
+    with pdfplumber.open(tmp_path / "bare.pdf") as bare, pdfplumber.open(tmp_path / "named.pdf") as named:
+        ornament = [line for line in bare.pages[0].lines if line["top"] < A6_MARGIN + 30]
+        assert len(ornament) == 1 and abs((ornament[0]["x0"] + ornament[0]["x1"]) / 2 - A6[0] / 2) < 1
+        greeting = next(w for w in bare.pages[0].extract_words() if w["text"] == "Dear")
+        named_greeting = next(w for w in named.pages[0].extract_words() if w["text"] == "Dear")
+        assert greeting["top"] == named_greeting["top"]  # the greeting sits where it always does
+
+
+@pytest.mark.parametrize(
+    ("card", "guide"),
+    [
+        (NoteCard("Donald Duck", "en", "note", "Donald, I hope the mug is keeping your tea warm.", "Donald"), "I hope"),
+        (NoteCard("Donald Duck", "en", "note", "Hi Donald! thanks for the order.", "Donald"), "Thanks for"),
+        (NoteCard("김민지", "ko", "note", "민지님, 세 번째 주문 정말 감사드려요.", "민지"), "세 번째 주문"),
+        (NoteCard("김민지", "ko", "note", "김민지님, 늘 고마워요.", "민지"), "늘 고마워요."),
+        (NoteCard("김민지", "ko", "note", "민지님께 어울릴 것 같아 골랐어요.", "민지"), "민지님께 어울릴"),
+    ],
+)
+def test_the_guide_never_says_the_name_again_after_the_greeting(tmp_path: Path, card: NoteCard, guide: str) -> None:
+    path = tmp_path / "card.pdf"
+    render_cards([card], path, guide=True)
+    lines = pages_text(path)[0].splitlines()
+    assert lines[1].startswith(guide)
+
+
+# --- call sheets and headings in the brief ---------------------------------------------------------
+
+CALL = BriefEntry(
+    "박서준",
+    "ko",
+    "recovery_call",
+    "서준님이 2025년 5월 25일(3일 전) 불편을 말씀하셨고 아직 해결되지 않았어요: 전화로 이야기를 듣고 바로잡아 주세요",
+    "서준님, 불편을 드려 정말 죄송해요.",
+    customer_since=date(2024, 1, 2),
+    orders_count=4,
+    last_feedback=Feedback("찻잔이 깨져서 왔어요.", date(2025, 5, 25), 1, is_complaint=True, days_without_reply=3),
+    past_gestures=(PastGesture("recovery_call", date(2025, 5, 27), status="failed", note="받지 않으심", by="지민"),),
+    send_by="2025년 6월 4일 (수)",
+    gesture_id=41,
+    call=True,
+    phone="010-1234-5678",
+    ordered=OrderSummary(date(2025, 5, 20), "백자 찻잔 세트, 차 거름망", "₩54,000"),
+)
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_a_call_prints_as_a_call_sheet_with_everything_to_make_the_call(tmp_path: Path, language: str) -> None:
+    path = tmp_path / "brief.pdf"
+    render_briefs(WEEK, [*ENTRIES, CALL], path, language=language)
+    texts = pages_text(path)
+    (sheet,) = [text for text in texts if "#41" in text]
+    flat = " ".join(sheet.split())
+    assert "010-1234-5678" in flat and "“찻잔이 깨져서 왔어요.”" in flat
+    assert "2025-05-20 · 백자 찻잔 세트, 차 거름망 · ₩54,000" in flat
+    assert "2025-05-27 · 회복 연락 · 연결되지 않음 · 지민 · 받지 않으심" in flat if language == "ko" else True
+    words = {
+        "ko": [
+            "통화 기록지 · 회복 연락",
+            "전화번호",
+            "주문한 것",
+            "이전 연락",
+            "통화 결과",
+            "□ 통화함",
+            "2025년 6월 4일 (수)까지 전화",
+        ],
+        "en": [
+            "Call sheet · Recovery calls",
+            "Phone",
+            "What they ordered",
+            "Tried before",
+            "How it went",
+            "□ Reached them",
+        ],
+    }[language]
+    assert all(word in flat for word in words), flat
+    assert "delight log sent 41" in flat
+    with pdfplumber.open(path) as pdf:  # room to write: ten ruled lines on the sheet's page
+        page = pdf.pages[texts.index(sheet)]
+        assert len([line for line in page.lines if line["x1"] - line["x0"] > 400]) >= 10
+
+
+def test_a_call_without_a_phone_number_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "brief.pdf"
+    render_briefs(WEEK, [replace(CALL, phone="")], path, language="ko")
+    assert "등록된 전화번호가 없어요" in "".join(pages_text(path))
+
+
+def test_calls_come_first_each_on_a_page_of_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "brief.pdf"
+    calls = [replace(CALL, display_name=f"고객{n}", gesture_id=50 + n, writer=None) for n in range(3)]
+    notes = [BriefEntry(f"Note {n}", "en", "handwritten_note", "r", "o", gesture_id=60 + n) for n in range(2)]
+    render_briefs(WEEK, [*notes, *calls], path, language="ko")
+    texts = pages_text(path)[1:]
+    assert ["#50" in texts[0], "#51" in texts[1], "#52" in texts[2]] == [True, True, True]
+    assert "작성자 미정" in texts[0] and "#60" in texts[3] and "#61" in texts[3]
+
+
+def test_every_entry_in_the_brief_carries_its_mark(tmp_path: Path) -> None:
+    path = tmp_path / "brief.pdf"
+    entries = [replace(entry, gesture_id=number) for number, entry in enumerate(ENTRIES, start=7)]
+    render_briefs(WEEK, entries, path)
+    text = "".join(pages_text(path))
+    assert "#7 · 지수 · Korean" in text and "#8 · A · English" in text and "#9 · A · English" in text
+
+
+def last_line(text: str) -> str:
+    return [line.strip() for line in text.splitlines() if line.strip()][-1]
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_no_heading_is_ever_left_alone_at_the_bottom_of_a_page(tmp_path: Path, paper: str) -> None:
+    headings = {
+        "Handwritten notes",
+        "Small gifts",
+        "Cheer messages",
+        "Writer: Alex",
+        "Writer: Bo",
+        "Waiting for a person",
+    }
+    seen_break_before_heading = False
+    for count in range(1, 12):
+        entries = [
+            replace(ENTRIES[0], display_name=f"Customer {n}", writer="Alex", kind="handwritten_note")
+            for n in range(count)
+        ]
+        entries += [replace(ENTRIES[2], display_name=f"Gift {n}", writer="Alex") for n in range(3)]
+        entries += [replace(ENTRIES[2], display_name=f"Cheer {n}", writer="Bo", kind="cheer_message") for n in range(2)]
+        week = replace(WEEK, waiting=tuple(WaitingPerson(f"P{n}", f"C{n}", "open complaint", 3) for n in range(30)))
+        path = tmp_path / f"brief-{count}.pdf"
+        render_briefs(week, entries, path, paper=paper)
+        texts = pages_text(path)
+        for text in texts:
+            assert last_line(text) not in headings, (count, text)
+        seen_break_before_heading |= any(text.splitlines()[1].strip() == "Small gifts" for text in texts[1:])
+    assert seen_break_before_heading  # the counts tried do push a heading over a page end
