@@ -107,7 +107,7 @@ def cli(ctx: click.Context, db: str | None) -> None:
       delight init                      # create ./delight.db
       delight import orders orders.csv  # your shop's data (or: delight seed)
       delight plan                      # who gets what this week, and why
-      delight print cards               # also: print briefs, print labels
+      delight print cards               # also: print envelopes, briefs, labels
       delight log sent 12 13 --by 민지  # what was done
       delight week                      # the week at a glance
       delight report                    # did it work? (against the control group)

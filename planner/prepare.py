@@ -103,7 +103,6 @@ def _planned(session: Session, week: str, kinds: tuple[str, ...] | None = None) 
         select(Gesture, Customer)
         .join(Customer, Customer.id == Gesture.customer_id)
         .where(Gesture.week == week, Gesture.status == GestureStatus.PLANNED, Customer.erased_at.is_(None))
-        .order_by(Gesture.writer, Gesture.kind, Customer.name, Gesture.id)
     )
     if kinds is not None:
         query = query.where(Gesture.kind.in_(kinds))
@@ -149,11 +148,7 @@ def _home_country(rules: RuleSet) -> str:
 def print_cards(engine: Engine, options: PrintOptions) -> PrintResult:
     """Note cards for the week's posted gestures (every kind with ``physical = true``), each writer's stack together."""
     rules = load_rules(options.rules_path)
-    week = resolve_week(options.week, rules)
-    kinds = physical_kinds(rules)
-    with transaction(engine) as session:
-        planned = _planned(session, week, kinds)
-    _require(planned, week, " or ".join(kind.replace("_", " ") for kind in kinds) or "posted gestures")
+    week, planned = _posted(engine, options, rules)
     cards = [
         NoteCard(
             display_name=p.customer.name or "",
@@ -258,7 +253,8 @@ def print_briefs(engine: Engine, options: PrintOptions) -> PrintResult:
     )
 
 
-def _mailings(engine: Engine, options: PrintOptions, rules: RuleSet) -> tuple[str, list[_Planned]]:
+def _posted(engine: Engine, options: PrintOptions, rules: RuleSet) -> tuple[str, list[_Planned]]:
+    """The week, and its planned gestures of the physical kinds asked for (all of them by default)."""
     week = resolve_week(options.week, rules)
     kinds = physical_kinds(rules, options.kinds)
     with transaction(engine) as session:
@@ -284,7 +280,7 @@ def _mailing(p: _Planned) -> Mailing:
 def print_labels(engine: Engine, options: PrintOptions) -> tuple[PrintResult, PrintResult | None]:
     """Address labels for the week's posted gestures, and, when gifts are among them, the packing list."""
     rules = load_rules(options.rules_path)
-    week, planned = _mailings(engine, options, rules)
+    week, planned = _posted(engine, options, rules)
     mailings = [_mailing(p) for p in planned]
     path = _default_path(options, "labels", week)
     sheet = "letter30" if options.paper == "letter" else "a4x21"
@@ -323,7 +319,7 @@ def print_labels(engine: Engine, options: PrintOptions) -> tuple[PrintResult, Pr
 def print_envelopes(engine: Engine, options: PrintOptions) -> PrintResult:
     """Envelopes for the week's posted gestures, in the cards' order, with the return address."""
     rules = load_rules(options.rules_path)
-    week, planned = _mailings(engine, options, rules)
+    week, planned = _posted(engine, options, rules)
     return render_envelopes(
         [_mailing(p) for p in planned],
         _default_path(options, "envelopes", week),
@@ -415,13 +411,12 @@ def _orders_for_calls(
     for p in calls:
         said = cited.get(p.gesture.feedback_id) if p.gesture.feedback_id else None
         wanted[p.gesture.id] = said.order_id if said is not None else None
-    latest = dict(
-        session.execute(
-            select(Order.customer_id, func.max(Order.id))
-            .where(Order.customer_id.in_([p.customer.id for p in calls]), Order.status == OrderStatus.PAID)
-            .group_by(Order.customer_id)
-        ).all()
+    purchases = session.execute(
+        select(Order.customer_id, Order.id)
+        .where(Order.customer_id.in_([p.customer.id for p in calls]), Order.status == OrderStatus.PAID)
+        .order_by(Order.placed_at, Order.id)
     )
+    latest = dict(purchases.all())  # the last one per customer wins
     order_ids = {p.gesture.id: wanted[p.gesture.id] or latest.get(p.customer.id) for p in calls}
     rows = session.execute(
         select(Order, OrderItem.name)

@@ -107,7 +107,11 @@ def plan_summary(result: PlanResult) -> str:
     if result.replaced:
         lines.append(f"Replaced {result.replaced} gestures that were still only planned or held out.")
     lines += waiting_lines(result.waiting, has_recovery=bool(rules.recovery_kinds))
-    lines += ["", "Next: delight print cards, delight print briefs, delight print labels, delight export messages"]
+    lines += [
+        "",
+        "Next: delight print cards, delight print envelopes, delight print briefs, delight print labels, "
+        "delight export messages",
+    ]
     return "\n".join(lines)
 
 

@@ -7,11 +7,14 @@ city, region, postal code and country. Text shrinks, then wraps, so nothing runs
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from reportlab.pdfgen.canvas import Canvas
 
-from printouts.data import Address
+from printouts.data import Address, Mailing
 from printouts.fonts import Fonts
 from printouts.layouts import Rect
+from printouts.output import require
 from printouts.styles import AddressStyle
 from printouts.text import clip, draw, wrap
 from printouts.words import HONORIFIC
@@ -78,3 +81,12 @@ def one_line(address: Address, home_country: str = "") -> str:
     if address.country.strip().upper() == "KR":
         blocks = blocks[-1:] + blocks[:-1]
     return " · ".join([blocks[0][0], " ".join(text for text, _bold in blocks[1:])]).strip(" ·")
+
+
+def with_address(mailings: Iterable[Mailing], what: str) -> tuple[list[Mailing], tuple[str, ...]]:
+    """The mailings there is an address for, and the names of those left out; refuses none at all."""
+    mailings = list(mailings)
+    printable = [mailing for mailing in mailings if mailing.has_address]
+    skipped = tuple(mailing.to.name for mailing in mailings if not mailing.has_address)
+    require(printable, f"{what} with an address" + (f" (skipped: {', '.join(skipped)})" if skipped else ""))
+    return printable, skipped

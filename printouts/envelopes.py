@@ -9,12 +9,12 @@ from collections.abc import Iterable
 from io import BytesIO
 from pathlib import Path
 
-from printouts.addresses import address_blocks, draw_address
+from printouts.addresses import address_blocks, draw_address, with_address
 from printouts.data import Address, Mailing, PrintResult
 from printouts.fonts import load_fonts
 from printouts.layouts import ENVELOPES, Rect, choose
 from printouts.marks import mark_text
-from printouts.output import new_canvas, require, write_pdf
+from printouts.output import new_canvas, write_pdf
 from printouts.styles import ENVELOPE_STYLE, GUIDE, INK, MUTED
 from printouts.text import draw
 
@@ -35,10 +35,7 @@ def render_envelopes(
     country line is left off for ``home_country``. Raises :class:`PrintoutError` for an unknown
     size, a bad font, an unwritable path, or nothing with an address.
     """
-    mailings = list(mailings)
-    printable = [mailing for mailing in mailings if mailing.has_address]
-    skipped = tuple(mailing.to.name for mailing in mailings if not mailing.has_address)
-    require(printable, "envelopes with an address" + (f" (skipped: {', '.join(skipped)})" if skipped else ""))
+    printable, skipped = with_address(mailings, "envelopes")
     width, height = page_size = choose(ENVELOPES, size, "envelope size")
     fonts = load_fonts(font_path)
     style = ENVELOPE_STYLE

@@ -13,7 +13,7 @@ from pathlib import Path
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
-from printouts.addresses import address_blocks, draw_address, one_line
+from printouts.addresses import address_blocks, draw_address, one_line, with_address
 from printouts.data import Address, Mailing, PrintResult, ShelfLine
 from printouts.documents import build_document, paragraph
 from printouts.fonts import Fonts, load_fonts
@@ -64,10 +64,7 @@ def render_labels(
     Raises :class:`PrintoutError` for an unknown sheet, a bad font, an unwritable path, or no
     label with an address.
     """
-    mailings = list(mailings)
-    printable = [mailing for mailing in mailings if mailing.has_address]
-    skipped = tuple(mailing.to.name for mailing in mailings if not mailing.has_address)
-    require(printable, "labels with an address" + (f" (skipped: {', '.join(skipped)})" if skipped else ""))
+    printable, skipped = with_address(mailings, "labels")
     layout = choose(LABEL_SHEETS, sheet, "label sheet")
     fonts = load_fonts(font_path)
     sender = fonts.printable(one_line(return_address, home_country))[0] if return_address else ""
