@@ -240,6 +240,8 @@ class Gesture(SQLModel, table=True):
     feedback_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("feedback.id", ondelete="SET NULL"), nullable=True)
     )
+    # The gift chosen from its kind's shelf (``choices`` in the rules), by name; none for other kinds.
+    gift: str | None = Field(default=None, sa_type=Text)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_by: str | None = Field(default=None, max_length=100)
     note: str | None = Field(default=None, sa_type=Text)

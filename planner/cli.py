@@ -139,7 +139,7 @@ def cli(ctx: click.Context, db: str | None) -> None:
       delight init                      # create ./delight.db
       delight import orders orders.csv  # your shop's data (or: delight seed)
       delight plan                      # who gets what this week, and why
-      delight print cards               # also: print briefs, print labels
+      delight print cards               # also: print envelopes, briefs, labels
       delight log sent 12 13 --by 민지  # what was done
       delight week                      # the week at a glance
       delight report                    # did it work? (against the control group)
@@ -404,7 +404,11 @@ def plan(
 
 @cli.command("list")
 @week_option
-@click.option("--status", type=click.Choice([s.value for s in GestureStatus]), help="Only gestures with this status.")
+@click.option(
+    "--status",
+    type=click.Choice([*(s.value for s in GestureStatus), "all"]),
+    help="Only gestures with this status; all: every one (default: planned, then logged).",
+)
 @table_output("table", "csv", "xlsx", "json", default="table")
 @rules_option
 @pass_app
@@ -418,6 +422,10 @@ def list_(
 ) -> None:
     """Show a week's gestures: who, what, why, and who writes it.
 
+    What needs doing first (planned), then what was logged; a line says how many were held out
+    as the control group or cancelled (--status all lists them too). CSV and JSON add the phone
+    for calls and the address for what is posted, for a mail-merge.
+
     \b
     Examples:
       delight list
@@ -426,8 +434,11 @@ def list_(
     """
     from planner import views, weekly
 
-    gestures = weekly.list_gestures(app.engine(), week, status, rules_path)
-    emit(views.gestures_output(gestures, output_format), output_format, output)
+    listed = weekly.list_gestures(app.engine(), week, status, rules_path)
+    emit(views.gestures_output(listed.gestures, output_format, listed.language), output_format, output)
+    note = views.not_listed(listed)
+    if note and output_format == "table" and output is None:  # csv and json are data: only what was asked for
+        click.echo(note)
 
 
 @cli.command()
@@ -507,7 +518,7 @@ def rules_check(file: Path) -> None:
 
 @cli.group("print")
 def print_() -> None:
-    """Print what people need on writing day: note cards, writer's briefs, gift labels."""
+    """Print what people need on writing day: note cards, writer's briefs and call sheets, envelopes, labels."""
 
 
 paper_option = click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
@@ -551,6 +562,9 @@ def print_cards(
 ) -> None:
     """Note cards to write on by hand, one writer's stack together.
 
+    Every kind with physical = true in the rules gets cards. Each card carries a small mark,
+    "#12 · MK" (the gesture id and the writer's initials), to match it with its envelope and log it.
+
     \b
     Examples:
       delight print cards
@@ -573,6 +587,10 @@ def print_briefs(
 ) -> None:
     """The writer's brief: who each customer is, why them, what they said, what they had before.
 
+    Calls (kinds with recovery = true) come first, each as a call sheet on a page of its own:
+    the phone number, their complaint or review in their words, what they ordered, what was
+    tried before, and room to write how it went. In the team's language (team_language).
+
     \b
     Example:
       delight print briefs --paper letter
@@ -583,25 +601,96 @@ def print_briefs(
     click.echo(views.printed(prepare.print_briefs(app.engine(), options), "briefs"))
 
 
+kind_option = click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="KIND",
+    help="Only this physical kind, e.g. --kind small_gift (repeatable; default: every kind with physical = true).",
+)
+
+
 @print_.command("labels")
 @printing_options
 @paper_option
+@kind_option
 @pass_app
 def print_labels(
-    app: App, week: str | None, paper: str, output: Path | None, font_path: Path | None, rules_path: Path | None
+    app: App,
+    week: str | None,
+    paper: str,
+    kinds: tuple[str, ...],
+    output: Path | None,
+    font_path: Path | None,
+    rules_path: Path | None,
 ) -> None:
-    """Address labels for gifts (21 per A4 sheet, 30 per US Letter sheet) and a packing list.
+    """Address labels for everything posted (21 per A4 sheet, 30 per US Letter sheet), and a packing list for gifts.
+
+    Every kind with physical = true in the rules gets labels: notes, gifts, postcards. Each label
+    has the return address (rules: [return_address]) and a small mark, "#12 · MK": the gesture id
+    and the writer's initials, to match it with its card and log it. The packing list says which
+    gift goes to whom, with the label's mark, and what the shelf holds.
 
     \b
-    Example:
+    Examples:
       delight print labels --paper letter -o gifts.pdf
+      delight print labels --kind small_gift
     """
     from planner import prepare, views
 
-    options = prepare.PrintOptions(week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path)
+    options = prepare.PrintOptions(
+        week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path, kinds=kinds
+    )
     labels, packing = prepare.print_labels(app.engine(), options)
     click.echo(views.printed(labels, "address labels"))
-    click.echo(views.printed(packing, "packing list"))
+    if packing is not None:
+        click.echo(views.printed(packing, "packing list"))
+
+
+@print_.command("envelopes")
+@printing_options
+@paper_option
+@click.option(
+    "--size",
+    type=click.Choice(["c6", "dl", "a2", "no10"]),
+    help="c6 or dl for A4 countries, a2 or no10 (#10) for US Letter (default: c6 with --paper a4, a2 with letter).",
+)
+@kind_option
+@pass_app
+def print_envelopes(
+    app: App,
+    week: str | None,
+    paper: str,
+    size: str | None,
+    kinds: tuple[str, ...],
+    output: Path | None,
+    font_path: Path | None,
+    rules_path: Path | None,
+) -> None:
+    """Envelopes to write on for everything posted, one per page, in the same order as the cards.
+
+    The recipient's address (Korean addresses big to small, the name last), the return address
+    from the rules file ([return_address]) at the top left, and the mark "#12 · MK" that matches
+    each envelope with its card. C6 takes an A6 card, DL a 4x6-inch card; A2 a 4.25x5.5-inch card,
+    #10 a 4x6-inch card.
+
+    \b
+    Examples:
+      delight print envelopes
+      delight print envelopes --paper letter --size no10 -o envelopes.pdf
+    """
+    from planner import prepare, views
+
+    options = prepare.PrintOptions(
+        week=week,
+        output=output,
+        paper=paper,
+        font_path=font_path,
+        rules_path=rules_path,
+        kinds=kinds,
+        envelope=size,
+    )
+    click.echo(views.printed(prepare.print_envelopes(app.engine(), options), "envelopes"))
 
 
 @cli.group()
@@ -1104,8 +1193,9 @@ def report(
     Compares how often customers bought again within 30, 60 and 90 days after the gesture's
     week (from the Monday after it), their revenue and later complaints, with a 95% confidence
     interval: overall, per rule and per kind. Groups that are too small or too young are named
-    in plain words instead of given a misleading number. Also shows spend against budget,
-    each writer's load and feedback still waiting for a reply.
+    in plain words instead of given a misleading number (one sentence for a group too young for
+    any window). Also shows spend against budget, each writer's load and feedback still waiting
+    for a reply. With --pdf the report goes into the file, and only where it went is printed.
 
     \b
     Examples:
@@ -1117,11 +1207,12 @@ def report(
 
     options = report_module.ReportOptions(since=since, until=until, rules_path=rules_path, pdf=pdf_path)
     result = report_module.make_report(app.engine(), options)
-    say(report_module.report_output(result, output_format))
+    if result.pdf_path is None or output_format != "table":  # with --pdf, the table is in the file
+        say(report_module.report_output(result, output_format))
     if result.pdf_path is not None:
         from planner.views import plural
 
-        click.echo(f"Wrote {result.pdf_path} ({plural(result.pdf_pages, 'page')}).", err=True)
+        click.echo(f"Wrote {result.pdf_path} ({plural(result.pdf_pages, 'page')}).", err=output_format != "table")
 
 
 @cli.group("import")

@@ -55,8 +55,7 @@ def make_demo(
     rules = directory / RULES_FILE
     mark = _Mark(directory)
     mark.add(*database_files(database), rules)
-    rules_text = default_rules_text().replace('# shop_name = "Haneul Tea House"', f'shop_name = "{DEMO_SHOP}"')
-    write_output_file(rules, "text", rules_text.encode("utf-8"))
+    write_output_file(rules, "text", _demo_rules().encode("utf-8"))
     engine = make_engine(database_url(str(database)))
     try:
         schema.upgrade(engine)
@@ -67,18 +66,29 @@ def make_demo(
         printing = prepare.PrintOptions(week=plan.week, rules_path=rules, guide=True)
         kinds = {g.kind for g in plan.gestures if g.status == "planned"}
         printed = []
-        # A tiny demo may plan no notes or gifts: print only what the week has.
-        if kinds & set(prepare.CARD_KINDS):
+        # A tiny demo may plan nothing to post: print only what the week has.
+        if kinds & set(prepare.physical_kinds(plan.rules)):
             printed.append(("note cards", prepare.print_cards(engine, _into(directory, printing, "cards", plan.week))))
+            envelopes = prepare.print_envelopes(engine, _into(directory, printing, "envelopes", plan.week))
+            labels, packing = prepare.print_labels(engine, _into(directory, printing, "labels", plan.week))
+            printed += [("envelopes", envelopes), ("address labels", labels)]
+            if packing is not None:
+                printed.append(("packing list", packing))
         if kinds:
             briefs = prepare.print_briefs(engine, _into(directory, printing, "briefs", plan.week))
-            printed.append(("writer's briefs", briefs))
-        if prepare.GIFT_KIND in kinds:
-            labels, packing = prepare.print_labels(engine, _into(directory, printing, "labels", plan.week))
-            printed += [("gift labels", labels), ("packing list", packing)]
+            printed.append(("writer's brief and call sheets", briefs))
     finally:
         engine.dispose()
     return DemoSummary(directory, database, rules, seeded, plan, printed)
+
+
+def _demo_rules() -> str:
+    """The default rules with the demo shop's name and return address filled in."""
+    text = default_rules_text().replace('# shop_name = "Haneul Tea House"', f'shop_name = "{DEMO_SHOP}"')
+    start = text.index("# [return_address]")
+    end = text.index("\n\n", start)
+    address = text[start:end].replace("# ", "").replace("하늘 찻집", DEMO_SHOP.split(" Maru")[0])
+    return text[:start] + address + text[end:]
 
 
 def _into(directory: Path, options: prepare.PrintOptions, stem: str, week: str) -> prepare.PrintOptions:

@@ -119,6 +119,7 @@ class PastGesture:
     status: str
     template: str | None
     sent_on: date | None
+    gift: str | None = None  # the gift it carried, so nobody gets the same gift twice
 
 
 @dataclass(slots=True)

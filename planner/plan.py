@@ -45,9 +45,10 @@ from decimal import Decimal
 from itertools import chain, compress
 from typing import NamedTuple
 
+from planner import phrases
 from planner.facts import FactTable, PastGesture, Profile
 from planner.listening import Listening
-from planner.rules import GestureKind, Rule, RuleSet
+from planner.rules import GestureKind, Gift, Rule, RuleSet
 from planner.templates import Template, TemplateLibrary, occasion_word
 from planner.weeks import monday
 
@@ -72,6 +73,8 @@ NO_RECOVERY_KIND = "no recovery kind in the rules"
 CAPACITY = "capacity"
 BUDGET = "budget"
 NO_WRITER = "no writer free"
+NO_GIFTS_LEFT = "no gifts left"
+NO_GIFT_FOR_THEM = "no gift they have not had or bought"
 HOLDOUT = "held out (control group)"
 
 
@@ -96,6 +99,10 @@ class PlanRequest:
     # Who must hear from a person first (``planner.listening.load_listening``), by customer id.
     listening: Mapping[int, Listening] = field(default_factory=dict)
     wildcards_this_week: int = 0  # already in the week's plan: a week gets ``wildcards`` in all
+    # Gifts with a counted stock: how many are left to plan (``planner.gifts``); the rest never run out.
+    gifts_left: Mapping[str, int] = field(default_factory=dict)
+    # The catalogue's gifts each of these customers bought, looked up only for those a gift may go to.
+    gifts_bought: Callable[[Sequence[int]], Mapping[int, frozenset[str]]] = lambda _customer_ids: {}
 
 
 class WordsUsed(NamedTuple):
@@ -122,6 +129,7 @@ class PlannedGesture(NamedTuple):
     for_day: date | None = None  # the birthday or anniversary it is for
     send_by: date | None = None
     feedback_id: int | None = None  # what the customer told us that it answers
+    gift: str | None = None  # chosen from the kind's shelf
     occasion: str | None = None  # the rule's, for the words; not stored
 
 
@@ -209,6 +217,7 @@ def held_out_flags(customer_ids: Sequence[int], percent: int) -> list[bool]:
 
 # Fixed: changing either would move customers in or out of the control group.
 _HOLDOUT_SALT = 0x5BD1E995
+_GIFT_SALT = 0x6A09E667
 _GOLDEN = 0x9E3779B97F4A7C15  # 2**64 divided by the golden ratio, odd
 _64_BITS = 2**64 - 1
 
@@ -264,6 +273,13 @@ class _Planner:
             for customer_id, gestures in request.history.items()
             if any(g.week == request.week for g in gestures)
         }
+        # Gifts: a draw of their own, so a shelf never changes who else is drawn.
+        self.gift_rng = random.Random(request.seed ^ _GIFT_SALT)
+        self.gifts_left = dict(request.gifts_left)
+        self.gift_uses = Counter(
+            g.gift for gestures in request.history.values() for g in gestures if g.gift and g.week == request.week
+        )
+        self.bought: dict[int, frozenset[str]] = {}
 
     # -- step 1: who may get what ------------------------------------------------------------
 
@@ -321,7 +337,13 @@ class _Planner:
         """(constraint, writer): a constraint name if this gesture does not fit, else the writer to assign."""
         if self.plan.used[kind.name] >= kind.capacity:
             return self.full[kind.name], None
-        if self.plan.spent + kind.cost > self.plan.budget:
+        cost = kind.cost
+        if kind.gifts:
+            on_shelf = [gift.cost for gift in kind.gifts if self.gifts_left.get(gift.name, 1) > 0]
+            if not on_shelf:
+                return f"{NO_GIFTS_LEFT}: {kind.name}", None
+            cost += min(on_shelf)
+        if self.plan.spent + cost > self.plan.budget:
             return BUDGET, None
         if not (kind.physical and self.rules.writers):
             return None, None
@@ -335,10 +357,37 @@ class _Planner:
         writer = max(free, key=lambda w: (w.capacity - self.plan.writer_load[w.name], w.name))
         return None, writer.name
 
-    def take(self, row: int, kind: GestureKind, rule: Rule | None, reason: str, writer: str | None) -> None:
+    def gift_for(self, row: int, kind: GestureKind) -> Gift | None:
+        """A gift from the kind's shelf for the customer in ``row``: in stock, within the budget left,
+        never one they had or bought; the least given this week, drawn among equals."""
+        customer_id = self.table.ids[row]
+        bought = self.bought.get(customer_id)
+        if bought is None:
+            bought = self.bought[customer_id] = self.request.gifts_bought([customer_id]).get(customer_id, frozenset())
+        had = {g.gift for g in self.request.history.get(customer_id, ()) if g.gift} | bought
+        room = self.plan.budget - self.plan.spent - kind.cost
+        fitting = [
+            gift
+            for gift in kind.gifts
+            if gift.name not in had and gift.cost <= room and self.gifts_left.get(gift.name, 1) > 0
+        ]
+        if not fitting:
+            return None
+        fewest = min(self.gift_uses[gift.name] for gift in fitting)
+        return self.gift_rng.choice([gift for gift in fitting if self.gift_uses[gift.name] == fewest])
+
+    def take(
+        self, row: int, kind: GestureKind, rule: Rule | None, reason: str, writer: str | None, gift: Gift | None
+    ) -> None:
         """Place a gesture (its words come later, once the week's gestures are known)."""
         self.plan.used[kind.name] += 1
-        self.plan.spent += kind.cost
+        cost = kind.cost
+        if gift is not None:
+            cost += gift.cost
+            self.gift_uses[gift.name] += 1
+            if gift.name in self.gifts_left:
+                self.gifts_left[gift.name] -= 1
+        self.plan.spent += cost
         if writer:
             self.plan.writer_load[writer] += 1
         customer_id = self.table.ids[row]
@@ -352,11 +401,12 @@ class _Planner:
                 rule=rule.name if rule is not None else WILDCARD_RULE,
                 reason=reason,
                 status=PLANNED,
-                cost=kind.cost,
+                cost=cost,
                 writer=writer,
                 for_day=for_day,
                 send_by=send_by,
                 feedback_id=listening.feedback_id if listening is not None and kind.recovery else None,
+                gift=gift.name if gift is not None else None,
                 occasion=occasion,
             )
         )
@@ -617,16 +667,23 @@ class _Planner:
         """Give the customer in ``row`` the first of their options that fits, or remove them.
 
         Returns the constraint when none of their kinds fits any more (capacity, budget or
-        writers); None when they got a gesture.
+        writers); None when they got a gesture, or when what stopped them was theirs alone (every
+        gift on the shelf is one they had or bought).
         """
-        last_constraint = ""
+        last_constraint, theirs_alone = "", False
         for rule, kind in options.choices:
             constraint, writer = self.fits(row, kind)
+            gift = self.gift_for(row, kind) if constraint is None and kind.gifts else None
+            if constraint is None and kind.gifts and gift is None:
+                constraint, theirs_alone = NO_GIFT_FOR_THEM, True
             if constraint is None:
-                self.take(row, kind, rule, self.reason(rule, row), writer)
+                self.take(row, kind, rule, self.reason(rule, row), writer, gift)
                 self.plan.decisions[self.table.ids[row]] = Decision(self.table.ids[row], matched, PLANNED)
                 return None
             last_constraint = constraint
+        if theirs_alone:
+            self.remove(self.table.ids[row], matched, last_constraint, f"{last_constraint} on the shelf this week")
+            return None
         self.remove_too_late(self.table.ids[row], matched, last_constraint)
         return last_constraint
 
@@ -642,8 +699,12 @@ class _Planner:
                 constraint, writer = self.fits(row, kind)
                 if constraint is not None or self.kind_block(row, kind) is not None:
                     continue
+                gift = self.gift_for(row, kind) if kind.gifts else None
+                if kind.gifts and gift is None:
+                    continue
                 (greeting,) = self.table.greetings([row])
-                self.take(row, kind, None, _wildcard_reason(greeting, kind.name, self.rules.team_language), writer)
+                reason = _wildcard_reason(greeting, kind.name, self.rules.team_language)
+                self.take(row, kind, None, reason, writer, gift)
                 self.plan.decisions[self.table.ids[row]] = Decision(self.table.ids[row], (), PLANNED)
                 wanted -= 1
                 break
@@ -840,10 +901,9 @@ def words_timing(for_day: date | None, send_by: date | None, posting_days: int) 
 
 
 def _wildcard_reason(greeting: str | None, kind: str, language: str) -> str:
-    what = kind.replace("_", " ")
     if language == "ko":
-        return f"깜짝 선물: 어떤 규칙에도 해당하지 않은 {greeting or '고객'}님께 뜻밖의 {what}"
-    return f"A wildcard: a surprise {what} for {greeting or 'someone'}, whom no rule picked"
+        return f"깜짝 선물: 어떤 규칙에도 해당하지 않은 {greeting or '고객'}님께 뜻밖의 {phrases.kind_name(kind, 'ko')}"
+    return f"A wildcard: a surprise {kind.replace('_', ' ')} for {greeting or 'someone'}, whom no rule picked"
 
 
 def make_plan(request: PlanRequest) -> Plan:

@@ -112,6 +112,24 @@ _OCCASION_FROM_FACT = {
 
 
 @dataclass(frozen=True)
+class Gift:
+    """One gift on the shelf a physical kind's gifts come from.
+
+    ``cost`` is the gift's own price, added to its kind's ``cost`` (the box and the postage).
+    ``stock`` is how many were on the shelf when counted on ``counted_on``; every gesture with
+    this gift logged sent on or after that day comes off it (``planner.gifts``). ``None``: not
+    counted, never runs out. ``sku`` also matches the customer's orders: nobody is given a gift
+    they bought.
+    """
+
+    name: str
+    cost: decimal.Decimal = decimal.Decimal(0)
+    stock: int | None = None
+    counted_on: datetime.date | None = None
+    sku: str | None = None
+
+
+@dataclass(frozen=True)
 class GestureKind:
     """A kind of gesture: what one costs, how many fit in a week, and what it needs."""
 
@@ -121,6 +139,19 @@ class GestureKind:
     physical: bool = False
     recovery: bool = False
     posting_days: int = 0  # from sending to arriving: a card in the post takes days, a message none
+    gifts: tuple[Gift, ...] = ()  # the shelf a gift is chosen from (``choices``, or one fixed ``gift``)
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    """Where the shop posts from: the return address on envelopes and labels."""
+
+    name: str
+    street: str = ""  # lines separated by newlines
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""  # ISO 3166 code, e.g. "KR"
 
 
 @dataclass(frozen=True)
@@ -202,6 +233,7 @@ class RuleSet:
     reply_within_days: int = DEFAULT_REPLY_WITHIN_DAYS
     low_rating: int = DEFAULT_LOW_RATING
     team_language: str = "ko"  # what staff read (reasons, briefs); customers get words in their own
+    return_address: PostalAddress | None = None
     source: str = DEFAULT_SOURCE  # the file's path, or DEFAULT_SOURCE for the shipped rules
 
     def in_shop_currency(self, shop_currency: str | None) -> RuleSet:
@@ -256,11 +288,14 @@ _TOP_LEVEL_KEYS = (
     "reply_within_days",
     "low_rating",
     "team_language",
+    "return_address",
     "gestures",
     "writers",
     "rules",
 )
-_GESTURE_KEYS = ("cost", "capacity", "physical", "recovery", "posting_days")
+_GESTURE_KEYS = ("cost", "capacity", "physical", "recovery", "posting_days", "choices", "gift")
+_GIFT_KEYS = ("name", "cost", "stock", "counted_on", "sku")
+_ADDRESS_KEYS = ("name", "street", "city", "region", "postal_code", "country")
 _WRITER_KEYS = ("capacity", "languages")
 _RULE_KEYS = ("name", "gesture", "when", "priority", "reason", "occasion")
 _REQUIRED_KEY_EXAMPLES = {
@@ -315,6 +350,7 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         reply_within_days=top.integer("reply_within_days", DEFAULT_REPLY_WITHIN_DAYS, maximum=MAX_DAYS),
         low_rating=top.integer("low_rating", DEFAULT_LOW_RATING, minimum=0, maximum=5),
         team_language=team_language,
+        return_address=_parse_address(top.table("return_address", required=False)),
     )
 
 
@@ -335,8 +371,98 @@ def _parse_gestures(table: dict[str, Any], currency: str) -> dict[str, GestureKi
             physical=physical,
             recovery=gesture.boolean("recovery", False),
             posting_days=gesture.integer("posting_days", DEFAULT_POSTING_DAYS if physical else 0, maximum=60),
+            gifts=_parse_gifts(gesture, name, physical, currency),
         )
+    shelf: dict[str, str] = {}
+    for kind in gestures.values():
+        for gift in kind.gifts:
+            if gift.name in shelf:
+                raise RulesError(
+                    f'gift "{gift.name}" is offered by both {shelf[gift.name]} and {kind.name}; '
+                    "a gift belongs to one kind (its stock is counted there)"
+                )
+            shelf[gift.name] = kind.name
     return gestures
+
+
+def _parse_gifts(gesture: _Table, kind: str, physical: bool, currency: str) -> tuple[Gift, ...]:
+    """A kind's ``choices = [{ name, cost, stock, counted_on, sku }, ...]`` or one fixed ``gift``."""
+    where = f'gesture "{kind}"'
+    choices, fixed = gesture.get("choices", None), gesture.get("gift", None)
+    if choices is None and fixed is None:
+        return ()
+    if choices is not None and fixed is not None:
+        raise RulesError(f"{where}: give either choices (several gifts) or gift (one), not both")
+    if not physical:
+        raise RulesError(f"{where}: a gift is posted, so {kind} needs physical = true")
+    if fixed is not None:
+        if isinstance(fixed, str):
+            fixed = {"name": fixed}
+        items, cost_example = [fixed], None
+    else:
+        if not isinstance(choices, list) or not choices:
+            raise RulesError(
+                f'{where}: choices must be a list of gifts, e.g. choices = [{{ name = "유자차", cost = 9000 }}]'
+            )
+        items, cost_example = choices, "cost = 9000"
+    gifts: list[Gift] = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise RulesError(f'{where}: gift #{number} must be a table like {{ name = "유자차", cost = 9000 }}')
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise RulesError(f'{where}: gift #{number} needs a name, e.g. name = "유자차"')
+        table = _Table(item, f'{where}, gift "{name}"')
+        table.check_keys(_GIFT_KEYS, "key")
+        if cost_example and "cost" not in item:
+            raise RulesError(f'{table.prefix}missing required key "cost" (add e.g. {cost_example})')
+        stock = table.integer("stock") if "stock" in item else None
+        counted_on = item.get("counted_on")
+        if counted_on is not None and (
+            not isinstance(counted_on, datetime.date) or isinstance(counted_on, datetime.datetime)
+        ):
+            raise RulesError(f"{table.prefix}counted_on must be a date without quotes, e.g. counted_on = 2026-12-01")
+        if stock is not None and counted_on is None:
+            raise RulesError(
+                f"{table.prefix}stock needs the day it was counted, e.g. counted_on = 2026-12-01 "
+                "(gifts logged sent from that day on come off it)"
+            )
+        if stock is None and counted_on is not None:
+            raise RulesError(f"{table.prefix}counted_on goes with stock, e.g. stock = 12")
+        if any(gift.name == name.strip() for gift in gifts):
+            raise RulesError(f'{where}: gift "{name}" is listed twice')
+        gifts.append(
+            Gift(
+                name=name.strip(),
+                cost=table.money("cost", currency) if "cost" in item else decimal.Decimal(0),
+                stock=stock,
+                counted_on=counted_on,
+                sku=table.string("sku", None),
+            )
+        )
+    return tuple(gifts)
+
+
+def _parse_address(table: dict[str, Any]) -> PostalAddress | None:
+    """The ``[return_address]`` table, if any: name (required), street, city, region, postal_code, country."""
+    if not table:
+        return None
+    address = _Table(table, "return_address")
+    address.check_keys(_ADDRESS_KEYS, "key")
+    name = address.string("name", None)
+    if not name or not name.strip():
+        raise RulesError('return_address: needs a name, e.g. name = "마루 잡화점"')
+    country = address.string("country", "") or ""
+    if country and not re.fullmatch(r"[A-Za-z]{2}", country.strip()):
+        raise RulesError(f'return_address: country "{country}" must be a 2-letter ISO code, e.g. "KR"')
+    return PostalAddress(
+        name=name.strip(),
+        street=address.string("street", "") or "",
+        city=address.string("city", "") or "",
+        region=address.string("region", "") or "",
+        postal_code=address.string("postal_code", "") or "",
+        country=country.strip().upper(),
+    )
 
 
 def _parse_writers(value: object) -> tuple[Writer, ...]:

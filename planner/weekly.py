@@ -17,13 +17,14 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, func, or_, select, text, update
+from sqlalchemy import Connection, Engine, case, func, or_, select, text, update
 from sqlmodel import Session
 
 from db import summaries
 from db.engine import bulk_insert, hold_lock, transaction
 from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun, utc_now
 from db.money import from_minor, shop_currency, to_minor
+from planner import gifts
 from planner.errors import DatabaseError, InputError, NotFound
 from planner.facts import FACTS, FactTable, PastGesture, Profile, as_utc, load_fact_table
 from planner.listening import Listening, load_listening
@@ -88,6 +89,26 @@ class GestureView:
     message: str | None
     for_day: date | None = None
     send_by: date | None = None
+    gift: str | None = None
+    # How to reach them, only where the gesture needs it: the phone for a call, the address for the post.
+    phone: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class WeekList:
+    """`delight list`: a week's gestures, and how many of those not shown were held out or cancelled."""
+
+    week: str
+    gestures: list[GestureView]
+    held_out: int = 0
+    cancelled: int = 0
+    language: str = "en"  # the team's, for headings
 
 
 @dataclass(frozen=True)
@@ -149,13 +170,13 @@ _COUNTED = "(status IN ('sent', 'skipped', 'failed') OR (status = 'planned' AND 
 def load_history(connection: Connection, week: str, timezone: ZoneInfo) -> dict[int, list[PastGesture]]:
     """Every gesture that counts for planning ``week``: sent, logged, and planned for other weeks."""
     rows = connection.execute(
-        text(f"SELECT customer_id, week, kind, status, template, sent_at FROM gestures WHERE {_COUNTED}"),
+        text(f"SELECT customer_id, week, kind, status, template, sent_at, gift FROM gestures WHERE {_COUNTED}"),
         {"week": week},
     )
     history: dict[int, list[PastGesture]] = defaultdict(list)
-    for customer_id, gesture_week, kind, status, template, sent_at in rows:
+    for customer_id, gesture_week, kind, status, template, sent_at, gift in rows:
         sent_on = as_utc(sent_at).astimezone(timezone).date() if sent_at is not None else None
-        history[customer_id].append(PastGesture(customer_id, gesture_week, kind, status, template, sent_on))
+        history[customer_id].append(PastGesture(customer_id, gesture_week, kind, status, template, sent_on, gift))
     return history
 
 
@@ -234,7 +255,7 @@ def _planning_request(
     history = load_history(connection, week, timezone)
     for gesture in so_far.planned:  # already planned (or held out) this week: they count as this week's
         history[gesture.customer_id].append(
-            PastGesture(gesture.customer_id, week, gesture.kind, gesture.status, gesture.template, None)
+            PastGesture(gesture.customer_id, week, gesture.kind, gesture.status, gesture.template, None, gesture.gift)
         )
     listening = load_listening(
         connection,
@@ -261,6 +282,8 @@ def _planning_request(
         words_this_week=so_far.words,
         listening=listening,
         wildcards_this_week=sum(1 for g in so_far.gestures if g.rule == WILDCARD_RULE),
+        gifts_left=gifts.left_to_plan(gifts.shelf(connection, rules)),
+        gifts_bought=gifts.bought_lookup(connection, rules),
     )
     return request, listening
 
@@ -339,13 +362,13 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
         created = utc_now()
         columns = (
             "customer_id plan_run_id week kind rule reason status cost_minor currency writer template message "
-            "opener for_day send_by feedback_id"
+            "opener for_day send_by feedback_id gift"
         )
         currency = rules.currency
         minor = {cost: to_minor(cost, currency) for cost in {g.cost for g in plan.gestures}}
         rows = (
             (g.customer_id, run.id, week, g.kind, g.rule, g.reason, g.status, minor[g.cost], currency,
-             g.writer, g.template, g.message, g.opener, g.for_day, g.send_by, g.feedback_id, created)
+             g.writer, g.template, g.message, g.opener, g.for_day, g.send_by, g.feedback_id, g.gift, created)
             for g in plan.gestures
         )  # fmt: skip
         # Straight to the driver: a plan holds thousands of held-out rows on a big shop.
@@ -460,46 +483,107 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def list_gestures_in(session: Session, week: str, statuses: Sequence[str] | None = None) -> list[GestureView]:
-    """A week's gestures with their customers, by writer, kind and customer."""
-    query = select(Gesture, Customer.external_id, Customer.name, Customer.language).join(
-        Customer, Customer.id == Gesture.customer_id
-    )
+# What needs doing first: still planned, then what was logged, then the rest.
+_LIST_ORDER = case(
+    (Gesture.status == GestureStatus.PLANNED, 0),
+    (Gesture.status.in_(KEPT), 1),
+    (Gesture.status == GestureStatus.HELD_OUT, 2),
+    else_=3,
+)
+# Statuses `delight list` shows unless asked otherwise: what needs doing, and what was done.
+TO_DO = (GestureStatus.PLANNED, *KEPT)
+ALL = "all"
+_ADDRESS_FIELDS = ("address1", "address2", "city", "region", "postal_code", "country")
+
+
+def list_gestures_in(
+    session: Session, week: str, statuses: Sequence[str] | None = None, rules: RuleSet | None = None
+) -> list[GestureView]:
+    """A week's gestures with their customers: planned first, then logged, each by writer, kind and customer.
+
+    With ``rules``, a call carries the customer's phone and a posted gesture their address.
+    """
+    query = select(
+        Gesture,
+        Customer.external_id,
+        Customer.name,
+        Customer.language,
+        Customer.phone,
+        Customer.address1,
+        Customer.address2,
+        Customer.city,
+        Customer.region,
+        Customer.postal_code,
+        Customer.country,
+    ).join(Customer, Customer.id == Gesture.customer_id)
     query = query.where(Gesture.week == week)
     if statuses:
         query = query.where(Gesture.status.in_(list(statuses)))
-    query = query.order_by(Gesture.writer, Gesture.kind, Customer.name, Gesture.id)
-    return [
-        GestureView(
-            gesture_id=gesture.id,
-            customer_id=external_id,
-            customer_name=name or "(erased)",
-            language=language,
-            kind=gesture.kind,
-            rule=gesture.rule,
-            status=gesture.status,
-            cost=from_minor(gesture.cost_minor, gesture.currency),
-            currency=gesture.currency,
-            reason=gesture.reason,
-            week=gesture.week,
-            writer=gesture.writer,
-            message=gesture.message,
-            for_day=gesture.for_day,
-            send_by=gesture.send_by,
+    query = query.order_by(_LIST_ORDER, Gesture.writer, Gesture.kind, Customer.name, Gesture.id)
+    kinds = rules.gestures if rules is not None else {}
+    views = []
+    for gesture, external_id, name, language, phone, *address in session.execute(query):
+        kind = kinds.get(gesture.kind)
+        contact: dict[str, str | None] = {}
+        if kind is not None and kind.recovery:
+            contact["phone"] = phone
+        if kind is not None and kind.physical:
+            contact.update(
+                zip(("address1", "address2", "city", "region", "postal_code", "country"), address, strict=True)
+            )
+        views.append(
+            GestureView(
+                gesture_id=gesture.id,
+                customer_id=external_id,
+                customer_name=name or "(erased)",
+                language=language,
+                kind=gesture.kind,
+                rule=gesture.rule,
+                status=gesture.status,
+                cost=from_minor(gesture.cost_minor, gesture.currency),
+                currency=gesture.currency,
+                reason=gesture.reason,
+                week=gesture.week,
+                writer=gesture.writer,
+                message=gesture.message,
+                for_day=gesture.for_day,
+                send_by=gesture.send_by,
+                gift=gesture.gift,
+                **contact,
+            )
         )
-        for gesture, external_id, name, language in session.execute(query)
-    ]
+    return views
 
 
-def list_gestures(
-    engine: Engine, week: str | None, status: str | None, rules_path: Path | None = None
-) -> list[GestureView]:
-    """`delight list`: a week's gestures (default: this week in the shop's time zone), optionally one status."""
+def list_gestures(engine: Engine, week: str | None, status: str | None, rules_path: Path | None = None) -> WeekList:
+    """`delight list`: a week's gestures (default: this week in the shop's time zone).
+
+    Without ``status``, what needs doing and what was done: planned, then logged; the held-out and
+    cancelled ones are only counted. ``status`` "all" lists every gesture; any other, that status.
+    """
     rules = load_rules(rules_path)
     chosen = resolve_week(week, rules)
-    statuses = [status] if status else [s for s in GestureStatus if s != GestureStatus.CANCELLED]
+    statuses = None if status == ALL else [status] if status else list(TO_DO)
     with transaction(engine) as session:
-        return list_gestures_in(session, chosen, statuses)
+        gestures = list_gestures_in(session, chosen, statuses, rules)
+        hidden: dict[str, int] = {}
+        if status is None:
+            hidden = dict(
+                session.execute(
+                    select(Gesture.status, func.count())
+                    .where(
+                        Gesture.week == chosen, Gesture.status.in_([GestureStatus.HELD_OUT, GestureStatus.CANCELLED])
+                    )
+                    .group_by(Gesture.status)
+                ).all()
+            )
+    return WeekList(
+        chosen,
+        gestures,
+        hidden.get(GestureStatus.HELD_OUT, 0),
+        hidden.get(GestureStatus.CANCELLED, 0),
+        rules.team_language,
+    )
 
 
 def explain_customer(

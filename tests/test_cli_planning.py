@@ -51,7 +51,7 @@ def test_plan_stores_and_shows_the_week(seeded: Callable[..., Result], db_url: s
     assert counts is not None
     assert int(counts.group(1)) == sum(1 for _, _, status, _ in stored if status == "planned")
     assert int(counts.group(2).replace(",", "")) == sum(1 for _, _, status, _ in stored if status == "held_out")
-    listed = json.loads(seeded("list", "--week", WEEK, "--format", "json").output)
+    listed = json.loads(seeded("list", "--week", WEEK, "--status", "all", "--format", "json").output)
     assert len(listed) == len(stored)
     assert set(listed[0]) >= {
         "gesture_id",
@@ -143,7 +143,8 @@ def test_explain_says_why(seeded: Callable[..., Result]) -> None:
 
 def test_explain_names_the_constraint(seeded: Callable[..., Result]) -> None:
     seeded("plan", "--week", WEEK, "--seed", "2", "--budget", "0")
-    listed = {item["customer_id"] for item in json.loads(seeded("list", "--week", WEEK, "--format", "json").output)}
+    everyone = seeded("list", "--week", WEEK, "--status", "all", "--format", "json").output
+    listed = {item["customer_id"] for item in json.loads(everyone)}
     facts = list(csv.DictReader(io.StringIO(seeded("facts", "--as-of", "2026-11-30").output)))
     first_timer = next(
         row["customer_id"]
@@ -229,5 +230,6 @@ def test_printing_an_unplanned_week(seeded: Callable[..., Result]) -> None:
     result = seeded("print", "cards", "--week", "2027-W01")
     assert result.exit_code == 1
     assert result.output == (
-        "Error: nothing to print: week 2027-W01 has no planned notes or gifts (run `delight plan --week 2027-W01`)\n"
+        "Error: nothing to print: week 2027-W01 has no planned handwritten note or small gift "
+        "(run `delight plan --week 2027-W01`)\n"
     )

@@ -29,13 +29,17 @@ def test_demo_makes_a_planned_week_and_its_printouts(tmp_path: Path) -> None:
     assert sorted(path.name for path in folder.glob("*.pdf")) == [
         f"briefs-{week}.pdf",
         f"cards-{week}.pdf",
+        f"envelopes-{week}.pdf",
         f"labels-{week}-packing-list.pdf",
         f"labels-{week}.pdf",
     ]
     cards = PdfReader(folder / f"cards-{week}.pdf")
     assert len(cards.pages) >= 1
     assert "Maru Goods" in cards.pages[0].extract_text()  # the demo shop's name from its rules file
-    assert (folder / "delight-rules.toml").read_text(encoding="utf-8").count('shop_name = "') == 1
+    rules = (folder / "delight-rules.toml").read_text(encoding="utf-8")
+    assert rules.count('shop_name = "') == 1 and '\n[return_address]\nname = "마루 잡화점"' in rules
+    envelope = PdfReader(folder / f"envelopes-{week}.pdf").pages[0].extract_text()
+    assert envelope.startswith("04782\n서울특별시 성동구\n성수이로 7길 12, 2층\n마루 잡화점\n")  # the return address
     assert (folder / "delight.db").stat().st_size > 0
 
 

@@ -34,7 +34,7 @@ def seeded(initialised: Callable[..., Result], store: Engine) -> Callable[..., R
 def exported(run: Callable[..., Result], folder: Path) -> tuple[list[str], list[dict[str, str]]]:
     """The week as `delight list -o week.csv` writes it for Excel (with a BOM)."""
     path = folder / "exported-week.csv"
-    assert run("list", "--week", WEEK, "-o", str(path)).exit_code == 0
+    assert run("list", "--week", WEEK, "--status", "all", "-o", str(path)).exit_code == 0
     text = path.read_bytes().decode("utf-8")
     assert text.startswith("\ufeff")
     reader = csv.DictReader(io.StringIO(text[1:], newline=""))

@@ -20,7 +20,7 @@ from planner.errors import RulesError
 from planner.facts import FACTS, FACTS_BY_NAME, FactType
 from planner.rules import (
     ENGINE_CONTEXT,
-    GestureKind,
+    Gift,
     OneCustomer,
     Rule,
     RuleSet,
@@ -121,7 +121,10 @@ def test_default_rules_load() -> None:
     assert rules.weekly_budget == Decimal(300000)
     assert (rules.cooldown_days, rules.max_per_year, rules.holdout_percent, rules.wildcards) == (90, 3, 10, 1)
     assert rules.timezone == "Asia/Seoul"
-    assert rules.gestures["small_gift"] == GestureKind("small_gift", Decimal(15000), 8, physical=True, posting_days=2)
+    gift = rules.gestures["small_gift"]
+    assert (gift.cost, gift.capacity, gift.physical, gift.posting_days) == (Decimal(4000), 8, True, 2)
+    assert gift.gifts[0] == Gift("무화과 향초 미니", Decimal(9000), 12, datetime.date(2026, 11, 30), "CND-FIG")
+    assert [choice.stock for choice in gift.gifts[1:]] == [None, None, None]
     assert rules.gestures["cheer_message"].posting_days == 0
     assert (rules.low_rating, rules.team_language) == (2, "ko")
     assert rules.gestures["recovery_call"].recovery
