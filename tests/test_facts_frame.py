@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from itertools import compress
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,9 +21,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
+from planner.core.conditions import compile_condition, matches
 from planner.core.facts import GESTURE_YEAR_DAYS, IDENTITY, RECENT_ORDERS, RECENT_SPEND, with_money
 from planner.facts import FACTS, load_fact_table
 from planner.facts_frame import load_facts
+from planner.rules import load_rules
 from planner.weekly import load_history
 from planner.weeks import end_of_day
 
@@ -99,6 +102,26 @@ def test_the_frame_equals_todays_facts(shop: tuple[str, str, date], store: Engin
     if days_after_today >= 0:
         assert any(expected["days_since_last_gesture"])  # a gesture history to compare
     assert_same_facts(expected, frame_facts(store, as_of, timezone, currency))
+
+
+@pytest.mark.parametrize("days_after_today", [0, -45])
+def test_default_rules_match_the_same_customers(
+    shop: tuple[str, str, date], store: Engine, days_after_today: int
+) -> None:
+    timezone, currency, today = shop
+    as_of = today + timedelta(days=days_after_today)
+    rules = load_rules().rules
+    with store.connect() as connection:
+        history = load_history(connection, "", ZoneInfo(timezone))
+        table = load_fact_table(
+            connection, as_of=as_of, timezone=ZoneInfo(timezone), currency=currency, history=history
+        )
+        expected = {rule.name: set(compress(table.ids, rule.matches_all(table))) for rule in rules}
+    frame = load_facts(store.url, as_of=as_of, timezone=timezone)
+    hits = matches(frame, {rule.name: compile_condition(rule.name, rule.when, currency) for rule in rules})
+    found = {name: set(frame["customer_id"].filter(hits[name])) for name in hits.columns}
+    assert found == expected
+    assert sum(map(len, expected.values())) >= 10  # the rules matched enough customers to compare
 
 
 # --- Generated stores: the edges seeds rarely reach ------------------------------------------

@@ -16,9 +16,10 @@ every fact asked for, null where it cannot be known. Values:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -259,6 +260,38 @@ def _rfm(orders: pl.Expr, spent: pl.Expr, last_day: pl.Expr) -> dict[str, pl.Exp
 
 def _unless_empty(column: str) -> pl.Expr:
     return pl.when(pl.col(column) != "").then(pl.col(column))
+
+
+_DTYPES = {
+    FactType.INT: pl.Int64,
+    FactType.MONEY: pl.Int64,
+    FactType.DATE: pl.Date,
+    FactType.TEXT: pl.String,
+    FactType.BOOL: pl.Boolean,
+    FactType.TEXT_LIST: pl.List(pl.String),
+}
+
+
+def frame_of_facts(customers: Sequence[Mapping[str, object]], currency: str) -> pl.DataFrame:
+    """A frame of facts given as values (money as Decimal, lists as tuples), one row per customer:
+    what ``facts_frame`` makes, for tests and callers with a few customers at hand."""
+    places = exponent(currency)
+    columns: dict[str, list] = {}
+    for fact in FACTS:
+        values = [customer[fact.name] for customer in customers]
+        if fact.type == FactType.MONEY:
+            values = [None if value is None else _minor(value, places) for value in values]  # type: ignore[arg-type]
+        elif fact.type == FactType.TEXT_LIST:
+            values = [None if value is None else list(value) for value in values]  # type: ignore[call-overload]
+        columns[fact.name] = values
+    return pl.DataFrame(columns, schema={fact.name: _DTYPES[fact.type] for fact in FACTS})
+
+
+def _minor(amount: Decimal, places: int) -> int:
+    minor = amount.scaleb(places)
+    if minor != minor.to_integral_value():
+        raise ValueError(f"{amount} has more decimal places than the currency ({places})")
+    return int(minor)
 
 
 def with_money(frame: pl.DataFrame, currency: str) -> pl.DataFrame:
