@@ -31,12 +31,18 @@ from planner.core.facts import (
     FactTables,
     Moments,
 )
+from planner.errors import DatabaseError
 
 # The ADBC SQLite driver infers each column's type from its first batch of rows (a column null
 # throughout it becomes an integer, and text later on is an error): one batch holds them all.
 SQLITE_BATCH_ROWS = 1_000_000_000
+_SQLITE_BATCH_ROWS_OPTION = "adbc.sqlite.query.batch_rows"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 _SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S%.6f"  # how UTCDateTime stores an instant in SQLite
+_REPEATABLE_READ = "adbc.connection.transaction.isolation.repeatable_read"  # one snapshot for every query
+
+Reader = Callable[[str, Sequence[object], Mapping[str, pl.DataType]], pl.DataFrame]
+"""Runs one query (``$1``... placeholders, values in order) into a frame of the given schema."""
 
 _CUSTOMERS_SQL = """
 SELECT id AS customer_id, external_id, name, first_name, language, do_not_contact,
@@ -47,10 +53,6 @@ SELECT id AS customer_id, external_id, name, first_name, language, do_not_contac
 FROM customers
 ORDER BY id
 """
-
-_REPEATABLE_READ = "adbc.connection.transaction.isolation.repeatable_read"
-
-Reader = Callable[[str, Sequence[object], Mapping[str, pl.DataType]], pl.DataFrame]
 
 # One pass over the orders (the covering index on customer_id, status, placed_at, total_minor).
 _ORDER_TOTALS_SQL = """
@@ -97,7 +99,7 @@ def read_fact_tables(url: URL, moments: Moments, *, items: bool = True) -> FactT
 
     ``items``: also the latest purchase's items (for ``last_order_items``), one more query.
     """
-    with _reader(url) as read:
+    with reading(url) as read:
         until = [moments.until]
         return FactTables(
             customers=read(_CUSTOMERS_SQL, [], CUSTOMERS_SCHEMA),
@@ -111,46 +113,60 @@ def read_fact_tables(url: URL, moments: Moments, *, items: bool = True) -> FactT
 
 
 @contextmanager
-def _reader(url: URL) -> Iterator[Reader]:
-    """A function running one query (``$1``... placeholders) into a frame of the given schema,
-    on a read-only connection to ``url`` held in one transaction until the block ends."""
+def reading(url: URL) -> Iterator[Reader]:
+    """A ``Reader`` on a read-only connection to ``url``, in one transaction until the block ends.
+
+    Raises DatabaseError, in one line, when the store cannot be opened or a query fails.
+    """
     sqlite = url.get_backend_name() == "sqlite"
-    if sqlite:
-        import adbc_driver_sqlite as driver
-
-        database = driver.connect(f"file:{quote(url.database or '')}?mode=ro")
-    else:
-        import adbc_driver_postgresql as driver
-
-        database = driver.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-    connection = adbc_driver_manager.AdbcConnection(database)
     try:
         if sqlite:
-            _execute(connection, f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            import adbc_driver_sqlite as driver
+
+            if not url.database or url.database == ":memory:":
+                raise DatabaseError("the facts are read from a database file or server, not an in-memory database")
+            database = driver.connect(f"file:{quote(url.database)}?mode=ro")
         else:
-            connection.set_options(**{adbc_driver_manager.ConnectionOptions.ISOLATION_LEVEL.value: _REPEATABLE_READ})
-        connection.set_autocommit(False)
+            import adbc_driver_postgresql as driver
 
-        def read(sql: str, parameters: Sequence[object], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
-            statement = adbc_driver_manager.AdbcStatement(connection)
+            database = driver.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        try:
+            connection = adbc_driver_manager.AdbcConnection(database)
             try:
-                if sqlite:
-                    statement.set_options(**{driver.StatementOptions.BATCH_ROWS.value: str(SQLITE_BATCH_ROWS)})
-                    sql = re.sub(r"\$(\d+)", r"?\1", sql)
-                statement.set_sql_query(sql)
-                if parameters:
-                    statement.bind_stream(_parameters(parameters, sqlite))
-                stream, _count = statement.execute_query()
-                frame = pl.DataFrame(stream)
+                yield _reader(connection, sqlite)
+                connection.rollback()
             finally:
-                statement.close()
-            return _conformed(frame, schema)
+                connection.close()
+        finally:
+            database.close()
+    except adbc_driver_manager.Error as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise DatabaseError(f"cannot read {url.render_as_string(hide_password=True)}: {reason}") from error
 
-        yield read
-        connection.rollback()
-    finally:
-        connection.close()
-        database.close()
+
+def _reader(connection: adbc_driver_manager.AdbcConnection, sqlite: bool) -> Reader:
+    if sqlite:
+        _execute(connection, f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        batch = {_SQLITE_BATCH_ROWS_OPTION: str(SQLITE_BATCH_ROWS)}
+    else:
+        connection.set_options(**{adbc_driver_manager.ConnectionOptions.ISOLATION_LEVEL.value: _REPEATABLE_READ})
+        batch = {}
+    connection.set_autocommit(False)
+
+    def read(sql: str, parameters: Sequence[object], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+        statement = adbc_driver_manager.AdbcStatement(connection)
+        try:
+            statement.set_options(**batch)
+            statement.set_sql_query(re.sub(r"\$(\d+)", r"?\1", sql) if sqlite else sql)
+            if parameters:
+                statement.bind_stream(_parameters(parameters, sqlite))
+            stream, _count = statement.execute_query()
+            frame = pl.DataFrame(stream)
+        finally:
+            statement.close()
+        return _conformed(frame, schema)
+
+    return read
 
 
 def _execute(connection: adbc_driver_manager.AdbcConnection, sql: str) -> None:
@@ -181,6 +197,6 @@ def _conformed(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.Dat
         if found == pl.String and dtype == pl.Date:
             column = column.str.to_date("%Y-%m-%d")
         elif found == pl.String and isinstance(dtype, pl.Datetime):
-            column = column.str.to_datetime(_SQLITE_INSTANT, time_zone="UTC", time_unit="us")
+            column = column.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", time_unit="us")
         columns.append(column.cast(dtype))
     return frame.select(columns)

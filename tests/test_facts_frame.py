@@ -12,6 +12,7 @@ import operator
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from itertools import compress
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,10 +20,12 @@ from click.testing import Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from planner.core.conditions import compile_condition, matches
 from planner.core.facts import GESTURE_YEAR_DAYS, IDENTITY, RECENT_ORDERS, RECENT_SPEND, with_money
+from planner.errors import DatabaseError
 from planner.facts import FACTS, load_fact_table
 from planner.facts_frame import load_facts
 from planner.rules import load_rules
@@ -280,3 +283,10 @@ def test_only_the_facts_asked_for(engine: Engine) -> None:
     assert frame.row(0, named=True)["greeting"] == "Kim"
     with pytest.raises(KeyError, match="unknown facts: order_count"):
         load_facts(engine.url, as_of=date(2026, 11, 30), timezone="Asia/Seoul", facts=["order_count"])
+
+
+def test_a_store_that_cannot_be_read_is_one_clear_error(tmp_path: Path) -> None:
+    missing = make_url(f"sqlite:///{tmp_path / 'nowhere' / 'delight.db'}")
+    with pytest.raises(DatabaseError, match=r"^cannot read sqlite:///.*nowhere/delight\.db: ") as caught:
+        load_facts(missing, as_of=date(2026, 11, 30), timezone="Asia/Seoul")
+    assert "\n" not in str(caught.value)

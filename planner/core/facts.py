@@ -131,7 +131,9 @@ def facts_frame(tables: FactTables, *, as_of: date, timezone: str, facts: Iterab
     greeting = pl.coalesce(_unless_empty("first_name"), _unless_empty("name")).alias("greeting")
     identity = [greeting if column == "greeting" else pl.col(column) for column in IDENTITY]
     chosen = {name: expressions[name] for name in names}
-    return joined.with_columns(**local_days(timezone)).sort("customer_id").select(*identity, **chosen).collect()
+    frame = joined.with_columns(**local_days(timezone)).sort("customer_id").select(*identity, **chosen)
+    # 200,000 rows fit in memory many times over: the in-memory engine is quicker here than streaming.
+    return frame.collect(engine="in-memory")
 
 
 def local_days(timezone: str) -> dict[str, pl.Expr]:
@@ -190,11 +192,15 @@ def fact_expressions(as_of: date) -> dict[str, pl.Expr]:
 def _feedback_totals(feedback: pl.LazyFrame) -> pl.LazyFrame:
     """Per customer: the latest rating given, the latest complaint, and complaints not resolved."""
     complaint = pl.col("kind") == COMPLAINT
-    latest_first = ["received_at", "feedback_id"]
-    return feedback.group_by("customer_id").agg(
-        last_rating=pl.col("rating").sort_by(latest_first).drop_nulls().last(),
-        last_complaint_at=pl.col("received_at").filter(complaint).max(),
-        open_complaints=(complaint & ~pl.col("resolved")).sum().cast(pl.Int64),
+    # Oldest first: a group keeps the rows' order, so the last rating given is the latest.
+    return (
+        feedback.sort("received_at", "feedback_id")
+        .group_by("customer_id")
+        .agg(
+            last_rating=pl.col("rating").drop_nulls().last(),
+            last_complaint_at=pl.col("received_at").filter(complaint).max(),
+            open_complaints=(complaint & ~pl.col("resolved")).sum().cast(pl.Int64),
+        )
     )
 
 
@@ -203,10 +209,14 @@ def _gesture_totals(gestures: pl.LazyFrame, as_of: date, timezone: str) -> pl.La
     (by the moment it was sent; the later-made one of two sent at once)."""
     sent_on = pl.col("sent_at").dt.convert_time_zone(timezone).dt.date()
     year_ago = as_of - timedelta(days=GESTURE_YEAR_DAYS)
-    return gestures.group_by("customer_id").agg(
-        gestures_in_year=(sent_on > year_ago).sum().cast(pl.Int64),
-        last_gesture_day=sent_on.max(),
-        last_gesture_kind=pl.col("kind").sort_by(["sent_at", "gesture_id"]).last(),
+    return (
+        gestures.sort("sent_at", "gesture_id")
+        .group_by("customer_id")
+        .agg(
+            gestures_in_year=(sent_on > year_ago).sum().cast(pl.Int64),
+            last_gesture_day=sent_on.max(),
+            last_gesture_kind=pl.col("kind").last(),
+        )
     )
 
 
