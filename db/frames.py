@@ -83,14 +83,13 @@ WHERE status = 'sent' AND sent_at < $1
 
 # Every paid order at a customer's latest purchase instant, with its items.
 _LAST_ITEMS_SQL = """
-SELECT o.customer_id, i.name AS item
+SELECT o.customer_id, o.id AS order_id, i.id AS item_id, i.name AS item
 FROM orders o
 JOIN (SELECT customer_id, MAX(placed_at) AS last_at FROM orders
       WHERE status = $2 AND placed_at < $1 GROUP BY customer_id) latest
   ON o.customer_id = latest.customer_id AND o.placed_at = latest.last_at
 JOIN order_items i ON i.order_id = o.id
 WHERE o.status = $2
-ORDER BY o.customer_id, o.id, i.id
 """
 
 

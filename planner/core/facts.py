@@ -69,7 +69,7 @@ FEEDBACK_SCHEMA = {
     "resolved": pl.Boolean,
 }
 GESTURES_SCHEMA = {"customer_id": pl.Int64, "gesture_id": pl.Int64, "kind": pl.String, "sent_at": _UTC}
-LAST_ITEMS_SCHEMA = {"customer_id": pl.Int64, "item": pl.String}
+LAST_ITEMS_SCHEMA = {"customer_id": pl.Int64, "order_id": pl.Int64, "item_id": pl.Int64, "item": pl.String}
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class FactTables:
 
     ``orders``: one row per customer with orders, their totals. ``feedback``: every feedback row
     received. ``gestures``: every gesture sent. ``last_items``: the items of each customer's latest
-    purchase (every paid order at that instant), in order id and item id order; None when not read.
+    purchase (every paid order at that instant); None when not read.
     """
 
     customers: pl.DataFrame
@@ -122,7 +122,8 @@ def facts_frame(tables: FactTables, *, as_of: date, timezone: str, facts: Iterab
     if "last_order_items" in names:
         if tables.last_items is None:
             raise ValueError("last_order_items needs the latest purchases' items (FactTables.last_items)")
-        items = tables.last_items.lazy().group_by("customer_id", maintain_order=True).agg(items=pl.col("item"))
+        in_order = tables.last_items.lazy().sort("customer_id", "order_id", "item_id")
+        items = in_order.group_by("customer_id", maintain_order=True).agg(items=pl.col("item"))
         totals.append(items)
     joined = tables.customers.lazy()
     for per_customer in totals:
