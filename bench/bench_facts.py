@@ -12,6 +12,9 @@ memory is its own; modules are imported before the clock starts, as a command ha
   only) fetched as the driver's rows (sqlite3 / psycopg): the floor a planner reading every
   customer's orders approaches, as ``bench_plan.py`` measures it;
 - baseline, ADBC: the same query read into polars through ADBC, the fastest way to run it here;
+- order totals (the facts' one aggregate over the orders, with its windows) through each reader:
+  the driver's rows made into a frame, ADBC, and connectorx when it is installed (it is not a
+  dependency: it needs pyarrow, and takes no query parameters);
 - frame: every fact for every customer (``planner.facts_frame.load_facts``), items included;
 - frame + rules: the facts the default rules and their reasons use, and each rule's matches
   (conditions compiled to polars, rule-engine imported before the clock);
@@ -30,13 +33,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +59,7 @@ BASELINE_SQL = (
 # A command that writes every customer's facts as CSV from the frame: what `delight facts --format csv` becomes.
 FRAME_CSV = """
 import sys
-from datetime import date
+from datetime import date, datetime
 from db.engine import database_url, make_engine
 from planner.core.facts import with_money
 from planner.facts_frame import load_facts
@@ -119,6 +123,76 @@ def baseline_adbc(db: str) -> Callable[[], int]:
             return read(BASELINE_SQL, [], schema).height
 
     return read_into_polars
+
+
+def _order_totals_query(db: str):  # type: ignore[no-untyped-def]
+    """The order totals query of ``db.frames`` with its parameters, for the readers compared below."""
+    from db import frames
+    from planner.core.facts import PAID, moments
+
+    when = moments(AS_OF, TIMEZONE)
+    return frames._ORDER_TOTALS_SQL, [when.until, when.orders_since, when.spend_since, PAID]
+
+
+def orders_rows(db: str) -> Callable[[], int]:
+    """The order totals as the driver's rows, made into a polars frame."""
+    import polars as pl
+
+    from db.engine import _sqlite_utc_text
+
+    sql, parameters = _order_totals_query(db)
+    if db.startswith("postgresql"):
+        import psycopg
+
+        def fetch() -> int:
+            with psycopg.connect(db.replace("postgresql+psycopg", "postgresql")) as connection:
+                rows = connection.execute(re.sub(r"\$(\d)", r"%(p\1)s", sql), _named(parameters)).fetchall()
+                return pl.DataFrame(rows, orient="row", infer_schema_length=None).height
+
+        return fetch
+    import sqlite3
+
+    texts = [_sqlite_utc_text(value) if isinstance(value, datetime) else value for value in parameters]
+
+    def fetch_sqlite() -> int:
+        with sqlite3.connect(db) as connection:
+            rows = connection.execute(re.sub(r"\$(\d)", r"?\1", sql), texts).fetchall()
+            return pl.DataFrame(rows, orient="row", infer_schema_length=None).height
+
+    return fetch_sqlite
+
+
+def _named(parameters: list) -> dict:
+    return {f"p{number}": value for number, value in enumerate(parameters, start=1)}
+
+
+def orders_adbc(db: str) -> Callable[[], int]:
+    from db.frames import reading
+    from planner.core.facts import ORDER_TOTALS_SCHEMA
+
+    url = _url(db)
+    sql, parameters = _order_totals_query(db)
+
+    def read_into_polars() -> int:
+        with reading(url) as read:
+            return read(sql, parameters, ORDER_TOTALS_SCHEMA).height
+
+    return read_into_polars
+
+
+def orders_connectorx(db: str) -> Callable[[], int]:
+    """connectorx takes no parameters: the values are written into the query."""
+    import connectorx  # not a dependency: `pip install connectorx pyarrow` to compare
+
+    from db.engine import _sqlite_utc_text
+
+    sql, parameters = _order_totals_query(db)
+    postgresql = db.startswith("postgresql")
+    instant = datetime.isoformat if postgresql else _sqlite_utc_text
+    values = [f"'{instant(value) if isinstance(value, datetime) else value}'" for value in parameters]
+    source = db.replace("postgresql+psycopg", "postgresql") if postgresql else f"sqlite://{db}"
+    query = re.sub(r"\$(\d)", lambda found: values[int(found.group(1)) - 1], sql)
+    return lambda: connectorx.read_sql(source, query, return_type="polars").height
 
 
 def frame(db: str) -> Callable[[], int]:
@@ -234,6 +308,9 @@ def _say(**figures: object) -> None:
 STEPS = {
     "baseline_rows": ("baseline: one GROUP BY, driver rows", baseline_rows),
     "baseline_adbc": ("baseline: one GROUP BY, ADBC", baseline_adbc),
+    "orders_rows": ("order totals: driver rows -> polars", orders_rows),
+    "orders_adbc": ("order totals: ADBC -> polars", orders_adbc),
+    "orders_connectorx": ("order totals: connectorx -> polars", orders_connectorx),
     "frame": ("frame: every fact", frame),
     "frame_rules": ("frame: rules' facts + default rules", frame_and_rules),
     "frame_polars_groupby": ("frame: orders grouped by polars", frame_grouped_by_polars),
@@ -283,15 +360,19 @@ def main() -> None:
         return
     for db in arguments.db:
         runs: dict[str, list[dict]] = {name: [] for name in (*STEPS, *COMMANDS)}
+        failures: dict[str, list[str]] = {}
         for _ in range(arguments.repeat):
             for name in runs:
-                runs[name].append(in_subprocess(__file__, name, db))
-        _report(db, runs)
+                try:
+                    runs[name].append(in_subprocess(__file__, name, db))
+                except subprocess.CalledProcessError as error:  # connectorx not installed, or failing
+                    failures[name] = (error.stderr or "").strip().splitlines()[-1:] or ["failed"]
+        _report(db, {name: found for name, found in runs.items() if found}, failures)
     if arguments.startup:
         startup(max(5, arguments.repeat))
 
 
-def _report(db: str, runs: dict[str, list[dict]]) -> None:
+def _report(db: str, runs: dict[str, list[dict]], failures: dict[str, list[str]]) -> None:
     customers, rounds = runs["frame"][0]["rows"], len(runs["frame"])
     print(f"\n{db.split('@')[-1]}: facts as of {AS_OF}, {customers:,} customers, {rounds} rounds")
     print(f"{'':40} {'best s':>7} {'median s':>9} {'peak MB':>8} {'median ratio to rows':>21} {'to ADBC':>8}")
@@ -299,6 +380,8 @@ def _report(db: str, runs: dict[str, list[dict]]) -> None:
         label = STEPS[name][0] if name in STEPS else COMMANDS[name]
         key = "wall_seconds" if name in COMMANDS else "seconds"
         base = runs["baseline_process"] if name in COMMANDS else runs["baseline_rows"]
+        if len(runs_of) != len(base):  # some rounds failed
+            continue
         seconds = [run[key] for run in runs_of]
         peak = max(run.get("command_peak_mb", run["peak_mb"]) for run in runs_of)
         to_rows = statistics.median(r[key] / b[key] for r, b in zip(runs_of, base, strict=True))
@@ -308,6 +391,8 @@ def _report(db: str, runs: dict[str, list[dict]]) -> None:
             adbc = f"{statistics.median(r['seconds'] / b['seconds'] for r, b in pairs):>7.2f}x"
         best, median = min(seconds), statistics.median(seconds)
         print(f"{label:40} {best:>7.2f} {median:>9.2f} {peak:>8.0f} {to_rows:>20.2f}x {adbc:>8}")
+    for name, reason in failures.items():
+        print(f"{STEPS[name][0] if name in STEPS else COMMANDS[name]:40} failed: {reason[0][:120]}")
     steps = runs["frame_rules"][0].get("steps", {})
     medians = {step: statistics.median(run["steps"][step] for run in runs["frame_rules"]) for step in steps}
     print("frame + rules, median per step: " + ", ".join(f"{step} {value:.2f} s" for step, value in medians.items()))
