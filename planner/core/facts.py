@@ -16,6 +16,7 @@ every fact asked for, null where it cannot be known. Values:
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -177,8 +178,11 @@ def fact_expressions(as_of: date) -> dict[str, pl.Expr]:
         "spent_last_365_days": pl.col("recent_spent_minor").fill_null(0),
         "last_order_items": pl.col("items").fill_null(pl.lit([], dtype=pl.List(pl.String))),
         "refunds_count": pl.col("refunds").fill_null(0),
-        "days_until_birthday": _days_until_yearly(pl.col("birthday"), as_of, from_year=pl.lit(as_of.year)),
-        "days_until_first_order_anniversary": _days_until_yearly(first_day, as_of, from_year=first_day.dt.year() + 1),
+        "days_until_birthday": _days_until_yearly(pl.col("birthday"), as_of),
+        # The first anniversary is a year after the first purchase, never on its day.
+        "days_until_first_order_anniversary": _days_until_yearly(
+            first_day, as_of, this_year=first_day.dt.year() < as_of.year
+        ),
         "last_rating": pl.col("last_rating"),
         "days_since_last_complaint": days_since("complaint_day"),
         "has_open_complaint": pl.col("open_complaints").fill_null(0) > 0,
@@ -229,20 +233,19 @@ def _average(total: pl.Expr, count: pl.Expr) -> pl.Expr:
     return pl.when(count > 0).then(quotient + up.cast(pl.Int64))
 
 
-def _days_until_yearly(day: pl.Expr, as_of: date, *, from_year: pl.Expr) -> pl.Expr:
-    """Days from ``as_of`` to the next return of ``day``'s month and day, in ``from_year`` or later
-    (0 = on ``as_of``); 29 February falls on 28 February in other years."""
-    year = pl.max_horizontal(from_year, pl.lit(as_of.year))
-    candidate = _on_year(day, year)
-    following = _on_year(day, year + 1)
-    return (pl.when(candidate >= as_of).then(candidate).otherwise(following) - pl.lit(as_of)).dt.total_days()
+def _days_until_yearly(day: pl.Expr, as_of: date, *, this_year: pl.Expr | bool = True) -> pl.Expr:
+    """Days from ``as_of`` to the next return of ``day``'s month and day (0 = on ``as_of``), this
+    year where ``this_year`` allows, else next year; 29 February falls on 28 February in other years."""
+    on_this_year, on_next_year = _on_year(day, as_of.year), _on_year(day, as_of.year + 1)
+    next_return = pl.when((on_this_year >= as_of) & this_year).then(on_this_year).otherwise(on_next_year)
+    return (next_return - pl.lit(as_of)).dt.total_days()
 
 
-def _on_year(day: pl.Expr, year: pl.Expr) -> pl.Expr:
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+def _on_year(day: pl.Expr, year: int) -> pl.Expr:
     month, day_of_month = day.dt.month(), day.dt.day()
-    leap_day_moved = pl.when((month == 2) & (day_of_month == 29) & ~leap).then(28).otherwise(day_of_month)
-    return pl.date(year, month, leap_day_moved)
+    if calendar.isleap(year):
+        return pl.date(year, month, day_of_month)
+    return pl.date(year, month, pl.when((month == 2) & (day_of_month == 29)).then(28).otherwise(day_of_month))
 
 
 # rfm_segment by recency score and FM score (1-5): key recency * 10 + FM.
