@@ -329,6 +329,7 @@ STARTUP = {
     "import polars": "import polars",
     "import rule_engine (builds its parser)": "import rule_engine",
     "import planner.ruleengine (today: tables patched in)": "import planner.ruleengine",
+    "import planner.facts (FACTS; SQLAlchemy, until the swap)": "import planner.facts",
     "import planner.core.conditions": "import planner.core.conditions",
     "compile one condition (imports rule_engine)": (
         "from planner.core.conditions import compile_condition; compile_condition('x', 'orders_count > 1', 'KRW')"
