@@ -12,8 +12,10 @@ and builds one polars expression that is true or false for every customer of a f
 * Numbers are exact decimals, as rule-engine's are. ``+ - * // %`` and ``-x`` run in polars on
   whole numbers scaled by a power of ten (money facts are minor units, so 12.50 USD is 1250 at
   scale 2), exact for every result of up to 28 digits: exactly where rule-engine's decimals
-  (28 significant digits) are exact too. ``/``, and arithmetic whose result could need more
-  digits, run with Python's decimals (as rule-engine does) per customer: the same answers, slower.
+  (28 significant digits) are exact too. ``a / b`` compared with a number written in the
+  condition runs in polars as ``a`` against that number times ``b``. Other uses of ``/``, and
+  arithmetic whose result could need more digits, run with Python's decimals (as rule-engine
+  does) customer by customer: the same answers, about a second per 200,000 customers.
 * ``=~`` matches at the start of the text, ``=~~`` anywhere (``!~``, ``!~~``: does not match).
   Patterns run on polars' regular expressions (Rust's ``regex``), which take linear time: a
   pattern with look-arounds or back-references is refused when the rules are loaded.
@@ -192,6 +194,7 @@ class _Value:
     bound: int = 0
     decimal: Decimal | None = None
     inputs: Mapping[str, pl.Expr] = field(default_factory=dict)
+    quotient: tuple[_Value, _Value] | None = None  # (a, b) of ``a / b``, both worked out in polars
 
     @property
     def is_constant(self) -> bool:
@@ -342,6 +345,9 @@ class _Compiler:
             scale = max(left.scale, right.scale)
             aligned = [value.bound * 10 ** (scale - value.scale) for value in (left, right)]
             if not (left.native and right.native and max(aligned) < _INT128):
+                exact = _quotient_compared(compare, left, right)
+                if exact is not None:
+                    return exact
                 return self.per_customer((left, right), lambda a, b: a is not None and b is not None and compare(a, b))
             return _is_true(compare(_rescaled(left, scale), _rescaled(right, scale)))
         assert left.expression is not None and right.expression is not None
@@ -574,7 +580,9 @@ class _Compiler:
             except ArithmeticError:  # division by zero: no value, so comparisons with it are false
                 return None
 
-        return _Value(NUMBER, None, decimal=apply, inputs={**self.inputs_of(left), **self.inputs_of(right)})
+        inputs = {**self.inputs_of(left), **self.inputs_of(right)}
+        quotient = (left, right) if node.type == "tdiv" and left.native and right.native else None
+        return _Value(NUMBER, None, decimal=apply, inputs=inputs, quotient=quotient)
 
     def attribute(self, node: Any) -> _Value:
         target = self.value(node.object)
@@ -585,6 +593,40 @@ class _Compiler:
         assert target.expression is not None
         length = target.expression.str.len_chars() if target.kind == TEXT else target.expression.list.len()
         return _Value(NUMBER, length.cast(pl.Int128), bound=_FACT_BOUND)
+
+
+_MIRRORED = {
+    operator.lt: operator.gt,
+    operator.gt: operator.lt,
+    operator.le: operator.ge,
+    operator.ge: operator.le,
+    operator.eq: operator.eq,
+    operator.ne: operator.ne,
+}
+
+
+def _quotient_compared(compare: Callable[[Any, Any], Any], left: _Value, right: _Value) -> pl.Expr | None:
+    """``a / b`` compared with a number written in the condition, ``c``, in polars: as ``a`` with ``c * b``
+    (the other way round where ``b`` is negative; false where it is 0 or missing), or None.
+
+    rule-engine rounds a quotient to 28 digits, which can change the answer only by rounding a
+    quotient that is not ``c`` onto ``c``. Such a quotient differs from ``c`` by at least
+    1 / (|b| 10**(scale of a + scale of c)), more than that rounding moves it while |b| times ``c``
+    (both as written) stays below 10**26: then this is exactly rule-engine's answer.
+    """
+    if right.quotient is not None and left.is_constant:
+        left, right, compare = right, left, _MIRRORED[compare]
+    if left.quotient is None or not right.is_constant or right.expression is None:
+        return None
+    (a, b), c = left.quotient, right
+    a_scale, c_b_scale = b.scale + c.scale, a.scale  # a / b <> c  is  a * 10**(sb + sc) <> c * b * 10**sa
+    if b.bound * 10**a.scale * max(c.bound, 1) >= 10**26 or a.bound * 10**a_scale >= _INT128:
+        return None
+    assert a.expression is not None and b.expression is not None and c.expression is not None
+    scaled_a = a.expression * pl.lit(10**a_scale, dtype=pl.Int128)
+    c_times_b = c.expression * b.expression * pl.lit(10**c_b_scale, dtype=pl.Int128)
+    positive, negative = compare(scaled_a, c_times_b), _MIRRORED[compare](scaled_a, c_times_b)
+    return _is_true(pl.when(b.expression > 0).then(positive).when(b.expression < 0).then(negative))
 
 
 def _native_arithmetic(operation: str, left: _Value, right: _Value) -> tuple[pl.Expr, int, int] | None:
