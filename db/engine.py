@@ -6,14 +6,14 @@ This is the one place that branches on the database dialect.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, Connection, Date, Engine, Table, TextClause, create_engine, event, func, select
+from sqlalchemy import Boolean, Connection, Date, Engine, Table, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlmodel import Session
@@ -195,23 +195,6 @@ def _retryable(exc: DatabaseError) -> bool:
     cause = exc.__cause__
     original = cause.orig if isinstance(cause, DBAPIError) else cause
     return getattr(original, "sqlstate", None) in _RETRYABLE_SQLSTATES
-
-
-def fetch_all(connection: Connection, statement: TextClause, parameters: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
-    """Every row of a text query, inside the connection's transaction.
-
-    On SQLite the rows come straight from the driver as plain tuples: for a query returning
-    thousands of rows, SQLAlchemy's row objects cost more than the query itself. Datetime
-    parameters go in as ``UTCDateTime`` stores them.
-    """
-    if connection.dialect.name != "sqlite":
-        return connection.execute(statement, parameters).all()
-    values = {name: _sqlite_utc_text(v) if isinstance(v, datetime) else v for name, v in parameters.items()}
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        return cursor.execute(statement.text, values).fetchall()
-    finally:
-        cursor.close()
 
 
 def bulk_insert(connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

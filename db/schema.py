@@ -18,7 +18,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 import db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from db import summaries
 from db.engine import SQLITE_BEGIN, describe_database_error, sqlite_path
 from planner.errors import DatabaseError, SchemaOutOfDate, SchemaTooNew
 
@@ -48,15 +47,13 @@ class Upgrade:
     before: str | None
     after: str
     repaired: tuple[str, ...] = ()
-    recounted: bool = False  # every customer's summary worked out again (a trigger was missing)
 
 
 def upgrade(engine: Engine) -> Upgrade:
     """Create or upgrade the schema to the newest migration, in one transaction, and repair it.
 
-    Indexes and the triggers that keep customer summaries current are made again if any is
-    missing. Customer summaries a migration marked stale are worked out before it commits.
-    Running it on an up-to-date, whole database changes nothing.
+    An index the models declare that the database lacks is made again. Running it on an
+    up-to-date, whole database changes nothing.
     """
     try:
         _refuse_other_files(engine, allow_empty=True)
@@ -68,12 +65,9 @@ def upgrade(engine: Engine) -> Upgrade:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
             indexes = _repair_indexes(connection)
-            triggers = summaries.repair_triggers(connection)
-            summaries.refresh(connection)
     except DBAPIError as exc:
         raise DatabaseError(describe_database_error(exc, engine)) from exc
-    repaired = tuple([f"index {name}" for name in indexes] + [f"trigger {name}" for name in triggers])
-    return Upgrade(before, head_revision(), repaired, recounted=bool(triggers))
+    return Upgrade(before, head_revision(), tuple(f"index {name}" for name in indexes))
 
 
 def _repair_indexes(connection: Connection) -> list[str]:

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from faker import Faker
 from sqlalchemy import Connection, Table, func, select
 
-from db import catalogue, summaries
+from db import catalogue
 from db.engine import advance_id_sequences, bulk_insert
 from db.models import Customer, Feedback, FeedbackKind, Gesture, GestureStatus, Order, OrderItem, OrderStatus, PlanRun
 from db.smartstore_export import export_orders
@@ -309,8 +309,6 @@ def seed_database(
         )
     generator = _Generator(options)
     summary = SeedSummary(currency=options.currency)
-    # An empty store is summarised once at the end, not marked stale row by row as it fills.
-    summaries.drop_triggers(connection)
     ids = {"order": 0, "item": 0, "feedback": 0}
     experiment = _Experiment(generator) if options.plant_effect is not None else None
     for start in range(1, options.customers + 1, BATCH_CUSTOMERS):
@@ -325,8 +323,6 @@ def seed_database(
         _plant_effect(connection, generator, experiment, ids, summary)
     for table in (Customer.__table__, Order.__table__, OrderItem.__table__, Feedback.__table__):
         advance_id_sequences(connection, table)
-    summaries.create_triggers(connection)
-    summaries.refresh(connection, summaries.EVERYONE)
     if options.export_smartstore is not None:
         summary.exported_rows = export_orders(connection, options.export_smartstore, generator.now)
     return summary

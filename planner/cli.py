@@ -171,8 +171,7 @@ def init(app: App) -> None:
     else:
         click.echo(f"{app.url}: upgraded from schema {done.before} to {done.after}.")
     if done.repaired:
-        recounted = "; every customer's summary worked out again" if done.recounted else ""
-        click.echo(f"Repaired: made again what was missing ({', '.join(done.repaired)}){recounted}.")
+        click.echo(f"Repaired: made again what was missing ({', '.join(done.repaired)}).")
 
 
 @cli.command()
@@ -479,8 +478,8 @@ def facts(app: App, as_of: date | None, output_format: str, output: Path | None,
     """
     from planner import views, weekly
 
-    headers, rows = weekly.export_facts(app.engine(), as_of, rules_path)
-    emit(views.rows_output(headers, rows, output_format), output_format, output)
+    frame = weekly.export_facts(app.engine(), as_of, rules_path)
+    emit(views.rows_output(frame.columns, frame.iter_rows(), output_format), output_format, output)
 
 
 @cli.group()
@@ -512,7 +511,7 @@ def rules_check(file: Path) -> None:
     """
     from planner.rules import load_rules
 
-    ruleset = load_rules(file)
+    ruleset = load_rules(file).check_conditions()
     click.echo(f"{file}: OK — {len(ruleset.rules)} rules, {len(ruleset.gestures)} gesture kinds.")
 
 

@@ -6,7 +6,8 @@ words use them). Every customer a rule matched gets a ``Decision`` that says wha
 to them and why.
 
 The order of work:
-1. Every rule runs over whole fact columns (``planner.facts.FactTable``); then, per customer
+1. Every rule's condition (a polars expression, ``planner.core.conditions``) runs over the facts
+   frame of every customer (``planner.core.facts``); then, per customer
    some rule matched (rules highest priority first), a customer is removed by
    the first constraint that stops them (do-not-contact, erased, already this week,
    listening first, cooldown, max per year, no postal address, same kind as last time);
@@ -45,8 +46,11 @@ from decimal import Decimal
 from itertools import chain, compress
 from typing import NamedTuple
 
+import polars as pl
+
+from db.money import from_minor
 from planner import phrases
-from planner.facts import FactTable, PastGesture, Profile
+from planner.facts import FACTS_BY_NAME, FactType, PastGesture, Profile
 from planner.listening import Listening
 from planner.rules import GestureKind, Gift, Rule, RuleSet
 from planner.templates import Template, TemplateLibrary, occasion_word
@@ -54,7 +58,7 @@ from planner.weeks import monday
 
 PLANNED = "planned"
 WILDCARD_POOL_PER_WILDCARD = 50
-LOOKAHEAD = 256  # candidates in the draw whose names and latest items are looked up together
+LOOKAHEAD = 256  # candidates taken from the draw at a time
 HELD_OUT = "held_out"
 REMOVED = "removed"
 WILDCARD_RULE = "wildcard"
@@ -87,7 +91,7 @@ class PlanRequest:
     seed: int
     rules: RuleSet
     budget: Decimal
-    customers: FactTable | Sequence[Profile]  # everyone, with their facts; a list is turned into a table
+    customers: pl.DataFrame | Sequence[Profile]  # everyone's facts (``planner.core.facts``); or profiles
     history: Mapping[int, Sequence[PastGesture]]
     templates: TemplateLibrary
     spent_this_week: Decimal = Decimal(0)
@@ -197,6 +201,85 @@ class Plan:
     waiting: list[Listening] = field(default_factory=list)  # owed a person, left for next week
 
 
+class Customers:
+    """The facts frame as the planner reads it: columns as Python values, each made once, in row
+    order (money as Decimal in ``currency``); one customer as a ``Profile``.
+
+    ``frame`` has a row per customer (``planner.core.facts.facts_frame``): who they are, and the
+    facts the rules, reasons and words need. Profiles given instead (tests) become such a frame.
+    """
+
+    def __init__(self, customers: pl.DataFrame | Sequence[Profile], currency: str) -> None:
+        from planner.core.facts import profiles_frame
+
+        self.frame = customers if isinstance(customers, pl.DataFrame) else profiles_frame(customers, currency)
+        self.currency = currency
+        self.ids: list[int] = self.frame["customer_id"].to_list()
+        self._columns: dict[str, list] = {}
+        self._index: dict[int, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def column(self, name: str) -> list:
+        """One column for every customer."""
+        found = self._columns.get(name)
+        if found is None:
+            found = self._columns[name] = self._values(name, self.frame[name])
+        return found
+
+    def column_at(self, name: str, rows: Sequence[int]) -> list:
+        """One column for the customers in ``rows`` only."""
+        if name in self._columns:
+            return [self._columns[name][row] for row in rows]
+        return self._values(name, self.frame[name].gather(list(rows)))
+
+    def value(self, name: str, row: int) -> object:
+        """One customer's value of one column."""
+        return self.column_at(name, (row,))[0]
+
+    def greetings(self, rows: Sequence[int]) -> list[str | None]:
+        """What a reason calls the customers in ``rows``: their first name, else their name (None: neither)."""
+        return self.column_at("greeting", rows)
+
+    def row_of(self, customer_id: int) -> int | None:
+        if self._index is None:
+            self._index = {customer_id: row for row, customer_id in enumerate(self.ids)}
+        return self._index.get(customer_id)
+
+    def profile(self, row: int) -> Profile:
+        """The customer in ``row``, with every fact the frame holds."""
+        values = self.frame.row(row, named=True)
+        facts = {name: self._value(name, value) for name, value in values.items() if name in FACTS_BY_NAME}
+        return Profile(
+            values["customer_id"],
+            values["external_id"],
+            values["name"],
+            values["first_name"],
+            values["language"],
+            values["do_not_contact"],
+            values["erased"],
+            values["has_address"],
+            facts,
+        )
+
+    def _values(self, name: str, series: pl.Series) -> list:
+        fact = FACTS_BY_NAME.get(name)
+        if fact is not None and fact.type in (FactType.MONEY, FactType.TEXT_LIST):
+            return [self._value(name, value) for value in series.to_list()]
+        return series.to_list()
+
+    def _value(self, name: str, value: object) -> object:
+        fact = FACTS_BY_NAME.get(name)
+        if value is None or fact is None:
+            return value
+        if fact.type == FactType.MONEY:
+            return from_minor(value, self.currency)  # type: ignore[arg-type]
+        if fact.type == FactType.TEXT_LIST:
+            return tuple(value)  # type: ignore[arg-type]
+        return value
+
+
 def in_holdout(customer_id: int, percent: int) -> bool:
     """The stable control-group draw: the same customer is always in or out, whatever the week or seed."""
     return held_out_flags([customer_id], percent)[0]
@@ -254,11 +337,9 @@ class _Planner:
         self.by_mask: dict[int, tuple[list[Rule], tuple[str, ...]]] = {}
         self.shared: dict[int, _Options] = {}  # options by ``alike_keys``
         self.masks: list[int] = []  # by row: a bit for each (priority-ordered) rule that matched
-        customers = request.customers
-        self.table = customers if isinstance(customers, FactTable) else FactTable.from_profiles(customers)
-        identity = self.table.identity
-        self.erased, self.do_not_contact = identity["erased"], identity["do_not_contact"]
-        self.has_address, self.language = identity["has_address"], identity["language"]
+        self.table = Customers(request.customers, self.rules.currency)
+        self.erased, self.do_not_contact = self.table.column("erased"), self.table.column("do_not_contact")
+        self.has_address, self.language = self.table.column("has_address"), self.table.column("language")
         # Recovery or nothing: an open complaint (as a fact, or found by ``load_listening``) or a low rating unanswered.
         self.restricted = [
             bool(complaint) or customer_id in request.listening
@@ -288,11 +369,6 @@ class _Planner:
         if not self.owed:
             return []
         top = max((rule.priority for rule in self.rules.rules), default=0) + 1
-        owed = self.owed
-
-        def matches_all(table: FactTable) -> list[bool]:
-            return [customer_id in owed for customer_id in table.ids]
-
         return [
             Rule(
                 name=LISTENING_RULE if number == 0 else f"{LISTENING_RULE} ({kind.name})",
@@ -300,10 +376,16 @@ class _Planner:
                 when="",
                 priority=top,
                 reasons={},
-                matches_all=matches_all,
             )
             for number, kind in enumerate(self.rules.recovery_kinds)
         ]
+
+    def condition(self, rule: Rule) -> pl.Expr:
+        """What a rule matches, over the facts frame: its compiled ``when``; for the built-in
+        listening rules, every customer owed a person."""
+        if not rule.when:
+            return pl.col("customer_id").is_in(sorted(self.owed))
+        return rule.condition(self.rules.currency).expression
 
     def past_gestures(self, customer_id: int) -> _PastSummary | None:
         """What counts from a customer's gestures sent or planned for other weeks; None if there are none."""
@@ -438,14 +520,17 @@ class _Planner:
 
     def run(self) -> Plan:
         table = self.table
-        # Each rule runs over whole fact columns; then only the customers some rule matched are
-        # visited, in row order. Customers who matched the same rules share one (rules, names)
-        # pair, and those without past gestures share their options too, since only two flags
-        # of theirs can change them.
+        # Each rule's condition runs over the whole frame at once; then only the customers some
+        # rule matched are visited, in row order. Customers who matched the same rules share one
+        # (rules, names) pair, and those without past gestures share their options too, since
+        # only two flags of theirs can change them.
         masks = [0] * len(table)
-        for bit, rule in enumerate(self.ordered_rules):
+        matched_by_rule = table.frame.select(
+            [self.condition(rule).arg_true().implode().alias(str(bit)) for bit, rule in enumerate(self.ordered_rules)]
+        )
+        for bit, rows in enumerate(matched_by_rule.row(0)):
             flag = 1 << bit
-            for row in compress(range(len(table)), rule.matches_all(table)):
+            for row in rows:
                 masks[row] |= flag
         self.masks = masks
         matched_rows = list(compress(range(len(table)), masks))
@@ -607,9 +692,6 @@ class _Planner:
         masks, dead, key_of = self.masks, self.dead, self.dead_key
         while hopeful and draw.waiting:
             turns = draw.take(LOOKAHEAD)
-            # Who may still get something has their name and latest items looked up at once.
-            rows = [row for row in turns if key_of(row) not in dead]
-            self.table.prefetch(rows, ("people", "last_order_items"))
             for row in turns:
                 key = key_of(row)
                 waiting[key] -= 1

@@ -32,62 +32,32 @@ import difflib
 import functools
 import importlib.resources
 import math
-import operator
 import re
 import string
 import zoneinfo
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import compress
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-import re2
-
+from db.money import CURRENCIES
 from planner import phrases
 from planner.errors import RulesError
-from planner.facts import COST, FACTS, FACTS_BY_NAME, FactType
+from planner.facts import FACTS, FACTS_BY_NAME
 from planner.limits import MAX_AMOUNT, MAX_COUNT, MAX_DAYS, in_amount_range
-from planner.ruleengine import engine_ast, engine_errors, rule_engine, tokens
 from planner.textfiles import parse_toml, read_utf8
+
+if TYPE_CHECKING:
+    from planner.core.conditions import Condition
 
 Facts = Mapping[str, object]
 """One customer's facts: every name in FACTS mapped to its value, or None when it is missing."""
-
-
-class Columns(Protocol):
-    """Facts for many customers at once (``planner.facts.FactTable``): one list per fact, in row order."""
-
-    def __len__(self) -> int: ...
-
-    def column(self, name: str) -> Sequence[Any]: ...
-
-    def select(self, rows: Sequence[int]) -> Columns:
-        """Only these rows (positions in this set of rows), for a condition only they still need."""
-        ...
-
-
-Predicate = Callable[[Columns], list[bool]]
-"""A compiled condition: for every row of the columns, whether it holds."""
 
 LANGUAGES = frozenset({"ko", "en"})
 """Languages a writer can write in (and a customer can prefer)."""
 
 REASON_EXTRA_NAMES: dict[str, str] = {"first_name": "The customer's first (given) name."}
 """Names a ``reason`` template may use besides the facts; the planner supplies their values."""
-
-# Digits after the decimal point a money amount may have, for currencies a shop is likely to use.
-# Other currencies are accepted without this check.
-CURRENCY_DECIMALS: dict[str, int] = {
-    "KRW": 0,
-    "JPY": 0,
-    "VND": 0,
-    "USD": 2,
-    "EUR": 2,
-    "GBP": 2,
-    "CAD": 2,
-    "AUD": 2,
-}
 
 DEFAULT_TIMEZONE = "Asia/Seoul"
 
@@ -165,10 +135,11 @@ class Writer:
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule: when its compiled condition ``matches`` a customer's facts, it proposes ``gesture``.
+    """One rule: when its condition holds for a customer's facts, it proposes ``gesture``.
 
-    ``facts_used`` lists the fact names the condition refers to, in order of first use, so a plan can
-    show the facts behind a choice.
+    ``when`` is compiled to a polars expression (``planner.core.conditions``) the first time it is
+    needed, for the shop's currency: commands that never test a condition never load the parser.
+    ``facts_used`` lists the fact names the condition refers to, in order of first use.
     """
 
     name: str
@@ -176,13 +147,20 @@ class Rule:
     when: str
     priority: int
     reasons: Mapping[str, str] = field(compare=False)  # the ``reason`` by language ("ko", "en"); may be empty
-    matches_all: Predicate = field(compare=False, repr=False)
     facts_used: tuple[str, ...] = ()
     occasion: str | None = None
 
-    def matches(self, facts: Facts) -> bool:
-        """Whether the condition holds for one customer's facts."""
-        return self.matches_all(OneCustomer(facts))[0]
+    def condition(self, currency: str) -> Condition:
+        """The compiled ``when`` for a facts frame whose money is in ``currency``; RulesError if it is not valid."""
+        from planner.core.conditions import compiled
+
+        return compiled(self.name, self.when, currency)
+
+    def matches(self, facts: Facts, currency: str) -> bool:
+        """Whether the condition holds for one customer's facts (money as Decimal in ``currency``)."""
+        from planner.core.conditions import holds
+
+        return holds(self.condition(currency), facts, currency)
 
     def reason(self, language: str) -> str | None:
         """The ``reason`` template in ``language``, else in the other language given, else None."""
@@ -250,6 +228,13 @@ class RuleSet:
             f'the shop\'s orders are in {shop_currency}, but {self.source} says currency = "{self.currency}": '
             f'set currency = "{shop_currency}" there (with its amounts in {shop_currency})'
         )
+
+    def check_conditions(self) -> RuleSet:
+        """Compile every rule's ``when`` (loading the parser), so a condition that is not valid stops
+        here with its one line; returns the rules."""
+        for rule in self.rules:
+            rule.condition(self.currency)
+        return self
 
     @property
     def recovery_kinds(self) -> list[GestureKind]:
@@ -517,7 +502,7 @@ def _parse_rule_list(items: list[Any], gestures: Mapping[str, GestureKind]) -> t
             )
         when = rule.string("when")
         reasons = _parse_reasons(name, rule.get("reason", None))
-        matches, facts_used = compile_when(name, when)
+        facts_used = facts_named(when)
         occasion = rule.string("occasion", None)
         if occasion is None:
             occasion = next((_OCCASION_FROM_FACT[f] for f in facts_used if f in _OCCASION_FROM_FACT), None)
@@ -533,7 +518,6 @@ def _parse_rule_list(items: list[Any], gestures: Mapping[str, GestureKind]) -> t
                 when=when,
                 priority=rule.integer("priority", 0, minimum=-MAX_COUNT),
                 reasons=reasons,
-                matches_all=matches,
                 facts_used=facts_used,
                 occasion=occasion,
             )
@@ -696,7 +680,7 @@ class _Table:
             raise RulesError(f"{self.prefix}{key} must not be negative (got {_shown_value(amount)})")
         if not in_amount_range(amount):
             raise RulesError(f"{self.prefix}{key} must be at most {MAX_AMOUNT:,.0f} (got {_shown_value(amount)})")
-        decimals = CURRENCY_DECIMALS.get(currency)
+        decimals = CURRENCIES[currency][1] if currency in CURRENCIES else None
         exponent = amount.as_tuple().exponent
         if decimals is not None and isinstance(exponent, int) and -exponent > decimals:
             raise RulesError(
@@ -717,522 +701,12 @@ class _Table:
         return value
 
 
-# ---------------------------------------------------------------------------------------------------
-# The `when` language: rule-engine parses and type-checks, then the AST is compiled to closures.
-
-_ENGINE_TYPES = {
-    FactType.INT: rule_engine.DataType.FLOAT,
-    FactType.MONEY: rule_engine.DataType.FLOAT,
-    FactType.DATE: rule_engine.DataType.DATETIME,
-    FactType.TEXT: rule_engine.DataType.STRING,
-    FactType.BOOL: rule_engine.DataType.BOOLEAN,
-    FactType.TEXT_LIST: rule_engine.DataType.ARRAY(rule_engine.DataType.STRING),
-}
-
-ENGINE_CONTEXT = rule_engine.Context(
-    type_resolver=rule_engine.type_resolver_from_dict({fact.name: _ENGINE_TYPES[fact.type] for fact in FACTS}),
-    resolver=rule_engine.resolve_item,
-    default_timezone="utc",
-)
-"""The rule-engine context rules are type-checked in: facts are plain (non-NULLABLE) types, because
-missing facts are handled by the compiled form (a comparison with a missing fact is false)."""
-
-# Parses without types, only to find the exact cause of a type error rule-engine reports tersely.
-_UNTYPED_CONTEXT = rule_engine.Context(default_timezone="utc")
-
-_DECIMAL = decimal.Context(prec=28)
-
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False  # the error comes back as a RulesError, not as a line on stderr
-
-NUMBER, TEXT, BOOL, DATE, NULL = "number", "text", "true/false", "date", "null"
-_LIST = "list of "  # list kinds are "list of text", "list of number", ...; "list of ?" is []
-
-_FACT_KINDS = {
-    FactType.INT: NUMBER,
-    FactType.MONEY: NUMBER,
-    FactType.DATE: DATE,
-    FactType.TEXT: TEXT,
-    FactType.BOOL: BOOL,
-    FactType.TEXT_LIST: _LIST + TEXT,
-}
-
-_ORDERED_OPERATORS = {
-    "lt": ("<", operator.lt),
-    "le": ("<=", operator.le),
-    "gt": (">", operator.gt),
-    "ge": (">=", operator.ge),
-}
-
-_ARITHMETIC: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
-    "add": ("+", operator.add),
-    "sub": ("-", operator.sub),
-    "mul": ("*", operator.mul),
-    "tdiv": ("/", _DECIMAL.divide),
-    "fdiv": ("//", _DECIMAL.divide_int),
-    "mod": ("%", _DECIMAL.remainder),
-}
-
-_UNSUPPORTED_LABELS = {
-    "TernaryExpression": "the ?: operator",
-    "CoalesceExpression": "the ?? operator",
-    "BitwiseExpression": "bitwise operators (&, |, ^)",
-    "BitwiseShiftExpression": "bit shifts (<<, >>)",
-    "ComprehensionExpression": "list comprehensions",
-    "FunctionCallExpression": "function calls",
-    "GetItemExpression": "indexing ([...])",
-    "GetSliceExpression": "slices ([a:b])",
-    "TimedeltaExpression": 'time-span literals (t"...")',
-    "BytesExpression": "bytes literals",
-    "MappingExpression": "mapping literals ({key: value})",
-    "FunctionExpression": "functions",
-}
-
-_NOT_CONSTANT = object()
-
-
-def compile_when(rule_name: str, when: str) -> tuple[Predicate, tuple[str, ...]]:
-    """Parse, type-check and compile one ``when`` expression.
-
-    Returns the compiled predicate and the fact names it uses. Raises RulesError naming the rule.
-    """
-    where = f'rule "{rule_name}"'
-    if not when.strip():
-        raise RulesError(f'{where}: when is empty; write a condition, e.g. when = "orders_count == 1"')
-    _screen(where, when)
-    try:
-        parsed = rule_engine.Rule(when, context=ENGINE_CONTEXT)
-    except engine_errors.RuleSyntaxError as error:
-        raise RulesError(f"{where}: {_describe_syntax_error(error)}") from None
-    except engine_errors.SymbolResolutionError as error:
-        raise _unknown_symbol(where, error.symbol_name, error.symbol_scope) from None
-    except engine_errors.EngineError as error:
-        # rule-engine says only "data type mismatch"; our own checks on an untyped parse say where.
-        try:
-            untyped = rule_engine.Rule(when, context=_UNTYPED_CONTEXT)
-        except engine_errors.EngineError:
-            raise RulesError(f"{where}: {error.message} in when") from None
-        _Compiler(where).predicate(untyped.statement.expression)
-        raise RulesError(f"{where}: {error.message} in when") from None
-    compiler = _Compiler(where)
-    predicate = compiler.predicate(parsed.statement.expression)
-    return predicate, tuple(dict.fromkeys(compiler.symbols))
-
-
-# Bounds on a condition, far beyond any rule a person writes: what is parsed, folded and compiled
-# stays small and quick (a deeper one would exhaust Python's stack, a huge number take minutes).
-MAX_WHEN_CHARACTERS = 2_000
-MAX_NESTING = 30
-MAX_OPERATORS = 100
-MAX_NUMBER = decimal.Decimal(10) ** 15
-_OPEN, _CLOSE = ("LPAREN", "LBRACKET", "LBRACE"), ("RPAREN", "RBRACKET", "RBRACE")
-_OPERANDS = ("FLOAT", "STRING", "SYMBOL", "DATETIME", "BYTES", "TIMEDELTA", "TRUE", "FALSE", "NULL", "COMMENT")
-_REGEX_OPERATORS = ("EQ_FZM", "EQ_FZS", "NE_FZM", "NE_FZS")
-
-
-def _screen(where: str, when: str) -> None:
-    """Refuse, before rule-engine parses it, a condition too big or deep to parse safely, a number
-    beyond ``MAX_NUMBER``, and what rule-engine would work out while parsing: a regular expression
-    matched against fixed text (it folds constants), powers and time spans. Other mistakes are
-    left to the parser, which names them."""
-    if len(when) > MAX_WHEN_CHARACTERS:
-        raise RulesError(f"{where}: when is {len(when):,} characters long; keep it under {MAX_WHEN_CHARACTERS:,}")
-    try:
-        found = list(tokens(when))
-    except engine_errors.RuleSyntaxError:
-        return
-    depth = operators = 0
-    for position, (kind, value) in enumerate(found):
-        if kind in _OPEN:
-            depth += 1
-            if depth > MAX_NESTING:
-                raise RulesError(f"{where}: when nests brackets more than {MAX_NESTING} deep; write it flatter")
-        elif kind in _CLOSE:
-            depth -= 1
-        elif kind not in _OPERANDS and kind != "COMMA":
-            operators += 1
-            if operators > MAX_OPERATORS:
-                raise RulesError(f"{where}: when has more than {MAX_OPERATORS} operators; split it into rules")
-        if kind == "FLOAT" and _number(value).copy_abs() > MAX_NUMBER:
-            raise RulesError(f"{where}: {value} is out of range: numbers in when go up to {MAX_NUMBER:,.0f}")
-        if kind == "POW":
-            raise RulesError(f"{where}: the ** operator cannot be used in when")
-        if kind in ("TIMEDELTA", "BYTES"):
-            raise RulesError(f"{where}: {_UNSUPPORTED_LABELS[kind.title() + 'Expression']} cannot be used in when")
-        if kind in _REGEX_OPERATORS:
-            before = found[position - 1][0] if position else None
-            after = found[position + 1][0] if position + 1 < len(found) else None
-            if before != "SYMBOL" or after != "STRING":
-                raise RulesError(
-                    f"{where}: {value} needs a fact on its left and a quoted regular expression on its right, "
-                    f'e.g. rfm_segment {value} "^Champ"'
-                )
-
-
-def _number(literal: str) -> decimal.Decimal:
-    """A number as rule-engine reads it: decimal, or 0x/0o/0b whole numbers."""
-    if literal[:2].lower() in ("0x", "0o", "0b"):
-        return decimal.Decimal(int(literal, 0))
-    return decimal.Decimal(literal)
-
-
-def _describe_syntax_error(error: engine_errors.RuleSyntaxError) -> str:
-    detail = error.message.split(" at:")[0]
-    token = error.token
-    if token is None:
-        return f"{detail} in when: the condition ends too early"
-    return f'{detail} in when at column {token.lexpos + 1} (near "{token.value}")'
-
-
-def _unknown_symbol(where: str, name: str, scope: str | None) -> RulesError:
-    if scope is not None:
-        return RulesError(f'{where}: built-in symbol "${name}" is not supported; use the facts (see delight facts)')
-    suggestion = _did_you_mean(name, FACTS_BY_NAME)
-    return RulesError(f'{where}: unknown fact "{name}"{suggestion or " (see delight facts)"}')
-
-
-@dataclass(frozen=True)
-class _Value:
-    """A compiled sub-expression: its kind, a getter over the facts, and its value when constant."""
-
-    kind: str
-    get: Callable[[Columns], Sequence[Any]]
-    constant: Any = _NOT_CONSTANT
-    symbol: str | None = None
-
-    @property
-    def is_constant(self) -> bool:
-        return self.constant is not _NOT_CONSTANT
-
-    def describe(self) -> str:
-        if self.symbol is not None:
-            return f"{self.symbol} ({self.kind})"
-        if self.is_constant:
-            return f"{_show_constant(self.constant)} ({self.kind})"
-        return f"a {self.kind} expression"
-
-
-def _show_constant(value: object) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, datetime.date):
-        return f'd"{value.isoformat()}"'
-    if isinstance(value, tuple | frozenset):
-        return "[" + ", ".join(_show_constant(item) for item in value) + "]"
-    return str(value)
-
-
-def _constant(kind: str, value: object) -> _Value:
-    return _Value(kind, lambda columns: [value] * len(columns), constant=value)
-
-
-class _Compiler:
-    """Compiles a rule-engine AST into closures, checking types the way the rules language defines them."""
-
-    def __init__(self, where: str) -> None:
-        self.where = where
-        self.symbols: list[str] = []
-
-    def fail(self, message: str) -> RulesError:
-        return RulesError(f"{self.where}: {message}")
-
-    def unsupported(self, node: object) -> RulesError:
-        name = type(node).__name__
-        return self.fail(f"{_UNSUPPORTED_LABELS.get(name, name)} cannot be used in when")
-
-    # -- true/false expressions --------------------------------------------------------------------
-
-    def predicate(self, node: object) -> Predicate:
-        """A closure returning True or False for one customer's facts."""
-        if isinstance(node, engine_ast.LogicExpression):
-            return self.chain(node)
-        if isinstance(node, engine_ast.UnaryExpression) and node.type == "not":
-            inner = self.predicate(node.right)
-            return lambda columns: [not value for value in inner(columns)]
-        if isinstance(node, engine_ast.FuzzyComparisonExpression):
-            return self.regex(node)
-        if isinstance(node, engine_ast.ArithmeticComparisonExpression):
-            return self.ordered(node)
-        if isinstance(node, engine_ast.ComparisonExpression):
-            return self.equality(node)
-        if isinstance(node, engine_ast.ContainsExpression):
-            return self.contains(node)
-        value = self.value(node)
-        if value.kind != BOOL:
-            raise self.fail(f"{value.describe()} is not a true/false condition; compare it, e.g. with > or ==")
-        if value.is_constant:
-            result = bool(value.constant)
-            return lambda columns: [result] * len(columns)
-        get = value.get
-        return lambda columns: [v is True for v in get(columns)]
-
-    def chain(self, node: engine_ast.LogicExpression) -> Predicate:
-        """``a and b and ...`` (or ``or``): each part is tested only on the rows the parts before it
-        leave undecided, cheapest facts first (``planner.facts.COST``), so the dear ones are worked
-        out or looked up for as few customers as possible. Parts have no side effects and a missing
-        value makes a comparison false, so the order never changes the answer.
-        """
-        parts: list[tuple[int, Predicate]] = []
-        for part in _chained(node, node.type):
-            first_symbol = len(self.symbols)
-            predicate = self.predicate(part)
-            parts.append((max((COST.get(name, 1) for name in self.symbols[first_symbol:]), default=0), predicate))
-        parts.sort(key=lambda cost_and_predicate: cost_and_predicate[0])  # stable: ties keep their order
-        return _narrowing([predicate for _cost, predicate in parts], deciding=node.type == "or")
-
-    def equality(self, node: engine_ast.ComparisonExpression) -> Predicate:
-        symbol = "==" if node.type == "eq" else "!="
-        left, right = self.value(node.left), self.value(node.right)
-        if right.kind == NULL or left.kind == NULL:
-            other = left if right.kind == NULL else right
-            get = other.get
-            if node.type == "eq":
-                return lambda columns: [v is None for v in get(columns)]
-            return lambda columns: [v is not None for v in get(columns)]
-        self.check_same_kind(left, right, symbol)
-        compare: Callable[[Any, Any], bool] = operator.eq if node.type == "eq" else operator.ne
-        if left.kind.startswith(_LIST):
-            # Lists compare by items whether a fact arrives as a tuple or a list.
-            plain = compare
-            compare = lambda a, b: plain(tuple(a), tuple(b))  # noqa: E731
-        return _compare(compare, left, right)
-
-    def ordered(self, node: engine_ast.ArithmeticComparisonExpression) -> Predicate:
-        symbol, compare = _ORDERED_OPERATORS[node.type]
-        left, right = self.value(node.left), self.value(node.right)
-        if NULL in (left.kind, right.kind):
-            raise self.fail(f'null can only be compared with == or !=, not "{symbol}"')
-        self.check_same_kind(left, right, symbol)
-        if left.kind not in (NUMBER, TEXT, DATE):
-            raise self.fail(f'"{symbol}" cannot order {left.kind} values; use == or !=')
-        return _compare(compare, left, right)
-
-    def contains(self, node: engine_ast.ContainsExpression) -> Predicate:
-        member, container = self.value(node.member), self.value(node.container)
-        if container.kind == TEXT:
-            expected = TEXT
-        elif container.kind.startswith(_LIST):
-            expected = container.kind.removeprefix(_LIST)
-        else:
-            raise self.fail(f'"in" needs a list or text on its right, not {container.describe()}')
-        if member.kind == NULL:
-            raise self.fail('"in" cannot look for null; use == null')
-        if expected not in ("?", member.kind):
-            raise self.fail(f'"in" looks for {member.describe()} among {expected} values')
-        get_member = member.get
-        if container.is_constant and container.kind != TEXT:
-            members = frozenset(container.constant)  # no None inside: a missing member is simply not in it
-            return lambda columns: [v in members for v in get_member(columns)]
-        return _compare(operator.contains, container, member)
-
-    def regex(self, node: engine_ast.FuzzyComparisonExpression) -> Predicate:
-        left, right = self.value(node.left), self.value(node.right)
-        if left.kind != TEXT or right.kind != TEXT or not right.is_constant:
-            raise self.fail("=~ and !~ need text on the left and a quoted regular expression on the right")
-        try:
-            # RE2 matches in time linear in the text, whatever the pattern: no pattern in a file
-            # can make a plan run for minutes.
-            pattern = re2.compile(right.constant, _RE2_OPTIONS)
-        except re2.error as error:
-            reason = error.args[0].decode("utf-8", "replace") if error.args else "not valid"
-            raise self.fail(
-                f'invalid regular expression "{right.constant}": {reason} (patterns run in linear time, '
-                "without look-arounds or back-references)"
-            ) from None
-        find = pattern.match if node.type.endswith("fzm") else pattern.search
-        get = left.get
-        if node.type.startswith("eq"):
-            return lambda columns: [t is not None and find(t) is not None for t in get(columns)]
-        return lambda columns: [t is not None and find(t) is None for t in get(columns)]
-
-    def check_same_kind(self, left: _Value, right: _Value, symbol: str) -> None:
-        if left.kind == right.kind:
-            return
-        if left.kind.startswith(_LIST) and right.kind.startswith(_LIST) and "?" in left.kind + right.kind:
-            return
-        raise self.fail(f'cannot compare {left.describe()} with {right.describe()} using "{symbol}"')
-
-    # -- values ------------------------------------------------------------------------------------
-
-    def value(self, node: object) -> _Value:
-        """A closure returning the node's value (or None when missing), with its kind."""
-        if isinstance(node, engine_ast.SymbolExpression):
-            return self.symbol(node)
-        if isinstance(
-            node,
-            engine_ast.LogicExpression
-            | engine_ast.ComparisonExpression
-            | engine_ast.ContainsExpression
-            | engine_ast.UnaryExpression,
-        ) and not (isinstance(node, engine_ast.UnaryExpression) and node.type == "uminus"):
-            return _Value(BOOL, self.predicate(node))
-        if isinstance(node, engine_ast.FloatExpression):
-            number: decimal.Decimal = node.value
-            if not number.is_finite():
-                raise self.fail(f"numbers must be finite, not {number}")
-            if number.copy_abs() > MAX_NUMBER:  # worked out by rule-engine from smaller ones, e.g. 1e15 * 1e15
-                raise self.fail(f"{number} is out of range: numbers in when go up to {MAX_NUMBER:,.0f}")
-            return _constant(NUMBER, int(number) if number == number.to_integral_value() else number)
-        if isinstance(node, engine_ast.StringExpression):
-            return _constant(TEXT, node.value)
-        if isinstance(node, engine_ast.BooleanExpression):
-            return _constant(BOOL, node.value)
-        if isinstance(node, engine_ast.NullExpression):
-            return _constant(NULL, None)
-        if isinstance(node, engine_ast.DatetimeExpression):
-            return self.date_literal(node.value)
-        if isinstance(node, engine_ast.ArrayExpression | engine_ast.SetExpression):
-            return self.list_literal(node)
-        if isinstance(node, engine_ast.UnaryExpression):  # uminus
-            operand = self.value(node.right)
-            if operand.kind != NUMBER:
-                raise self.fail(f"unary minus needs a number, not {operand.describe()}")
-            get = operand.get
-            return _Value(NUMBER, lambda columns: [None if v is None else -v for v in get(columns)])
-        if isinstance(node, engine_ast.AddExpression | engine_ast.SubtractExpression | engine_ast.ArithmeticExpression):
-            return self.arithmetic(node)
-        if isinstance(node, engine_ast.GetAttributeExpression):
-            return self.attribute(node)
-        raise self.unsupported(node)
-
-    def symbol(self, node: engine_ast.SymbolExpression) -> _Value:
-        if node.scope is not None or node.name not in FACTS_BY_NAME:
-            raise _unknown_symbol(self.where, node.name, node.scope)
-        self.symbols.append(node.name)
-        return _Value(_FACT_KINDS[FACTS_BY_NAME[node.name].type], _fact_column(node.name), symbol=node.name)
-
-    def date_literal(self, value: datetime.datetime) -> _Value:
-        if value.time() != datetime.time(0) or value.utcoffset() != datetime.timedelta(0):
-            raise self.fail(f'date facts have no time of day; write the date alone, e.g. d"{value.date()}"')
-        return _constant(DATE, value.date())
-
-    def list_literal(self, node: engine_ast.ArrayExpression | engine_ast.SetExpression) -> _Value:
-        items = [self.value(member) for member in node.value]
-        if not all(item.is_constant for item in items):
-            raise self.fail("a [list] in when may only hold fixed values, not facts")
-        kinds = {item.kind for item in items}
-        if NULL in kinds:
-            raise self.fail("a [list] cannot hold null; use == null")
-        if len(kinds) > 1:
-            raise self.fail(f"a [list] must hold values of one type, not {' and '.join(sorted(kinds))}")
-        values = tuple(item.constant for item in items)
-        return _constant(_LIST + (kinds.pop() if kinds else "?"), values)
-
-    def arithmetic(
-        self, node: engine_ast.AddExpression | engine_ast.SubtractExpression | engine_ast.ArithmeticExpression
-    ) -> _Value:
-        if node.type not in _ARITHMETIC:
-            raise self.fail("the ** operator cannot be used in when")
-        symbol, function = _ARITHMETIC[node.type]
-        left, right = self.value(node.left), self.value(node.right)
-        kinds = (left.kind, right.kind)
-        if kinds == (TEXT, TEXT) and symbol == "+":
-            kind = TEXT
-        elif kinds == (NUMBER, NUMBER):
-            kind = NUMBER
-        elif DATE in kinds:
-            raise self.fail("there is no date arithmetic in when; use the days_since_* and days_until_* facts")
-        else:
-            raise self.fail(f'"{symbol}" cannot combine {left.describe()} and {right.describe()}')
-        get_left, get_right = left.get, right.get
-
-        def apply(a: Any, b: Any) -> Any:
-            if a is None or b is None:
-                return None
-            try:
-                return function(a, b)
-            except ArithmeticError:  # division by zero: no value, so comparisons with it are false
-                return None
-
-        return _Value(kind, lambda columns: list(map(apply, get_left(columns), get_right(columns))))
-
-    def attribute(self, node: engine_ast.GetAttributeExpression) -> _Value:
-        target = self.value(node.object)
-        if node.name != "length" or not (target.kind == TEXT or target.kind.startswith(_LIST)):
-            raise self.fail(f'attribute ".{node.name}" is not supported; only text and lists have .length')
-        get = target.get
-        return _Value(NUMBER, lambda columns: [None if v is None else len(v) for v in get(columns)])
-
-
-def _chained(node: object, kind: str) -> list[object]:
-    """The parts of a chain of ``kind`` (and/or) expressions, left to right."""
-    if isinstance(node, engine_ast.LogicExpression) and node.type == kind:
-        return [*_chained(node.left, kind), *_chained(node.right, kind)]
-    return [node]
-
-
-def _narrowing(parts: Sequence[Predicate], *, deciding: bool) -> Predicate:
-    """``a and b and ...`` (``deciding`` False) or ``a or b or ...`` (True), testing each part only
-    on the rows the parts before it left undecided; the rows are carried from part to part, and
-    the answer for every row is written out once at the end."""
-
-    def evaluate(columns: Columns) -> list[bool]:
-        count = len(columns)
-        undecided: Sequence[int] = range(count)
-        for predicate in parts:
-            flags = predicate(columns if len(undecided) == count else columns.select(undecided))
-            undecided = list(compress(undecided, map(operator.not_, flags) if deciding else flags))
-            if not undecided:
-                break
-        # and: the rows still undecided passed every part; or: they failed every part.
-        result = [deciding] * count
-        for row in undecided:
-            result[row] = not deciding
-        return result
-
-    return evaluate
-
-
-# A fact compared with a fixed value, the commonest test in a rule and run over every customer:
-# one comprehension per operator, without a function call per value.
-_WITH_CONSTANT: dict[Callable[[Any, Any], bool], Callable[[Sequence[Any], Any], list[bool]]] = {
-    operator.lt: lambda values, constant: [a is not None and a < constant for a in values],
-    operator.le: lambda values, constant: [a is not None and a <= constant for a in values],
-    operator.gt: lambda values, constant: [a is not None and a > constant for a in values],
-    operator.ge: lambda values, constant: [a is not None and a >= constant for a in values],
-    operator.eq: lambda values, constant: [a is not None and a == constant for a in values],
-    operator.ne: lambda values, constant: [a is not None and a != constant for a in values],
-}
-
-
-def _compare(compare: Callable[[Any, Any], bool], left: _Value, right: _Value) -> Predicate:
-    """A predicate applying ``compare`` to both sides; false when either side is missing."""
-    get_left = left.get
-    if right.is_constant:
-        constant = right.constant
-        with_constant = _WITH_CONSTANT.get(compare)
-        if with_constant is not None:
-            return lambda columns: with_constant(get_left(columns), constant)
-        return lambda columns: [a is not None and compare(a, constant) for a in get_left(columns)]
-    get_right = right.get
-    return lambda columns: [
-        a is not None and b is not None and compare(a, b)
-        for a, b in zip(get_left(columns), get_right(columns), strict=True)
-    ]
-
-
-def _fact_column(name: str) -> Callable[[Columns], Sequence[Any]]:
-    return lambda columns: columns.column(name)
-
-
-class OneCustomer:
-    """One customer's facts as one-row columns, so a single customer runs the same compiled code."""
-
-    __slots__ = ("facts",)
-
-    def __init__(self, facts: Facts) -> None:
-        self.facts = facts
-
-    def __len__(self) -> int:
-        return 1
-
-    def column(self, name: str) -> tuple[Any]:
-        return (self.facts[name],)
-
-    def select(self, rows: Sequence[int]) -> OneCustomer:
-        assert list(rows) == [0]  # a chain narrows one row to all of it or none, and never asks for none
-        return self
+_QUOTED = re.compile(r"""(?:[dbrs]?"(?:[^"\\]|\\.)*"|[dbrs]?'(?:[^'\\]|\\.)*')""")
+_NAME = re.compile(r"\b[a-z_][a-z0-9_]*\b")
+
+
+def facts_named(when: str) -> tuple[str, ...]:
+    """The facts a condition names, in order of first use, read off its text (quoted text and
+    comments left out) without parsing it: what a rule's occasion and a plan's reasons need."""
+    text = "\n".join(line.split("#", 1)[0] for line in _QUOTED.sub(" ", when).splitlines())
+    return tuple(dict.fromkeys(name for name in _NAME.findall(text) if name in FACTS_BY_NAME))

@@ -5,32 +5,33 @@ Each function here is one command's whole library call; the CLI only formats.
 
 from __future__ import annotations
 
-import gc
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import polars as pl
 from sqlalchemy import Connection, Engine, case, func, or_, select, text, update
 from sqlmodel import Session
 
-from db import summaries
 from db.engine import bulk_insert, hold_lock, transaction
 from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun, utc_now
 from db.money import from_minor, shop_currency, to_minor
 from planner import gifts
-from planner.errors import DatabaseError, InputError, NotFound
-from planner.facts import FACTS, FactTable, PastGesture, Profile, as_utc, load_fact_table
+from planner.core.facts import with_money
+from planner.errors import InputError, NotFound
+from planner.facts import FACTS, PastGesture, Profile, as_utc
+from planner.facts_frame import load_facts
 from planner.listening import Listening, load_listening
 from planner.output import clean
 from planner.plan import (
     WILDCARD_RULE,
+    Customers,
     Decision,
     Plan,
     PlanRequest,
@@ -39,7 +40,7 @@ from planner.plan import (
     make_plan,
     words_timing,
 )
-from planner.rules import RuleSet, load_rules, parse_rules
+from planner.rules import LANGUAGES, RuleSet, load_rules, parse_rules
 from planner.templates import TemplateLibrary, load_templates
 from planner.tone import load_lexicon
 from planner.weeks import current_week, end_of_day, monday, parse_week
@@ -239,6 +240,25 @@ def _week_so_far(session: Session, week: str, rules: RuleSet, before_run: int | 
     return so_far
 
 
+def facts_for_planning(rules: RuleSet) -> list[str]:
+    """The facts a plan reads: those the rules' conditions and reasons use, and what the planner
+    and the words need about everyone (language, open complaints, days to birthdays and
+    anniversaries, years as a customer, the latest items)."""
+    needed = {
+        "language",
+        "has_open_complaint",
+        "last_order_items",
+        "days_since_first_order",
+        "days_until_birthday",
+        "days_until_first_order_anniversary",
+    }
+    for rule in rules.rules:
+        needed.update(rule.condition(rules.currency).facts_used)
+        for language in LANGUAGES:
+            needed.update(rule.reason_facts(language))
+    return [fact.name for fact in FACTS if fact.name in needed]
+
+
 def _planning_request(
     session: Session,
     rules: RuleSet,
@@ -248,8 +268,10 @@ def _planning_request(
     budget: Decimal,
     templates: TemplateLibrary,
     so_far: _WeekSoFar,
+    customers: pl.DataFrame,
 ) -> tuple[PlanRequest, dict[int, Listening]]:
-    """Everything the planner needs for a week, loaded in the caller's transaction."""
+    """Everything the planner needs for a week besides the facts (``customers``), loaded in the
+    caller's transaction."""
     connection = session.connection()
     timezone = ZoneInfo(rules.timezone)
     history = load_history(connection, week, timezone)
@@ -265,7 +287,6 @@ def _planning_request(
         low_rating=rules.low_rating,
         recovery_kinds=[kind.name for kind in rules.recovery_kinds],
     )
-    customers = load_fact_table(connection, as_of=as_of, timezone=timezone, currency=rules.currency, history=history)
     request = PlanRequest(
         week=week,
         as_of=as_of,
@@ -309,7 +330,7 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
     lexicon = load_lexicon(options.lexicon_path)
     # A write transaction: logging at the same moment waits for the plan instead of failing.
     started = time.perf_counter()
-    with transaction(engine, write=True) as session, _collector_paused():
+    with transaction(engine, write=True) as session:
         connection = session.connection()
         # One plan of a week at a time: a second waits, then plans on top of the first.
         hold_lock(
@@ -321,7 +342,8 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
         rules = rules.in_shop_currency(shop_currency(connection))
         templates = load_templates(options.templates_dir, lexicon, connection)  # tone analyses remembered here
         step("Reading every customer's orders and feedback")
-        summaries.refresh(connection)  # customers changed by something other than delight since
+        # The facts as the store holds them now (committed: this plan has written nothing yet).
+        customers = load_facts(engine.url, as_of=as_of, timezone=rules.timezone, facts=facts_for_planning(rules))
         run = PlanRun(
             week=week,
             seed=seed,
@@ -340,7 +362,7 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
                 f"replaced by plan run {run.id}",
             )
         so_far = _week_so_far(session, week, rules)
-        request, listening = _planning_request(session, rules, week, as_of, seed, budget, templates, so_far)
+        request, listening = _planning_request(session, rules, week, as_of, seed, budget, templates, so_far, customers)
         # Listening first, in a week already planned too: a surprise for someone now owed a person goes.
         recovery = {kind.name for kind in rules.recovery_kinds}
         stale = [
@@ -352,7 +374,9 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
         if stale:
             _cancel(session, Gesture.id.in_(stale), "cancelled: they are owed a person first (listening first)")
             so_far = _week_so_far(session, week, rules)
-            request, listening = _planning_request(session, rules, week, as_of, seed, budget, templates, so_far)
+            request, listening = _planning_request(
+                session, rules, week, as_of, seed, budget, templates, so_far, customers
+            )
         kept = sum(1 for g in so_far.gestures if g.status == GestureStatus.PLANNED)
         loaded = time.perf_counter()
         step(f"Planning for {len(request.customers):,} customers")
@@ -464,23 +488,6 @@ def _waiting(session: Session, owed: Sequence[Listening], as_of: date) -> list[W
         )
         for listening in owed
     ]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a plan runs.
-
-    A plan builds a few hundred thousand small objects next to the big fact columns, and each
-    full collection walks them all (a third of the time on a big shop); nothing a plan makes
-    forms reference cycles, so the collector resumes afterwards with nothing lost.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # What needs doing first: still planned, then what was logged, then the rest.
@@ -597,7 +604,7 @@ def explain_customer(
     """
     current = load_rules(rules_path)
     chosen_week = resolve_week(week, current)
-    with transaction(engine) as session, _collector_paused():
+    with transaction(engine) as session:
         customer = find_customer(session, customer_ref)
         run = session.execute(
             select(PlanRun).where(PlanRun.week == chosen_week).order_by(PlanRun.id.desc()).limit(1)
@@ -609,18 +616,18 @@ def explain_customer(
         as_of = run.as_of if run is not None else monday(chosen_week)
         budget = from_minor(run.budget_minor, run.currency) if run is not None else rules.weekly_budget
         so_far = _week_so_far(session, chosen_week, rules, before_run=run.id if run is not None else None)
+        everyone = load_facts(engine.url, as_of=as_of, timezone=rules.timezone)
         request, listening = _planning_request(
-            session, rules, chosen_week, as_of, run.seed if run else 0, budget, load_templates(), so_far
+            session, rules, chosen_week, as_of, run.seed if run else 0, budget, load_templates(), so_far, everyone
         )
-        customers = request.customers
-        assert isinstance(customers, FactTable)
-        row = customers.row_of(customer.id)
-        if row is None:  # only when the triggers that keep summaries current are missing
-            raise DatabaseError(f'customer "{customer_ref}" has no summary: run `delight init` to repair the database')
-        profile = customers.profile(row)
+        theirs = everyone.filter(pl.col("customer_id") == customer.id)
+        profile = Customers(theirs, rules.currency).profile(0)
         facts = {fact.name: profile.facts[fact.name] for fact in FACTS}
         stored = [g for g in list_gestures_in(session, chosen_week) if g.customer_id == customer.external_id]
-        matched = [(rule.name, rule.gesture, rule.matches(facts)) for rule in rules.rules]
+        flags = theirs.select(
+            rule.condition(rules.currency).expression.alias(str(index)) for index, rule in enumerate(rules.rules)
+        ).row(0)
+        matched = [(rule.name, rule.gesture, bool(flag)) for rule, flag in zip(rules.rules, flags, strict=True)]
         this_week = [g for g in stored if g.status != GestureStatus.CANCELLED]
         decision = None
         if this_week:
@@ -700,19 +707,13 @@ def _who(customer: Customer) -> str:
     return f"{customer.external_id} ({details})" if details else customer.external_id
 
 
-def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = None) -> tuple[list[str], list[tuple]]:
-    """`delight facts`: one row per customer (id as imported, then every fact), as of a date."""
+def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = None) -> pl.DataFrame:
+    """`delight facts`: one row per customer (id as imported, then every fact), as of a date;
+    money in the shop's currency's major unit."""
     rules = load_rules(rules_path)
     day = as_of or monday(current_week(ZoneInfo(rules.timezone)))
     with transaction(engine) as session:
-        connection = session.connection()
-        rules = rules.in_shop_currency(shop_currency(connection))
-        history = load_history(connection, "", ZoneInfo(rules.timezone))
-        customers = load_fact_table(
-            connection, as_of=day, timezone=ZoneInfo(rules.timezone), currency=rules.currency, history=history
-        )
-        names = [fact.name for fact in FACTS]
-        external_ids = [external_id for external_id, _name, _first_name in customers.people()]
-        columns = [external_ids, *(customers.column(name) for name in names)]
-        rows = list(zip(*columns, strict=True))
-    return ["customer_id", *names], rows
+        rules = rules.in_shop_currency(shop_currency(session.connection()))
+    frame = load_facts(engine.url, as_of=day, timezone=rules.timezone)
+    names = [fact.name for fact in FACTS]
+    return with_money(frame.select(pl.col("external_id").alias("customer_id"), *names), rules.currency)

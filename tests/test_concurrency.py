@@ -1,6 +1,6 @@
 """Several people log, and plan, at once, on SQLite and PostgreSQL.
 
-Eight forked processes each run `delight log sent` command after command over 1,000 gestures,
+Eight processes each run `delight log sent` command after command over 1,000 gestures,
 some of them the same ones. Afterwards each gesture is logged exactly once (one ``sent`` audit
 event, ``sent_by`` of whoever came first), none is lost, and every command exited cleanly,
 reporting duplicates as "already logged".
@@ -71,8 +71,8 @@ def run_worker(db_url: str, worker: int, ids: list[int]) -> list[tuple[int, str,
 def test_eight_loggers_at_once_log_each_gesture_exactly_once(engine: Engine, db_url: str) -> None:
     ids = make_gestures(engine)
     lists = work_lists(ids)
-    engine.dispose()  # the workers are forked: they must not share this process's connections
-    with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
+    engine.dispose()
+    with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
         per_worker = pool.starmap(run_worker, [(db_url, w, lists[w]) for w in range(WORKERS)])
     results = [run for runs in per_worker for run in runs]
     for exit_code, _, stderr in results:
@@ -97,7 +97,7 @@ def test_eight_loggers_at_once_log_each_gesture_exactly_once(engine: Engine, db_
 
 
 def plan_in_a_process(db_url: str, hold_before_commit: float, start_after: float) -> tuple[int, str]:
-    """`delight plan` of one week in a forked process; it may pause after storing, before committing."""
+    """`delight plan` of one week in a process of its own; it may pause after storing, before committing."""
     import time
 
     from planner import weekly
@@ -118,12 +118,12 @@ def plan_in_a_process(db_url: str, hold_before_commit: float, start_after: float
 def test_two_plans_of_one_week_at_once_take_turns(initialised, store: Engine, db_url: str) -> None:  # type: ignore[no-untyped-def]
     """The second plan waits for the first and sees its gestures: no customer planned twice, the budget spent once.
 
-    (On PostgreSQL the week's advisory lock makes it wait, before it reads anything; the summaries'
-    refresh, which locks the stale list, would also hold it back, but only by accident.)
+    (On PostgreSQL the week's advisory lock makes it wait, before it reads anything.) The workers are
+    spawned, not forked: polars' thread pool does not survive a fork.
     """
     assert initialised("seed", "--customers", "300", "--seed", "3", "--today", "2026-11-30").exit_code == 0
     store.dispose()
-    with multiprocessing.get_context("fork").Pool(2) as pool:
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
         results = pool.starmap(plan_in_a_process, [(db_url, 2.0, 0.0), (db_url, 0.0, 0.7)])
     for exit_code, output in results:
         assert exit_code == 0, output
@@ -162,7 +162,10 @@ def test_a_plan_behind_another_plan_of_the_week_says_so(
 def test_every_command_behind_a_held_lock_says_so_in_time(
     planned_store, store: Engine, db_url: str, short_lock_timeout
 ) -> None:  # type: ignore[no-untyped-def]
-    """On PostgreSQL `log sent` once waited in silence for as long as another held the row."""
+    """On PostgreSQL `log sent` once waited in silence for as long as another held the row.
+
+    (A plan that finds the week full changes no row there, so on PostgreSQL it does not wait.)
+    """
     gesture = planned_store("list", "--week", "2026-W49", "--status", "planned", "--format", "csv").output
     gesture_id = gesture.splitlines()[1].split(",")[0].lstrip("\ufeff")
     with store.connect() as holder:
@@ -176,8 +179,10 @@ def test_every_command_behind_a_held_lock_says_so_in_time(
         waited = time.monotonic() - started
         holder.rollback()
     where = store.url.render_as_string(hide_password=True)
-    for result in (logged, planned):
-        assert result.exit_code == 1
+    if store.dialect.name == "postgresql":  # a plan reads the week without locking its rows
+        assert planned.exit_code == 0, planned.output
+    for result in (logged, planned) if store.dialect.name == "sqlite" else (logged,):
+        assert result.exit_code == 1, result.output
         assert result.output == f"Error: database {where} is locked by another program; try again in a moment\n"
     assert waited < 10
     assert planned_store("log", "sent", gesture_id, "--by", "지민").exit_code == 0

@@ -1,11 +1,7 @@
-"""Rule conditions compiled to polars expressions (planner.core.conditions), against two references:
-
-- rule-engine's own evaluation of the same condition, for customers whose facts are all known;
-- today's compiled form (planner.rules.compile_when), for customers with missing facts, where
-  the rules language defines what rule-engine cannot evaluate (a comparison with a missing fact is
-  false, ``not`` flips it, arithmetic with a missing value is missing);
-
-and today's error messages for conditions that are wrong.
+"""Rule conditions compiled to polars expressions (planner.core.conditions), against rule-engine's
+own evaluation of the same condition for customers whose facts are all known; missing facts, where
+the rules language defines what rule-engine cannot evaluate (a comparison with a missing fact is
+false, ``not`` flips it, arithmetic with a missing value is missing), case by case.
 """
 
 from __future__ import annotations
@@ -22,7 +18,22 @@ from planner.core.conditions import compile_condition
 from planner.core.facts import frame_of_facts
 from planner.errors import RulesError
 from planner.facts import FACTS, FactType
-from planner.rules import ENGINE_CONTEXT, OneCustomer, compile_when, load_rules
+from planner.rules import load_rules
+
+# rule-engine's own view of the facts (plain types: it cannot evaluate a missing one).
+_ENGINE_TYPES = {
+    FactType.INT: rule_engine.DataType.FLOAT,
+    FactType.MONEY: rule_engine.DataType.FLOAT,
+    FactType.DATE: rule_engine.DataType.DATETIME,
+    FactType.TEXT: rule_engine.DataType.STRING,
+    FactType.BOOL: rule_engine.DataType.BOOLEAN,
+    FactType.TEXT_LIST: rule_engine.DataType.ARRAY(rule_engine.DataType.STRING),
+}
+ENGINE_CONTEXT = rule_engine.Context(
+    type_resolver=rule_engine.type_resolver_from_dict({fact.name: _ENGINE_TYPES[fact.type] for fact in FACTS}),
+    resolver=rule_engine.resolve_item,
+    default_timezone="utc",
+)
 
 CURRENCY = "USD"  # money with cents: facts hold them as minor units
 
@@ -115,25 +126,27 @@ def evaluate(when: str, customers: list[dict[str, object]]) -> list[bool]:
     return found
 
 
-def _compiles(when: str) -> bool:
-    try:
-        compile_when("x", when)
-    except RulesError:
-        return False
-    return True
+# What delight refuses before parsing, though rule-engine would take it: numbers past 10^15, a
+# pattern tested on fixed text (see planner.core.conditions._screen).
+_REFUSED_FIRST = ("is out of range", "needs a fact on its left")
 
 
 def _agrees_with_rule_engine(customers: list[dict[str, object]], when: str) -> None:
-    if not _compiles(when):  # a constant like (1 / 0), folded while parsing: an error in both
-        with pytest.raises(RulesError):
-            compile_condition("x", when, CURRENCY)
+    try:
+        compile_condition("x", when, CURRENCY)
+    except RulesError as error:
+        if any(reason in str(error) for reason in _REFUSED_FIRST):
+            return
+        # A constant like (1 / 0), folded while parsing: an error in both.
+        with pytest.raises(rule_engine.errors.EngineError):
+            rule_engine.Rule(when, context=ENGINE_CONTEXT)
         return
     engine_rule = rule_engine.Rule(when, context=ENGINE_CONTEXT)
     for facts, answer in zip(customers, evaluate(when, customers), strict=True):
         try:
             expected = engine_rule.matches(facts)
         except rule_engine.errors.ArithmeticError:
-            continue  # a division by zero: rule-engine raises; here it is missing (tested against today's below)
+            continue  # a division by zero: rule-engine raises; here it is missing (see the cases below)
         assert answer is expected, (when, facts)
 
 
@@ -154,43 +167,6 @@ quotients = st.tuples(_number_atoms, _number_atoms, _comparison, _written).map(
 def test_quotients_compared_with_a_number_agree_with_rule_engine(customers: list[dict[str, object]], when: str) -> None:
     """The commonest division, worked out in polars without rounding: the same answers as rule-engine's."""
     _agrees_with_rule_engine(customers, when)
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(customers=st.lists(any_facts, min_size=1, max_size=3), when=conditions)
-def test_conditions_agree_with_todays_compiled_form_on_missing_facts(
-    customers: list[dict[str, object]], when: str
-) -> None:
-    if not _compiles(when):
-        return
-    today, _used = compile_when("x", when)
-    expected = [today(OneCustomer(facts))[0] for facts in customers]
-    assert evaluate(when, customers) == expected, when
-
-
-_ANY_ATOM = st.one_of(numbers, _texts, _dates, _lists, _any_fact, st.sampled_from(["null", "true", "[1, 2]", '"x"']))
-mixed = st.tuples(_ANY_ATOM, st.sampled_from(["==", "<", "in", "=~", "+", "and", "not in", "-", "*"]), _ANY_ATOM).map(
-    " ".join
-)
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(when=mixed | conditions | st.sampled_from(["", "orders_count ==", "order_count > 1", "$now > 1"]))
-def test_the_same_error_as_today(when: str) -> None:
-    """A wrong condition (types mixed up, unknown facts, syntax) gets today's message; a right one compiles."""
-    try:
-        compile_when("x", when)
-        expected = None
-    except RulesError as error:
-        expected = str(error)
-    try:
-        condition = compile_condition("x", when, CURRENCY)
-        found = None
-    except RulesError as error:
-        found = str(error)
-    assert found == expected
-    if found is None:
-        assert condition.facts_used == compile_when("x", when)[1]
 
 
 @pytest.mark.parametrize(
@@ -248,12 +224,9 @@ def test_a_pattern_polars_cannot_run_in_linear_time_is_refused() -> None:
     assert "\n" not in str(caught.value)
 
 
-@settings(max_examples=200, deadline=None)
-@given(customers=st.lists(any_facts, min_size=1, max_size=4))
-def test_default_conditions_agree_with_today(customers: list[dict[str, object]]) -> None:
+def test_the_default_rules_compile() -> None:
     for rule in load_rules().rules:
-        expected = [rule.matches(facts) for facts in customers]
-        assert evaluate(rule.when, customers) == expected, rule.name
+        assert compile_condition(rule.name, rule.when, "KRW").facts_used
 
 
 def test_facts_used_in_order_of_first_use() -> None:

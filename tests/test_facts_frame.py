@@ -1,9 +1,10 @@
-"""The facts as one polars frame (planner.core.facts, read by db.frames) against today's fact table.
+"""The facts as one polars frame (planner.core.facts, read by db.frames) against the facts worked
+out the plain way, customer by customer (tests/reference_facts.py).
 
 Seeded shops (Korean, English in a time zone with clock changes, mixed in a leap year; with past
-gestures, feedback, an erased customer and gestures logged today) must give every customer the
-same value of every fact, on SQLite and PostgreSQL, at several as-of days, including days before
-some of the orders, feedback and gestures.
+gestures, feedback, an erased customer and gestures logged today) and generated small stores must
+give every customer the same value of every fact, on SQLite and PostgreSQL, at several as-of days,
+including days before some of the orders, feedback and gestures.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from itertools import compress
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,17 +19,15 @@ import pytest
 from click.testing import Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference_facts import reference_facts
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
-from planner.core.conditions import compile_condition, matches
 from planner.core.facts import GESTURE_YEAR_DAYS, IDENTITY, RECENT_ORDERS, RECENT_SPEND, with_money
 from planner.errors import DatabaseError
-from planner.facts import FACTS, load_fact_table
+from planner.facts import FACTS
 from planner.facts_frame import load_facts
-from planner.rules import load_rules
-from planner.weekly import load_history
 from planner.weeks import end_of_day
 
 FACT_NAMES = [fact.name for fact in FACTS]
@@ -63,23 +61,8 @@ def shop(request: pytest.FixtureRequest, initialised: Callable[..., Result], sto
     return timezone, CURRENCIES[timezone], today
 
 
-def todays_facts(engine: Engine, as_of: date, timezone: str, currency: str) -> dict[str, list]:
-    """Every customer's identity and facts from today's engine (planner.facts.load_fact_table), as columns."""
-    with engine.connect() as connection:
-        history = load_history(connection, "", ZoneInfo(timezone))
-        table = load_fact_table(
-            connection, as_of=as_of, timezone=ZoneInfo(timezone), currency=currency, history=history
-        )
-        external_ids, names, first_names = zip(*table.people(), strict=True)
-        identity = {**table.identity, "external_id": list(external_ids), "name": list(names)}
-        identity["first_name"] = list(first_names)
-        for flag in ("do_not_contact", "erased", "has_address"):  # 0/1 from SQLite's summaries
-            identity[flag] = [bool(value) for value in identity[flag]]
-        return {**identity, **{name: table.column(name) for name in FACT_NAMES}}
-
-
 def frame_facts(engine: Engine, as_of: date, timezone: str, currency: str) -> dict[str, list]:
-    """The same from the polars frame, with money as Decimal and lists as tuples, as today's engine gives them."""
+    """The same from the polars frame, with money as Decimal and lists as tuples."""
     frame = with_money(load_facts(engine.url, as_of=as_of, timezone=timezone), currency)
     columns = frame.to_dict(as_series=False)
     columns["last_order_items"] = [tuple(items) for items in columns["last_order_items"]]
@@ -94,37 +77,17 @@ def assert_same_facts(expected: dict[str, list], found: dict[str, list]) -> None
             for customer_id, want, got in zip(found["customer_id"], expected[name], found[name], strict=True)
             if want != got or type(want) is not type(got)
         ]
-        assert not differing, f"{name}: {len(differing)} customers differ, e.g. (id, today, frame) {differing[:3]}"
+        assert not differing, f"{name}: {len(differing)} customers differ, e.g. (id, reference, frame) {differing[:3]}"
 
 
 @pytest.mark.parametrize("days_after_today", [0, -45, 10, -400])
-def test_the_frame_equals_todays_facts(shop: tuple[str, str, date], store: Engine, days_after_today: int) -> None:
+def test_the_frame_equals_the_reference(shop: tuple[str, str, date], store: Engine, days_after_today: int) -> None:
     timezone, currency, today = shop
     as_of = today + timedelta(days=days_after_today)
-    expected = todays_facts(store, as_of, timezone, currency)
+    expected = reference_facts(store, as_of, timezone, currency)
     if days_after_today >= 0:
         assert any(expected["days_since_last_gesture"])  # a gesture history to compare
     assert_same_facts(expected, frame_facts(store, as_of, timezone, currency))
-
-
-@pytest.mark.parametrize("days_after_today", [0, -45])
-def test_default_rules_match_the_same_customers(
-    shop: tuple[str, str, date], store: Engine, days_after_today: int
-) -> None:
-    timezone, currency, today = shop
-    as_of = today + timedelta(days=days_after_today)
-    rules = load_rules().rules
-    with store.connect() as connection:
-        history = load_history(connection, "", ZoneInfo(timezone))
-        table = load_fact_table(
-            connection, as_of=as_of, timezone=ZoneInfo(timezone), currency=currency, history=history
-        )
-        expected = {rule.name: set(compress(table.ids, rule.matches_all(table))) for rule in rules}
-    frame = load_facts(store.url, as_of=as_of, timezone=timezone)
-    hits = matches(frame, {rule.name: compile_condition(rule.name, rule.when, currency) for rule in rules})
-    found = {name: set(frame["customer_id"].filter(hits[name])) for name in hits.columns}
-    assert found == expected
-    assert sum(map(len, expected.values())) >= 10  # the rules matched enough customers to compare
 
 
 # --- Generated stores: the edges seeds rarely reach ------------------------------------------
@@ -137,7 +100,7 @@ _NAMES = [None, "", "민지", "Tom"]
 
 def _moment_choices(as_of: date, zone: str) -> st.SearchStrategy[datetime]:
     """Instants around the as-of moment, the windows' starts and the gesture year's start (a
-    millisecond either side: today's engine keeps SQLite instants to the millisecond), and others."""
+    millisecond either side), and others."""
     until = end_of_day(as_of, ZoneInfo(zone))
     year_ago = end_of_day(as_of - timedelta(days=GESTURE_YEAR_DAYS), ZoneInfo(zone))
     edges = st.sampled_from([until - RECENT_ORDERS, until - RECENT_SPEND, until, year_ago])
@@ -198,9 +161,7 @@ def stores(draw: st.DrawFn) -> dict:
                     "resolved_at": draw(st.none() | st.just(received_at + timedelta(days=1))),
                 }
             )
-        # One a day: today's engine orders a customer's gestures by day only (see test_the_latest_gesture_...).
-        local_day = lambda instant: instant.astimezone(ZoneInfo(zone)).date()  # noqa: E731
-        for sent_at in draw(st.lists(moment, max_size=3, unique_by=local_day)):
+        for sent_at in draw(st.lists(moment, max_size=3, unique=True)):
             store["gestures"].append(
                 {
                     "customer_id": customer_id,
@@ -220,7 +181,7 @@ _TABLES = ("customers", "orders", "order_items", "feedback", "gestures")
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(generated=stores())
-def test_generated_stores_give_todays_facts(engine: Engine, generated: dict) -> None:
+def test_generated_stores_give_the_reference_facts(engine: Engine, generated: dict) -> None:
     with engine.begin() as connection:
         for table in reversed(_TABLES):
             connection.execute(SQLModel.metadata.tables[table].delete())
@@ -228,10 +189,10 @@ def test_generated_stores_give_todays_facts(engine: Engine, generated: dict) -> 
             if generated["rows"][table]:
                 connection.execute(SQLModel.metadata.tables[table].insert(), generated["rows"][table])
     zone, as_of = generated["zone"], generated["as_of"]
-    assert_same_facts(todays_facts(engine, as_of, zone, "USD"), frame_facts(engine, as_of, zone, "USD"))
+    assert_same_facts(reference_facts(engine, as_of, zone, "USD"), frame_facts(engine, as_of, zone, "USD"))
 
 
-# --- Where the frame is more exact than today's engine -----------------------------------------
+# --- Edges the definitions settle ------------------------------------------------------------
 
 
 def _insert(engine: Engine, **rows: list[dict]) -> None:
@@ -242,8 +203,7 @@ def _insert(engine: Engine, **rows: list[dict]) -> None:
 
 
 def test_the_latest_gesture_is_the_one_sent_last_that_day(engine: Engine) -> None:
-    """Today's engine orders a customer's gestures by the day they were sent, so of two sent on one
-    day it takes the one stored last; the frame takes the one sent last."""
+    """Of two gestures sent on one day, the latest is the one sent last, whichever was stored first."""
     morning, evening = datetime(2026, 11, 20, 0, 30, tzinfo=UTC), datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     gesture = {"customer_id": 1, "week": "2026-W47", "status": "sent", "cost_minor": 0, "currency": "KRW"}
     _insert(
@@ -263,8 +223,7 @@ def test_the_latest_gesture_is_the_one_sent_last_that_day(engine: Engine) -> Non
 
 
 def test_an_order_a_microsecond_before_midnight_is_on_that_day(engine: Engine) -> None:
-    """Today's engine keeps SQLite instants to the millisecond (SQLite's date functions), so this
-    order would fall on the next day there."""
+    """Instants are kept to the microsecond: the order falls on the day it was placed."""
     midnight = end_of_day(date(2026, 11, 20), ZoneInfo("Asia/Seoul"))
     order = {"customer_id": 1, "total_minor": 1000, "currency": "KRW", "status": "paid"}
     _insert(

@@ -21,10 +21,10 @@ from click.testing import Result
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import Engine, select
+from store_rows import customers_by_external_id, items_of, lines, orders_by_external_id, snapshot
 
 from db.importers import reading
 from db.models import Feedback
-from tests.test_import import customers_by_external_id, items_of, lines, orders_by_external_id, snapshot
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from db import summaries
 from db.engine import database_path, transaction
 from db.importers import shopify, smartstore
 from db.importers.customers import import_customers
@@ -117,7 +116,6 @@ def import_file(
                 sink.finish()  # the bad rows are safe in their file before the good ones are committed
                 if options.dry_run:
                     raise _DryRun
-                summaries.refresh(session.connection())
         except _DryRun:
             pass
     return summary

@@ -31,7 +31,7 @@ import decimal
 import difflib
 import functools
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +104,7 @@ def compile_condition(rule_name: str, when: str, currency: str) -> Condition:
     where = f'rule "{rule_name}"'
     if not when.strip():
         raise RulesError(f'{where}: when is empty; write a condition, e.g. when = "orders_count == 1"')
+    _screen(where, when)
     try:
         parsed = engine.Rule(when, context=_typed_context())
     except engine.errors.RuleSyntaxError as error:
@@ -123,6 +124,19 @@ def compile_condition(rule_name: str, when: str, currency: str) -> Condition:
     return Condition(expression, tuple(dict.fromkeys(compiler.symbols)))
 
 
+@functools.lru_cache(maxsize=256)
+def compiled(rule_name: str, when: str, currency: str) -> Condition:
+    """``compile_condition``, once per condition and currency in a process."""
+    return compile_condition(rule_name, when, currency)
+
+
+def holds(condition: Condition, facts: Mapping[str, object], currency: str) -> bool:
+    """Whether ``condition`` is true for one customer's facts (money as Decimal in ``currency``)."""
+    from planner.core.facts import frame_of_facts
+
+    return bool(frame_of_facts([facts], currency).select(condition.expression).item())
+
+
 def matches(frame: pl.DataFrame, conditions: Mapping[str, Condition]) -> pl.DataFrame:
     """One true/false column per condition (named by its key), for every row of ``frame``."""
     return frame.select(**{name: condition.expression for name, condition in conditions.items()})
@@ -133,6 +147,79 @@ def _rule_engine() -> Any:
     import rule_engine
 
     return rule_engine
+
+
+def tokens(text: str) -> Iterator[tuple[str, str]]:
+    """(type, value) of each token of ``text``, by rule-engine's own lexer (its ``RuleSyntaxError``
+    for an illegal character), so a condition can be looked over before it is parsed."""
+    lexer = _lexer().clone()
+    lexer.input(text)
+    for token in iter(lexer.token, None):
+        yield token.type, token.value
+
+
+@functools.cache
+def _lexer() -> Any:
+    from rule_engine._vendor.ply import lex
+
+    return lex.lex(module=_rule_engine().Rule.parser)
+
+
+# Bounds on a condition, far beyond any rule a person writes: what is parsed, folded and compiled
+# stays small and quick (a deeper one would exhaust Python's stack, a huge number take minutes).
+MAX_WHEN_CHARACTERS = 2_000
+MAX_NESTING = 30
+MAX_OPERATORS = 100
+MAX_NUMBER = decimal.Decimal(10) ** 15
+_OPEN, _CLOSE = ("LPAREN", "LBRACKET", "LBRACE"), ("RPAREN", "RBRACKET", "RBRACE")
+_OPERANDS = ("FLOAT", "STRING", "SYMBOL", "DATETIME", "BYTES", "TIMEDELTA", "TRUE", "FALSE", "NULL", "COMMENT")
+_REGEX_OPERATORS = ("EQ_FZM", "EQ_FZS", "NE_FZM", "NE_FZS")
+
+
+def _screen(where: str, when: str) -> None:
+    """Refuse, before rule-engine parses it, a condition too big or deep to parse safely, a number
+    beyond ``MAX_NUMBER``, and what rule-engine would work out while parsing: a regular expression
+    matched against fixed text (it folds constants), powers and time spans. Other mistakes are
+    left to the parser, which names them."""
+    if len(when) > MAX_WHEN_CHARACTERS:
+        raise RulesError(f"{where}: when is {len(when):,} characters long; keep it under {MAX_WHEN_CHARACTERS:,}")
+    try:
+        found = list(tokens(when))
+    except _rule_engine().errors.RuleSyntaxError:
+        return
+    depth = operators = 0
+    for position, (kind, value) in enumerate(found):
+        if kind in _OPEN:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise RulesError(f"{where}: when nests brackets more than {MAX_NESTING} deep; write it flatter")
+        elif kind in _CLOSE:
+            depth -= 1
+        elif kind not in _OPERANDS and kind != "COMMA":
+            operators += 1
+            if operators > MAX_OPERATORS:
+                raise RulesError(f"{where}: when has more than {MAX_OPERATORS} operators; split it into rules")
+        if kind == "FLOAT" and _number(value).copy_abs() > MAX_NUMBER:
+            raise RulesError(f"{where}: {value} is out of range: numbers in when go up to {MAX_NUMBER:,.0f}")
+        if kind == "POW":
+            raise RulesError(f"{where}: the ** operator cannot be used in when")
+        if kind in ("TIMEDELTA", "BYTES"):
+            raise RulesError(f"{where}: {_UNSUPPORTED_LABELS[kind.title() + 'Expression']} cannot be used in when")
+        if kind in _REGEX_OPERATORS:
+            before = found[position - 1][0] if position else None
+            after = found[position + 1][0] if position + 1 < len(found) else None
+            if before != "SYMBOL" or after != "STRING":
+                raise RulesError(
+                    f"{where}: {value} needs a fact on its left and a quoted regular expression on its right, "
+                    f'e.g. rfm_segment {value} "^Champ"'
+                )
+
+
+def _number(literal: str) -> decimal.Decimal:
+    """A number as rule-engine reads it: decimal, or 0x/0o/0b whole numbers."""
+    if literal[:2].lower() in ("0x", "0o", "0b"):
+        return decimal.Decimal(int(literal, 0))
+    return decimal.Decimal(literal)
 
 
 @functools.cache
@@ -409,11 +496,10 @@ class _Compiler:
         anchored = f"^(?:{pattern})" if node.type.endswith("fzm") else pattern  # =~ matches at the start
         try:
             pl.select(pl.lit("").str.contains(anchored))
-        except pl.exceptions.ComputeError as error:
-            detail = str(error).splitlines()[-1].strip() or "not a regular expression"
+        except pl.exceptions.ComputeError:
             raise self.fail(
-                f'regular expression "{pattern}" cannot be used: {detail} (patterns take linear time, '
-                "so look-arounds and back-references are not available)"
+                f'regular expression "{pattern}" cannot be used: it is not one, or it needs look-arounds or '
+                "back-references, which patterns here do without (they take linear time)"
             ) from None
         assert left.expression is not None
         found = left.expression.str.contains(anchored)

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from db.money import exponent
-from planner.facts import FACTS, FACTS_BY_NAME, RFM_SEGMENTS, FactType
+from planner.facts import FACTS, FACTS_BY_NAME, RFM_SEGMENTS, FactType, Profile
 from planner.weeks import end_of_day
 
 RECENT_ORDERS = timedelta(days=90)  # orders_last_90_days
@@ -299,6 +299,35 @@ def frame_of_facts(customers: Sequence[Mapping[str, object]], currency: str) -> 
             values = [None if value is None else list(value) for value in values]  # type: ignore[call-overload]
         columns[fact.name] = values
     return pl.DataFrame(columns, schema={fact.name: _DTYPES[fact.type] for fact in FACTS})
+
+
+def profiles_frame(profiles: Sequence[Profile], currency: str) -> pl.DataFrame:
+    """A facts frame (``facts_frame``'s columns, every fact) of customers given as profiles: for
+    tests and callers with a few customers at hand."""
+    identity = pl.DataFrame(
+        {
+            "customer_id": [p.customer_id for p in profiles],
+            "external_id": [p.external_id for p in profiles],
+            "name": [p.name for p in profiles],
+            "first_name": [p.first_name for p in profiles],
+            "greeting": [p.first_name or p.name or None for p in profiles],
+            "do_not_contact": [p.do_not_contact for p in profiles],
+            "erased": [p.erased for p in profiles],
+            "has_address": [p.has_address for p in profiles],
+        },
+        schema={
+            "customer_id": pl.Int64,
+            "external_id": pl.String,
+            "name": pl.String,
+            "first_name": pl.String,
+            "greeting": pl.String,
+            "do_not_contact": pl.Boolean,
+            "erased": pl.Boolean,
+            "has_address": pl.Boolean,
+        },
+    )
+    facts = [{**{fact.name: None for fact in FACTS}, **p.facts} for p in profiles]
+    return identity.hstack(frame_of_facts(facts, currency))
 
 
 def _minor(amount: Decimal, places: int) -> int:
