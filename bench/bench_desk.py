@@ -82,7 +82,8 @@ def prepared(shop: Path, clients: int) -> tuple[Path, Path]:
     folder.mkdir(exist_ok=True)
     rules = folder / "rules.toml"
     rules.write_text(rules_text(), encoding="utf-8")
-    path = folder / f"{shop.stem}-planned-{clients}.db"
+    # Named by the schema it was made for: a copy made by an older delight is not reused.
+    path = folder / f"{shop.stem}-planned-{clients}-schema{schema.head_revision()}.db"
     if path.exists():
         return path, rules
     partial = path.with_suffix(".partial")

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.measure import child_report, in_subprocess  # noqa: E402
+from bench.measure import child_step, in_subprocess, print_results  # noqa: E402
 
 SEOUL = ZoneInfo("Asia/Seoul")
 INSERT = (
@@ -132,10 +132,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--child", nargs=3, metavar=("WHICH", "DB", "CSV"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    if arguments.child:
-        which, database, source = arguments.child
-        loader = run_baseline if which == "baseline" else run_delight
-        child_report(lambda: loader(Path(database), Path(source)))
+    if child_step(arguments.child, {"baseline": run_baseline, "delight": run_delight}):
         return
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -153,14 +150,7 @@ def main() -> None:
             ("delight import orders", measure("delight", work / "delight.db", source)),
             ("delight import orders, again (unchanged)", measure("delight", work / "delight.db", source)),
         ]
-    base_rate = results[0][1]["rows"] / results[0][1]["seconds"]
-    print(f"{'loader':44} {'rows':>10} {'seconds':>8} {'rows/s':>9} {'peak MB':>8} {'vs baseline':>11}")
-    for label, figures in results:
-        rate = figures["rows"] / figures["seconds"]
-        print(
-            f"{label:44} {figures['rows']:>10,} {figures['seconds']:>8.1f} {rate:>9,.0f} "
-            f"{figures['peak_mb']:>8.0f} {rate / base_rate:>10.2f}x"
-        )
+    print_results("loader", results)
 
 
 if __name__ == "__main__":

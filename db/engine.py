@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from itertools import chain, islice
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Boolean, Connection, Date, Engine, Table, TextClause, create_engine, event, func, select
+from sqlalchemy import Boolean, Connection, Date, Engine, Table, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlmodel import Session
@@ -25,7 +25,8 @@ from planner.errors import DatabaseError
 
 DEFAULT_DB = "delight.db"
 SQLITE_CACHE_KIB = 64 * 1024
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+# How long a command waits for a lock another holds before it says the database is busy.
+LOCK_TIMEOUT_MS = 15_000
 
 T = TypeVar("T")
 
@@ -46,6 +47,11 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def database_path(engine: Engine) -> Path | None:
+    """The SQLite file an engine opens (``None`` for a server or an in-memory database)."""
+    return sqlite_path(engine.url.render_as_string(hide_password=False))
+
+
 def is_sqlite(engine: Engine) -> bool:
     """True for SQLite, the default store."""
     return engine.dialect.name == "sqlite"
@@ -61,19 +67,25 @@ def make_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
         if parsed.get_backend_name() == "sqlite":
-            engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            engine = create_engine(parsed, connect_args={"timeout": LOCK_TIMEOUT_MS / 1000})
             event.listen(engine, "connect", _configure_sqlite)
+            event.listen(engine, "begin", _begin_sqlite)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
+            event.listen(engine, "connect", _configure_postgresql)
     except (NoSuchModuleError, ImportError) as exc:
         raise DatabaseError(f'cannot open "{parsed.render_as_string()}": {exc}') from None
     return engine
 
 
 def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # The driver left alone begins a transaction only before INSERT, UPDATE or DELETE, so a
+    # command's reads and schema changes (a seed dropping triggers) ran outside it, each committed
+    # at once. delight begins every transaction itself (``_begin_sqlite``) and the driver none.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout = {LOCK_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     # 64 MB of page cache (SQLite's default is 2 MB): a plan or an import changes more pages
@@ -82,13 +94,29 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> 
     cursor.close()
 
 
+def _configure_postgresql(dbapi_connection: Any, _record: object) -> None:
+    # Without it a command waits for a row or table lock for as long as another holds it, silently.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = {int(LOCK_TIMEOUT_MS)}")
+    dbapi_connection.commit()
+
+
+# An execution option: how ``_begin_sqlite`` begins the transaction ("DEFERRED" unless given).
+SQLITE_BEGIN = "delight_sqlite_begin"
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
 def describe_database_error(exc: Exception, engine: Engine) -> str:
     """One line for a database failure a user can act on (locked, corrupt, unreachable)."""
     cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     original = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
     where = engine.url.render_as_string(hide_password=True)
     lowered = original.lower()
-    if "locked" in lowered or "busy" in lowered:
+    if "locked" in lowered or "busy" in lowered or _lock_timeout(cause):
         return f"database {where} is locked by another program; try again in a moment"
     if "not a database" in lowered or "malformed" in lowered:
         return f"{where} is not a delight database (the file is damaged or of another kind)"
@@ -97,6 +125,35 @@ def describe_database_error(exc: Exception, engine: Engine) -> str:
     if "connection" in lowered or "could not" in lowered:
         return f"cannot reach database {where}: {original}"
     return f"database {where}: {original}"
+
+
+# PostgreSQL's "lock not available": a lock waited for longer than ``lock_timeout``.
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def _lock_timeout(cause: object) -> bool:
+    return getattr(cause, "sqlstate", None) == _LOCK_NOT_AVAILABLE
+
+
+def hold_lock(connection: Connection, key: tuple[int, int], *, waiting: Callable[[], None], busy: str) -> None:
+    """Hold a named lock till the transaction ends; a second command asking for it waits its turn.
+
+    PostgreSQL: an advisory lock on ``key`` (two 32-bit numbers), waited for up to the lock
+    timeout; ``waiting`` is called first if someone else holds it, and ``busy`` is the error if
+    they keep it too long. SQLite needs none: a write transaction holds the whole database.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    lock = {"space": key[0], "key": key[1]}
+    if connection.exec_driver_sql("SELECT pg_try_advisory_xact_lock(%(space)s, %(key)s)", lock).scalar_one():
+        return
+    waiting()
+    try:
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%(space)s, %(key)s)", lock)
+    except DBAPIError as exc:
+        if _lock_timeout(exc.orig):
+            raise DatabaseError(busy) from None
+        raise
 
 
 @contextmanager
@@ -118,8 +175,7 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
             session.begin(),
         ):
             if sqlite_writer:
-                # pysqlite begins no transaction before this statement, and none of its own after it.
-                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
             yield session
     except (DBAPIError, driver_error) as exc:
         raise DatabaseError(describe_database_error(exc, engine)) from exc
@@ -159,23 +215,6 @@ def _retryable(exc: DatabaseError) -> bool:
     cause = exc.__cause__
     original = cause.orig if isinstance(cause, DBAPIError) else cause
     return getattr(original, "sqlstate", None) in _RETRYABLE_SQLSTATES
-
-
-def fetch_all(connection: Connection, statement: TextClause, parameters: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
-    """Every row of a text query, inside the connection's transaction.
-
-    On SQLite the rows come straight from the driver as plain tuples: for a query returning
-    thousands of rows, SQLAlchemy's row objects cost more than the query itself. Datetime
-    parameters go in as ``UTCDateTime`` stores them.
-    """
-    if connection.dialect.name != "sqlite":
-        return connection.execute(statement, parameters).all()
-    values = {name: _sqlite_utc_text(v) if isinstance(v, datetime) else v for name, v in parameters.items()}
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        return cursor.execute(statement.text, values).fetchall()
-    finally:
-        cursor.close()
 
 
 def bulk_insert(connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, LargeBinary, Text
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from db.types import UTCDateTime
@@ -73,60 +73,14 @@ class Customer(SQLModel, table=True):
     city: str | None = Field(default=None, sa_type=Text)
     address1: str | None = Field(default=None, sa_type=Text)
     address2: str | None = Field(default=None, sa_type=Text)
+    # Whom the address is for, when an export names someone (SmartStore's 수취인명); labels use it.
+    address_name: str | None = Field(default=None, sa_type=Text)
+    # "order": an order's delivery address (a later order's replaces it); "customers": from a customers
+    # file; empty: entered another way (by a person) — an orders import never replaces it.
+    address_source: str | None = Field(default=None, max_length=20)
     do_not_contact: bool = False
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
-
-
-class CustomerSummary(SQLModel, table=True):
-    """Everything planning reads about every customer, one narrow row each (see ``db.summaries``).
-
-    Derived from ``customers``, ``orders`` and ``feedback`` and never edited by hand. Instants
-    are whole seconds since 1970-01-01 UTC, so days in the shop's time zone are cheap to work out.
-    """
-
-    __tablename__ = "customer_summaries"
-
-    customer_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
-    )
-    language: str = Field(max_length=2)
-    do_not_contact: bool
-    erased: bool
-    has_address: bool
-    birthday: date | None = None
-    purchases: int  # paid orders
-    spent_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
-    first_purchase_epoch: int | None = Field(default=None, sa_column=Column(BigInteger))
-    last_purchase_epoch: int | None = Field(default=None, sa_column=Column(BigInteger))
-    refunds: int  # refunded or cancelled orders
-    last_rating: int | None = None  # of the latest feedback with a rating
-    last_complaint_epoch: int | None = Field(default=None, sa_column=Column(BigInteger))
-    open_complaints: int
-    greeting: str | None = Field(default=None, sa_type=Text)  # what a reason calls them: first name, else name
-    # The newest order or feedback; indexed so a plan finds at once who changed after its as-of moment.
-    latest_epoch: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
-
-
-class StaleSummary(SQLModel, table=True):
-    """A customer whose summary must be worked out again; database triggers add them."""
-
-    __tablename__ = "stale_summaries"
-
-    customer_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
-
-
-class SummaryArray(SQLModel, table=True):
-    """One column of every customer's summary, packed (``db.packing``), as a plan reads them (SQLite).
-
-    A copy of ``customer_summaries`` kept by ``db.summaries.refresh``, so a plan reads fifteen
-    values instead of 200,000 rows; emptied when a customer is deleted.
-    """
-
-    __tablename__ = "summary_arrays"
-
-    name: str = Field(primary_key=True, max_length=40)
-    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class Order(SQLModel, table=True):
@@ -160,7 +114,7 @@ class OrderItem(SQLModel, table=True):
     name: str = Field(sa_type=Text)
     sku: str | None = Field(default=None, max_length=100)
     quantity: int = 1
-    unit_price_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    unit_price_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # unknown: None
 
 
 class Feedback(SQLModel, table=True):
@@ -235,6 +189,8 @@ class Gesture(SQLModel, table=True):
     feedback_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("feedback.id", ondelete="SET NULL"), nullable=True)
     )
+    # The gift chosen from its kind's shelf (``choices`` in the rules), by name; none for other kinds.
+    gift: str | None = Field(default=None, sa_type=Text)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_by: str | None = Field(default=None, max_length=100)
     note: str | None = Field(default=None, sa_type=Text)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from sqlalchemy import Connection, text
+
+from planner import limits
 from planner.errors import InputError
 
 # code → (symbol, ISO 4217 minor-unit exponent)
@@ -23,6 +26,11 @@ CURRENCIES: dict[str, tuple[str, int]] = {
     "HKD": ("HK$", 2),
     "TWD": ("NT$", 2),
 }
+
+
+def shop_currency(connection: Connection) -> str | None:
+    """The currency the shop's orders are in (imports keep them all in one), or None before any."""
+    return connection.execute(text("SELECT currency FROM orders ORDER BY id LIMIT 1")).scalar()
 
 
 def exponent(currency: str) -> int:
@@ -68,4 +76,6 @@ def parse_amount(text: str) -> Decimal:
         raise InputError(f'"{text}" is not an amount like 300000') from None
     if not amount.is_finite() or amount < 0:
         raise InputError(f'"{text}" is not an amount like 300000')
+    if not limits.in_amount_range(amount):
+        raise InputError(f"{text} is out of range: amounts go up to {limits.MAX_AMOUNT:,.0f}")
     return amount

@@ -7,15 +7,18 @@ delight never upgrades a database behind a user's back: every command but
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import SQLModel
 
-from db import summaries
-from db.engine import describe_database_error, sqlite_path
+import db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from db.engine import SQLITE_BEGIN, describe_database_error, sqlite_path
 from planner.errors import DatabaseError, SchemaOutOfDate, SchemaTooNew
 
 
@@ -37,31 +40,53 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Create or upgrade the schema to the newest migration, in one transaction.
+@dataclass(frozen=True)
+class Upgrade:
+    """What ``upgrade`` did: the revision before and after, and what it found missing and made again."""
 
-    Customer summaries a migration marked stale are worked out before it commits.
+    before: str | None
+    after: str
+    repaired: tuple[str, ...] = ()
 
-    Returns the revision before and after. Running it on an up-to-date database changes nothing.
+
+def upgrade(engine: Engine) -> Upgrade:
+    """Create or upgrade the schema to the newest migration, in one transaction, and repair it.
+
+    An index the models declare that the database lacks is made again. Running it on an
+    up-to-date, whole database changes nothing.
     """
     try:
-        with engine.begin() as connection:
+        _refuse_other_files(engine, allow_empty=True)
+        with engine.connect().execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) as connection, connection.begin():
             before = current_revision(connection)
             _refuse_newer(before, engine)
             _refuse_foreign(connection, before, engine)
             config = _alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
-            summaries.refresh(connection)
+            indexes = _repair_indexes(connection)
     except DBAPIError as exc:
         raise DatabaseError(describe_database_error(exc, engine)) from exc
-    return before, head_revision()
+    return Upgrade(before, head_revision(), tuple(f"index {name}" for name in indexes))
+
+
+def _repair_indexes(connection: Connection) -> list[str]:
+    """Create each index the models declare that the database lacks; returns their names."""
+    inspector = inspect(connection)
+    missing = []
+    for table in SQLModel.metadata.sorted_tables:
+        present = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in sorted(table.indexes, key=lambda index: str(index.name)):
+            if index.name not in present:
+                index.create(connection)
+                missing.append(str(index.name))
+    return missing
 
 
 def check(engine: Engine) -> None:
     """Raise a clear error unless the database exists and is at the newest migration."""
-    path = sqlite_path(engine.url.render_as_string(hide_password=False))
-    if path is not None and not path.exists():
+    if not _refuse_other_files(engine, allow_empty=False):
+        path = sqlite_path(engine.url.render_as_string(hide_password=False))
         raise DatabaseError(f"no database at {path}: create one with `delight init` (or try `delight demo`)")
     try:
         with engine.connect() as connection:
@@ -77,6 +102,37 @@ def check(engine: Engine) -> None:
             f"{where} is at schema {revision}, this delight needs {head_revision()}: "
             "run `delight init` to upgrade it (your data is kept)"
         )
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _refuse_other_files(engine: Engine, *, allow_empty: bool) -> bool:
+    """Never let SQLite open (and so write to) a file that is not a database: a folder, a device, a
+    spreadsheet given as --db by mistake; an empty file only to create a database in it (init).
+
+    Returns whether the database is there (a server's always is).
+    """
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is None:
+        return True
+    where = engine.url.render_as_string(hide_password=True)
+    if len(where) > 120:
+        where = f"{where[:60]}…{where[-40:]}"
+    try:
+        if not path.exists():
+            return False
+        if not path.is_file():
+            raise DatabaseError(f"{where} is not a file: give --db the path of a database file")
+        with path.open("rb") as existing:
+            header = existing.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        raise DatabaseError(f"cannot read {where}: {exc.strerror or exc}") from None
+    if header == _SQLITE_HEADER or (allow_empty and not header):
+        return True
+    if not header:
+        raise DatabaseError(f"{where} is an empty file, not a delight database: create one with `delight init`")
+    raise DatabaseError(f"{where} is not a delight database (the file is damaged or of another kind)")
 
 
 def _refuse_newer(revision: str | None, engine: Engine) -> None:

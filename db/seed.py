@@ -9,7 +9,8 @@ The same seed and the same ``today`` give identical data.
 
 With ``plant_effect``, it also logs twelve past weeks of gestures with a held-out control
 group and a known effect on repurchase, so `delight report` can be checked against it
-(see ``_plant_effect``).
+(see ``_plant_effect``). With ``export_smartstore``, the orders are also written as a Naver
+SmartStore order export (``db.smartstore_export``).
 """
 
 from __future__ import annotations
@@ -20,15 +21,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from faker import Faker
 from sqlalchemy import Connection, Table, func, select
 
-from db import catalogue, summaries
+from db import catalogue
 from db.engine import advance_id_sequences, bulk_insert
 from db.models import Customer, Feedback, FeedbackKind, Gesture, GestureStatus, Order, OrderItem, OrderStatus, PlanRun
+from db.smartstore_export import export_orders
 from planner.errors import InputError
+from planner.output_files import check_output_file
 from planner.weeks import week_of
 
 LOCALES = ("ko_KR", "en_US", "mixed")
@@ -45,6 +49,7 @@ class SeedOptions:
     seed: int = 1
     today: date = field(default_factory=date.today)
     plant_effect: float | None = None
+    export_smartstore: Path | None = None
 
     @property
     def currency(self) -> str:
@@ -71,6 +76,7 @@ class SeedSummary:
     currency: str = "KRW"
     planted_treated: int = 0
     planted_control: int = 0
+    exported_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -286,6 +292,10 @@ def seed_database(
         raise InputError(f'unknown locale "{options.locale}": use one of {", ".join(LOCALES)}')
     if options.customers < 1:
         raise InputError("--customers must be at least 1")
+    if options.export_smartstore is not None:
+        if options.locale == "en_US":
+            raise InputError("--export-smartstore: SmartStore is a Korean marketplace: use --locale ko_KR or mixed")
+        check_output_file(options.export_smartstore, "xlsx")  # a file that cannot be written stops us before seeding
     if options.plant_effect is not None and not -PLANT_BASE_RATE <= options.plant_effect <= 1 - PLANT_BASE_RATE:
         raise InputError(
             f"--plant-effect {options.plant_effect:g} is out of range: use a number from "
@@ -299,8 +309,6 @@ def seed_database(
         )
     generator = _Generator(options)
     summary = SeedSummary(currency=options.currency)
-    # An empty store is summarised once at the end, not marked stale row by row as it fills.
-    summaries.drop_triggers(connection)
     ids = {"order": 0, "item": 0, "feedback": 0}
     experiment = _Experiment(generator) if options.plant_effect is not None else None
     for start in range(1, options.customers + 1, BATCH_CUSTOMERS):
@@ -315,8 +323,8 @@ def seed_database(
         _plant_effect(connection, generator, experiment, ids, summary)
     for table in (Customer.__table__, Order.__table__, OrderItem.__table__, Feedback.__table__):
         advance_id_sequences(connection, table)
-    summaries.create_triggers(connection)
-    summaries.refresh(connection, summaries.EVERYONE)
+    if options.export_smartstore is not None:
+        summary.exported_rows = export_orders(connection, options.export_smartstore, generator.now)
     return summary
 
 

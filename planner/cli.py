@@ -6,6 +6,7 @@ become one ``Error: ...`` line and exit code 1.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 from db.engine import database_url, make_engine
 from db.models import GestureStatus
 from db.seed import LOCALES
+from planner import limits, spreadsheet
 from planner.errors import DelightError, RejectedImport
 
 
@@ -80,13 +82,43 @@ def say(text: str) -> None:
 
 
 def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    """A click callback for ``YYYY-MM-DD`` options."""
+    """A click callback for ``YYYY-MM-DD`` options: a date a shop can have."""
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f'"{value}" is not a date like 2026-11-30') from None
+    if not limits.in_date_range(day):
+        raise click.BadParameter(f"{value} is out of range: delight takes dates {limits.DATE_RANGE}")
+    return day
+
+
+def by_option(*, required: bool = True, what: str = "did it") -> Callable[[Callable], Callable]:
+    """The --by option of every command that records who acted: --by NAME, else $DELIGHT_USER.
+
+    Never empty; when neither is given the command stops (unless ``required`` is false: a file's
+    rows may name their own people).
+    """
+
+    def actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        from planner.output import checked_name
+
+        if value is None:
+            if required:
+                raise click.UsageError(f"say who {what}: --by NAME, or set DELIGHT_USER")
+            return None
+        return checked_name(value, "--by", what)
+
+    return click.option(
+        "--by", envvar="DELIGHT_USER", metavar="NAME", callback=actor, help=f"Who {what} (default: $DELIGHT_USER)."
+    )
+
+
+# Whole numbers on the command line, bounded where the database or Python would otherwise fail.
+ID = click.IntRange(1, limits.MAX_ID)
+SEED = click.IntRange(0, limits.MAX_SEED)
+CUSTOMERS = click.IntRange(1, limits.MAX_CUSTOMERS)
 
 
 @click.group(cls=DelightGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -107,7 +139,7 @@ def cli(ctx: click.Context, db: str | None) -> None:
       delight init                      # create ./delight.db
       delight import orders orders.csv  # your shop's data (or: delight seed)
       delight plan                      # who gets what this week, and why
-      delight print cards               # also: print briefs, print labels
+      delight print cards               # also: print envelopes, briefs, labels
       delight log sent 12 13 --by 민지  # what was done
       delight week                      # the week at a glance
       delight report                    # did it work? (against the control group)
@@ -131,19 +163,21 @@ def init(app: App) -> None:
     """
     from db import schema
 
-    before, after = schema.upgrade(app.engine(check_schema=False))
-    if before == after:
-        click.echo(f"{app.url}: already up to date (schema {after}).")
-    elif before is None:
-        click.echo(f"{app.url}: created (schema {after}).")
+    done = schema.upgrade(app.engine(check_schema=False))
+    if done.before == done.after:
+        click.echo(f"{app.url}: already up to date (schema {done.after}).")
+    elif done.before is None:
+        click.echo(f"{app.url}: created (schema {done.after}).")
     else:
-        click.echo(f"{app.url}: upgraded from schema {before} to {after}.")
+        click.echo(f"{app.url}: upgraded from schema {done.before} to {done.after}.")
+    if done.repaired:
+        click.echo(f"Repaired: made again what was missing ({', '.join(done.repaired)}).")
 
 
 @cli.command()
-@click.option("--customers", type=click.IntRange(min=1), default=1000, show_default=True, help="How many.")
+@click.option("--customers", type=CUSTOMERS, default=1000, show_default=True, help="How many.")
 @click.option("--locale", type=click.Choice(LOCALES), default="ko_KR", show_default=True)
-@click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="Same seed, same data.")
+@click.option("--seed", "seed_value", type=SEED, default=1, show_default=True, help="Same seed, same data.")
 @click.option("--today", callback=parse_date, help="Make histories up to this date (default: today).")
 @click.option(
     "--plant-effect",
@@ -151,9 +185,21 @@ def init(app: App) -> None:
     help="Also log 12 past weeks of gestures with a control group; those sent one buy again this much more "
     "often (0.15 = 15 points), to check `delight report` against.",
 )
+@click.option(
+    "--export-smartstore",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.xlsx",
+    help="Also write the orders as a Naver SmartStore order export, for `delight import orders`.",
+)
 @pass_app
 def seed(
-    app: App, customers: int, locale: str, seed_value: int, today: date | None, plant_effect: float | None
+    app: App,
+    customers: int,
+    locale: str,
+    seed_value: int,
+    today: date | None,
+    plant_effect: float | None,
+    export_smartstore: Path | None,
 ) -> None:
     """Fill an empty database with believable customers, orders and reviews.
 
@@ -165,15 +211,21 @@ def seed(
     Examples:
       delight init && delight seed --customers 10000 --locale mixed --seed 7
       delight seed --customers 6000 --plant-effect 0.15 && delight report
+      delight seed --locale ko_KR --export-smartstore 스마트스토어_주문.xlsx
     """
     from db.engine import transaction
     from db.seed import SeedOptions, seed_database
 
     options = SeedOptions(
-        customers=customers, locale=locale, seed=seed_value, today=today or date.today(), plant_effect=plant_effect
+        customers=customers,
+        locale=locale,
+        seed=seed_value,
+        today=today or date.today(),
+        plant_effect=plant_effect,
+        export_smartstore=export_smartstore,
     )
     engine = app.engine()
-    with progress_bar(customers, "Seeding") as advance, transaction(engine) as session:
+    with progress_bar(customers, "Seeding") as advance, transaction(engine, write=True) as session:
         summary = seed_database(session.connection(), options, advance)
     click.echo(
         f"Seeded {summary.customers:,} customers, {summary.orders:,} orders "
@@ -185,6 +237,8 @@ def seed(
             f"Planted an effect of {plant_effect:+.0%} on repurchase: {summary.planted_treated:,} gestures sent, "
             f"{summary.planted_control:,} held out, over 12 past weeks."
         )
+    if export_smartstore is not None:
+        click.echo(f"Wrote the orders as a SmartStore export ({summary.exported_rows:,} rows): {export_smartstore}")
 
 
 @cli.command()
@@ -197,8 +251,8 @@ def seed(
     help="Where to make the demo.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing demo in DIR.")
-@click.option("--customers", type=click.IntRange(min=1), default=2000, show_default=True)
-@click.option("--seed", "seed_value", type=int, default=1, show_default=True)
+@click.option("--customers", type=CUSTOMERS, default=2000, show_default=True)
+@click.option("--seed", "seed_value", type=SEED, default=1, show_default=True)
 def demo(directory: Path, force: bool, customers: int, seed_value: int) -> None:
     """Make a demo shop in a new folder and show a week of delight.
 
@@ -226,9 +280,53 @@ rules_option = click.option(
     help=f"Rules file (default: ./{RULES_FILE} if present, else the shipped rules; env DELIGHT_RULES).",
 )
 week_option = click.option("--week", help="ISO week like 2026-W49 (default: this week).")
-format_option = click.option(
-    "--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+
+
+def table_output(*formats: str, default: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """--format and -o FILE for a command that writes a table; the command gets the format to write.
+
+    Without --format, FILE's extension says (.csv, .xlsx, .json, .txt for a table), else DEFAULT.
+    """
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(command)
+        def chosen(*args: object, output_format: str | None, output: Path | None, **kwargs: object) -> None:
+            resolved = spreadsheet.format_for(output_format, output, default, formats)
+            command(*args, output_format=resolved, output=output, **kwargs)
+
+        with_output = click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Write to FILE (.csv, .xlsx, .json) instead of stdout.",
+        )(chosen)
+        return click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(formats),
+            help=f"Output format (default: as -o FILE's extension says, else {default}).",
+        )(with_output)
+
+    return decorate
+
+
+def emit(content: str | spreadsheet.Sheet, output_format: str, output: Path | None) -> None:
+    """A command's result to -o FILE or stdout; CSV gets a BOM only where Excel may open it (a file, not a pipe)."""
+    if output is not None:
+        with spreadsheet.open_output(output) as handle:
+            if isinstance(content, spreadsheet.Sheet):
+                spreadsheet.write_sheet(content, output_format, handle, bom=True)
+            else:
+                handle.write(content.encode("utf-8") + (b"" if content.endswith("\n") else b"\n"))
+        click.echo(f"Wrote {output}.", err=True)
+    elif isinstance(content, str):
+        say(content)
+    elif output_format == "xlsx" and sys.stdout.isatty():
+        raise click.UsageError("an .xlsx workbook is binary: write it to a file with -o FILE.xlsx (or > FILE.xlsx)")
+    else:
+        sys.stdout.flush()
+        spreadsheet.write_sheet(content, output_format, sys.stdout.buffer, bom=spreadsheet.stdout_is_a_file())
 
 
 def parse_money(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Decimal | None:
@@ -247,7 +345,7 @@ def parse_money(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @week_option
 @rules_option
 @click.option("--budget", callback=parse_money, help="This week's budget (default: weekly_budget in the rules).")
-@click.option("--seed", "seed_value", type=int, help="Same seed and data, same plan (default: a new one, printed).")
+@click.option("--seed", "seed_value", type=SEED, help="Same seed and data, same plan (default: a new one, printed).")
 @click.option("--as-of", "as_of", callback=parse_date, help="Facts as of this date (default: the week's Monday).")
 @click.option("--replace", is_flag=True, help="Redraw a week already planned (asks first; what was logged stays).")
 @click.option("--yes", is_flag=True, help="With --replace: do not ask (for scripts).")
@@ -302,22 +400,41 @@ def plan(
 
 @cli.command("list")
 @week_option
-@click.option("--status", type=click.Choice([s.value for s in GestureStatus]), help="Only gestures with this status.")
-@format_option
+@click.option(
+    "--status",
+    type=click.Choice([*(s.value for s in GestureStatus), "all"]),
+    help="Only gestures with this status; all: every one (default: planned, then logged).",
+)
+@table_output("table", "csv", "xlsx", "json", default="table")
 @rules_option
 @pass_app
-def list_(app: App, week: str | None, status: str | None, output_format: str, rules_path: Path | None) -> None:
+def list_(
+    app: App,
+    week: str | None,
+    status: str | None,
+    output_format: str,
+    output: Path | None,
+    rules_path: Path | None,
+) -> None:
     """Show a week's gestures: who, what, why, and who writes it.
+
+    What needs doing first (planned), then what was logged; a line says how many were held out
+    as the control group or cancelled (--status all lists them too). CSV and JSON add the phone
+    for calls and the address for what is posted, for a mail-merge.
 
     \b
     Examples:
       delight list
       delight list --week 2026-W49 --status planned --format csv > week.csv
+      delight list --week 2026-W49 -o week.xlsx
     """
     from planner import views, weekly
 
-    gestures = weekly.list_gestures(app.engine(), week, status, rules_path)
-    say(views.gestures_output(gestures, output_format))
+    listed = weekly.list_gestures(app.engine(), week, status, rules_path)
+    emit(views.gestures_output(listed.gestures, output_format, listed.language), output_format, output)
+    note = views.not_listed(listed)
+    if note and output_format == "table" and output is None:  # csv and json are data: only what was asked for
+        click.echo(note)
 
 
 @cli.command()
@@ -328,11 +445,13 @@ def list_(app: App, week: str | None, status: str | None, output_format: str, ru
 def explain(app: App, customer: str, week: str | None, rules_path: Path | None) -> None:
     """Say why CUSTOMER was or was not chosen: their facts, each rule, and what removed them.
 
-    CUSTOMER is the customer id as imported (or their email).
+    CUSTOMER is the customer id as imported, their email or their name (any case); when
+    several customers match, they are listed.
 
     \b
     Example:
       delight explain C0000042 --week 2026-W49
+      delight explain "kim minji"
     """
     from planner import views, weekly
 
@@ -341,22 +460,23 @@ def explain(app: App, customer: str, week: str | None, rules_path: Path | None) 
 
 @cli.command()
 @click.option("--as-of", "as_of", callback=parse_date, help="Facts as of this date (default: this week's Monday).")
-@click.option("--format", "output_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@table_output("csv", "xlsx", "json", default="csv")
 @rules_option
 @pass_app
-def facts(app: App, as_of: date | None, output_format: str, rules_path: Path | None) -> None:
-    """Write every customer's facts to stdout, one row per customer, for spreadsheets.
+def facts(app: App, as_of: date | None, output_format: str, output: Path | None, rules_path: Path | None) -> None:
+    """Write every customer's facts to stdout (or -o FILE), one row per customer, for spreadsheets.
 
     These are the names rules use (see `delight rules show`).
 
     \b
     Example:
       delight facts --as-of 2026-11-30 > facts.csv
+      delight facts -o facts.xlsx
     """
     from planner import views, weekly
 
-    headers, rows = weekly.export_facts(app.engine(), as_of, rules_path)
-    say(views.rows_output(headers, rows, output_format))
+    frame = weekly.export_facts(app.engine(), as_of, rules_path)
+    emit(views.rows_output(frame.columns, frame.iter_rows(), output_format), output_format, output)
 
 
 @cli.group()
@@ -388,13 +508,13 @@ def rules_check(file: Path) -> None:
     """
     from planner.rules import load_rules
 
-    ruleset = load_rules(file)
+    ruleset = load_rules(file).check_conditions()
     click.echo(f"{file}: OK — {len(ruleset.rules)} rules, {len(ruleset.gestures)} gesture kinds.")
 
 
 @cli.group("print")
 def print_() -> None:
-    """Print what people need on writing day: note cards, writer's briefs, gift labels."""
+    """Print what people need on writing day: note cards, writer's briefs and call sheets, envelopes, labels."""
 
 
 paper_option = click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
@@ -438,6 +558,9 @@ def print_cards(
 ) -> None:
     """Note cards to write on by hand, one writer's stack together.
 
+    Every kind with physical = true in the rules gets cards. Each card carries a small mark,
+    "#12 · MK" (the gesture id and the writer's initials), to match it with its envelope and log it.
+
     \b
     Examples:
       delight print cards
@@ -460,6 +583,10 @@ def print_briefs(
 ) -> None:
     """The writer's brief: who each customer is, why them, what they said, what they had before.
 
+    Calls (kinds with recovery = true) come first, each as a call sheet on a page of its own:
+    the phone number, their complaint or review in their words, what they ordered, what was
+    tried before, and room to write how it went. In the team's language (team_language).
+
     \b
     Example:
       delight print briefs --paper letter
@@ -470,25 +597,96 @@ def print_briefs(
     click.echo(views.printed(prepare.print_briefs(app.engine(), options), "briefs"))
 
 
+kind_option = click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="KIND",
+    help="Only this physical kind, e.g. --kind small_gift (repeatable; default: every kind with physical = true).",
+)
+
+
 @print_.command("labels")
 @printing_options
 @paper_option
+@kind_option
 @pass_app
 def print_labels(
-    app: App, week: str | None, paper: str, output: Path | None, font_path: Path | None, rules_path: Path | None
+    app: App,
+    week: str | None,
+    paper: str,
+    kinds: tuple[str, ...],
+    output: Path | None,
+    font_path: Path | None,
+    rules_path: Path | None,
 ) -> None:
-    """Address labels for gifts (21 per A4 sheet, 30 per US Letter sheet) and a packing list.
+    """Address labels for everything posted (21 per A4 sheet, 30 per US Letter sheet), and a packing list for gifts.
+
+    Every kind with physical = true in the rules gets labels: notes, gifts, postcards. Each label
+    has the return address (rules: [return_address]) and a small mark, "#12 · MK": the gesture id
+    and the writer's initials, to match it with its card and log it. The packing list says which
+    gift goes to whom, with the label's mark, and what the shelf holds.
 
     \b
-    Example:
+    Examples:
       delight print labels --paper letter -o gifts.pdf
+      delight print labels --kind small_gift
     """
     from planner import prepare, views
 
-    options = prepare.PrintOptions(week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path)
+    options = prepare.PrintOptions(
+        week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path, kinds=kinds
+    )
     labels, packing = prepare.print_labels(app.engine(), options)
     click.echo(views.printed(labels, "address labels"))
-    click.echo(views.printed(packing, "packing list"))
+    if packing is not None:
+        click.echo(views.printed(packing, "packing list"))
+
+
+@print_.command("envelopes")
+@printing_options
+@paper_option
+@click.option(
+    "--size",
+    type=click.Choice(["c6", "dl", "a2", "no10"]),
+    help="c6 or dl for A4 countries, a2 or no10 (#10) for US Letter (default: c6 with --paper a4, a2 with letter).",
+)
+@kind_option
+@pass_app
+def print_envelopes(
+    app: App,
+    week: str | None,
+    paper: str,
+    size: str | None,
+    kinds: tuple[str, ...],
+    output: Path | None,
+    font_path: Path | None,
+    rules_path: Path | None,
+) -> None:
+    """Envelopes to write on for everything posted, one per page, in the same order as the cards.
+
+    The recipient's address (Korean addresses big to small, the name last), the return address
+    from the rules file ([return_address]) at the top left, and the mark "#12 · MK" that matches
+    each envelope with its card. C6 takes an A6 card, DL a 4x6-inch card; A2 a 4.25x5.5-inch card,
+    #10 a 4x6-inch card.
+
+    \b
+    Examples:
+      delight print envelopes
+      delight print envelopes --paper letter --size no10 -o envelopes.pdf
+    """
+    from planner import prepare, views
+
+    options = prepare.PrintOptions(
+        week=week,
+        output=output,
+        paper=paper,
+        font_path=font_path,
+        rules_path=rules_path,
+        kinds=kinds,
+        envelope=size,
+    )
+    click.echo(views.printed(prepare.print_envelopes(app.engine(), options), "envelopes"))
 
 
 @cli.group()
@@ -498,20 +696,23 @@ def export() -> None:
 
 @export.command("messages")
 @week_option
-@click.option("--format", "output_format", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@table_output("csv", "xlsx", "json", default="csv")
 @rules_option
 @pass_app
-def export_messages(app: App, week: str | None, output_format: str, rules_path: Path | None) -> None:
+def export_messages(
+    app: App, week: str | None, output_format: str, output: Path | None, rules_path: Path | None
+) -> None:
     """The week's cheer messages (customer, language, channel, text) for your shop's messaging tool.
 
     \b
     Example:
       delight export messages --week 2026-W49 > cheer.csv
+      delight export messages -o cheer.xlsx
     """
     from planner import prepare, views
 
     messages = prepare.cheer_messages(app.engine(), week, rules_path)
-    say(views.messages_output(messages, output_format))
+    emit(views.messages_output(messages, output_format), output_format, output)
 
 
 def import_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -526,7 +727,7 @@ def import_options(command: Callable[..., None]) -> Callable[..., None]:
             type=click.Choice(importers.FORMATS),
             default="auto",
             show_default=True,
-            help="shopify: a Shopify export; csv: columns through --map; auto: Shopify if recognised.",
+            help="shopify, smartstore: that export; csv: columns by name or --map; auto: an export if recognised.",
         ),
         click.option(
             "--map",
@@ -547,7 +748,12 @@ def import_options(command: Callable[..., None]) -> Callable[..., None]:
             "--skip-bad",
             type=click.Path(dir_okay=False, path_type=Path),
             metavar="FILE",
-            help="Import the good rows; write the bad ones, with line and reason, to FILE.",
+            help="Import the good rows; write the bad ones, with line and reason, to FILE (.csv or .xlsx).",
+        ),
+        click.option(
+            "--password",
+            envvar="DELIGHT_XLSX_PASSWORD",
+            help="The password of a protected .xlsx (env DELIGHT_XLSX_PASSWORD).",
         ),
     ]
     for decorator in reversed(decorators):
@@ -565,13 +771,17 @@ def run_import(
     encoding: str,
     dry_run: bool,
     skip_bad: Path | None,
+    password: str | None,
 ) -> None:
     """Import FILE as KIND and print the summary; bad rows and warnings go to stderr."""
     from db import importers
 
     mapping = importers.load_mapping(mapping_file, pairs)
-    options = importers.ImportOptions(file_format, encoding, mapping, dry_run, skip_bad)
-    size = file.stat().st_size if file.is_file() else 0
+    options = importers.ImportOptions(file_format, encoding, mapping, dry_run, skip_bad, password)
+    try:
+        size = file.stat().st_size if file.is_file() else 0
+    except OSError:  # a name too long, say: the import itself says what is wrong with it
+        size = 0
     try:
         with progress_bar(size, f"Importing {kind}") as advance:
             summary = importers.import_file(app.engine(), kind, file, options, advance)
@@ -596,31 +806,30 @@ def feedback_group() -> None:
     """
 
 
-def _who_am_i() -> str | None:
-    """The default for --by: $DELIGHT_USER, else the login name."""
-    import getpass  # only when a default is needed
-
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return None
-
-
 @feedback_group.command("list")
 @click.option("--open", "open_only", is_flag=True, help="Only what still waits for a person (no reply, or unresolved).")
+@click.option("--overdue", "overdue_only", is_flag=True, help="Only what is overdue for a reply from a person.")
 @click.option("--max-rating", type=click.IntRange(1, 5), metavar="N", help="Only ratings of N or less.")
 @click.option("--kind", metavar="KIND", help="Only review, complaint, survey or request.")
-@click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True, help="At most this many (0: all).")
-@format_option
+@click.option(
+    "--limit",
+    type=click.IntRange(0, limits.MAX_ID, clamp=True),
+    default=100,
+    show_default=True,
+    help="At most this many (0: all).",
+)
+@table_output("table", "csv", "xlsx", "json", default="table")
 @rules_option
 @pass_app
 def feedback_list(
     app: App,
     open_only: bool,
+    overdue_only: bool,
     max_rating: int | None,
     kind: str | None,
     limit: int,
     output_format: str,
+    output: Path | None,
     rules_path: Path | None,
 ) -> None:
     """Show feedback newest first: what was said, who replied and when, and who is still waiting.
@@ -632,17 +841,22 @@ def feedback_list(
     \b
     Examples:
       delight feedback list --open
+      delight feedback list --overdue
       delight feedback list --max-rating 2 --format csv > low-ratings.csv
+      delight feedback list --open -o waiting.xlsx
     """
     from planner import feedback as inbox  # imported here so that the feedback commands stay one block
 
-    filters = inbox.FeedbackFilter(open_only=open_only, max_rating=max_rating, kind=kind, limit=limit or None)
-    say(inbox.feedback_output(inbox.list_feedback(app.engine(), filters, rules_path), output_format))
+    filters = inbox.FeedbackFilter(
+        open_only=open_only, overdue_only=overdue_only, max_rating=max_rating, kind=kind, limit=limit or None
+    )
+    inbox_now = inbox.list_feedback(app.engine(), filters, rules_path)
+    emit(inbox.feedback_output(inbox_now, output_format), output_format, output)
 
 
 @feedback_group.command("reply")
 @click.argument("feedback_id", metavar="ID")
-@click.option("--by", required=True, envvar="DELIGHT_USER", help="Who replied (env DELIGHT_USER).")
+@by_option(what="replied")
 @click.option("--text", "reply_text", required=True, help="The reply, as it was sent.")
 @rules_option
 @pass_app
@@ -661,22 +875,27 @@ def feedback_reply(app: App, feedback_id: str, by: str, reply_text: str, rules_p
 
 
 @feedback_group.command("resolve")
-@click.argument("feedback_id", metavar="ID")
-@click.option("--by", envvar="DELIGHT_USER", default=_who_am_i, help="Who resolved it (default: DELIGHT_USER, or you).")
+@click.argument("feedback_ids", metavar="ID...", nargs=-1, required=True)
+@by_option(what="resolved it")
 @rules_option
 @pass_app
-def feedback_resolve(app: App, feedback_id: str, by: str | None, rules_path: Path | None) -> None:
-    """Close feedback ID: a resolved complaint no longer keeps the customer to recovery gestures.
+def feedback_resolve(app: App, feedback_ids: tuple[str, ...], by: str, rules_path: Path | None) -> None:
+    """Close feedback ID...: a resolved complaint no longer keeps the customer to recovery gestures.
 
+    All or none: if any ID is unknown or already resolved, nothing is resolved and each is listed.
     After a recovery gesture is sent, the cooldown still applies before any surprise.
 
     \b
     Example:
-      delight feedback resolve 42 --by Minji
+      delight feedback resolve 42 43 --by Minji
     """
     from planner import feedback as inbox
 
-    say(inbox.describe_change(inbox.resolve(app.engine(), feedback_id, by or "", rules_path), "resolve"))
+    report_rejected(
+        lambda: [
+            inbox.describe_change(item, "resolve") for item in inbox.resolve(app.engine(), feedback_ids, by, rules_path)
+        ]
+    )
 
 
 @cli.group("tone")
@@ -747,30 +966,13 @@ def tone_check(
         raise SystemExit(1)
 
 
-def by_option(command: Callable[..., None]) -> Callable[..., None]:
-    """The --by option of commands that change what was done: who did it (default: this computer's user)."""
-
-    def default_actor() -> str:
-        from planner.logbook import default_actor as user_name
-
-        return user_name()
-
-    return click.option(
-        "--by",
-        envvar="DELIGHT_USER",
-        default=default_actor,
-        show_default="your user name",
-        help="Who did it (env DELIGHT_USER).",
-    )(command)
-
-
 def report_rejected(run: Callable[[], list[str]]) -> None:
-    """Print a log command's lines; for a rejected batch, each bad entry to stderr, then the error."""
-    from planner.errors import LogRejected
+    """Print a batch command's lines; for a rejected batch, each bad entry to stderr, then the error."""
+    from planner.errors import BatchRejected
 
     try:
         lines = run()
-    except LogRejected as rejected:
+    except BatchRejected as rejected:
         for line in rejected.details:
             click.echo(line, err=True)
         raise
@@ -816,8 +1018,8 @@ def _log_command(status: str) -> None:
     """
 
     @log_group.command(status, help=help_text)
-    @click.argument("gesture_ids", metavar="GESTURE_ID...", nargs=-1, required=True, type=int)
-    @by_option
+    @click.argument("gesture_ids", metavar="GESTURE_ID...", nargs=-1, required=True, type=ID)
+    @by_option()
     @click.option("--note", help="A note kept with the gesture and its audit trail.")
     @click.option("--at", "at", metavar="DATETIME", help="When it happened (default: now).")
     @rules_option
@@ -836,24 +1038,26 @@ for _status in LOG_HELP:
 
 
 @log_group.command("undo")
-@click.argument("gesture_id", type=int)
-@by_option
+@click.argument("gesture_ids", metavar="GESTURE_ID...", nargs=-1, required=True, type=ID)
+@by_option()
 @rules_option
 @pass_app
-def log_undo(app: App, gesture_id: int, by: str, rules_path: Path | None) -> None:
-    """Take back a log entry: the gesture is planned again; its audit trail keeps what it was.
+def log_undo(app: App, gesture_ids: tuple[int, ...], by: str, rules_path: Path | None) -> None:
+    """Take back log entries: the gestures are planned again; their audit trail keeps what they were.
+
+    All or none: if any id is unknown or not logged, nothing is undone and each is listed.
 
     \b
     Example:
-      delight log undo 12 --by 지민
+      delight log undo 12 13 --by 지민
     """
     from planner import logbook
 
-    click.echo(logbook.undo(app.engine(), gesture_id, by, rules_path).describe())
+    report_rejected(lambda: [result.describe() for result in logbook.undo(app.engine(), gesture_ids, by, rules_path)])
 
 
 @log_group.command("history")
-@click.argument("gesture_id", type=int)
+@click.argument("gesture_id", type=ID)
 @rules_option
 @pass_app
 def log_history(app: App, gesture_id: int, rules_path: Path | None) -> None:
@@ -870,23 +1074,23 @@ def log_history(app: App, gesture_id: int, rules_path: Path | None) -> None:
 
 @log_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@by_option
+@by_option(required=False, what="did it, for rows without a by column")
 @click.option("--at", "at", metavar="DATETIME", help="When, for rows without an at column (default: now).")
-@click.option("--encoding", type=click.Choice(["auto", "utf-8", "cp949"]), default="auto", show_default=True)
+@click.option("--encoding", type=click.Choice(["auto", "utf-8", "cp949", "utf-16"]), default="auto", show_default=True)
 @rules_option
 @pass_app
-def log_import(app: App, file: Path, by: str, at: str | None, encoding: str, rules_path: Path | None) -> None:
-    """Log a week from a filled-in `delight list --format csv` file.
+def log_import(app: App, file: Path, by: str | None, at: str | None, encoding: str, rules_path: Path | None) -> None:
+    """Log a week from a filled-in `delight list` file (CSV or .xlsx).
 
     Fill in the status column with sent, skipped or failed (and, if you like, by and
     note columns); rows still planned or held out are left alone. Excel's re-saved
-    files are fine (UTF-8 with or without BOM, or CP949). All rows or none: a bad row
-    logs nothing, and every bad row is listed with its line number.
+    files are fine (.xlsx, UTF-8 with or without BOM, CP949, or Unicode Text). All rows
+    or none: a bad row logs nothing, and every bad row is listed with its line number.
 
     \b
     Example:
-      delight list --week 2026-W49 --format csv > week.csv
-      delight log import week.csv --by 지민
+      delight list --week 2026-W49 -o week.xlsx
+      delight log import week.xlsx --by 지민
     """
     from planner import logbook
 
@@ -922,14 +1126,14 @@ def customer_group() -> None:
 
 @customer_group.command("optout")
 @click.argument("customer")
-@by_option
+@by_option()
 @rules_option
 @pass_app
 def customer_optout(app: App, customer: str, by: str, rules_path: Path | None) -> None:
     """Never plan CUSTOMER again; their planned gestures this week and later are cancelled.
 
-    CUSTOMER is the customer id as imported (or their email). Re-importing never
-    clears an opt-out.
+    CUSTOMER is the customer id as imported, their email or their name (any case).
+    Re-importing never clears an opt-out.
 
     \b
     Example:
@@ -942,7 +1146,7 @@ def customer_optout(app: App, customer: str, by: str, rules_path: Path | None) -
 
 @customer_group.command("forget")
 @click.argument("customer")
-@by_option
+@by_option()
 @rules_option
 @pass_app
 def customer_forget(app: App, customer: str, by: str, rules_path: Path | None) -> None:
@@ -985,8 +1189,9 @@ def report(
     Compares how often customers bought again within 30, 60 and 90 days after the gesture's
     week (from the Monday after it), their revenue and later complaints, with a 95% confidence
     interval: overall, per rule and per kind. Groups that are too small or too young are named
-    in plain words instead of given a misleading number. Also shows spend against budget,
-    each writer's load and feedback still waiting for a reply.
+    in plain words instead of given a misleading number (one sentence for a group too young for
+    any window). Also shows spend against budget, each writer's load and feedback still waiting
+    for a reply. With --pdf the report goes into the file, and only where it went is printed.
 
     \b
     Examples:
@@ -998,16 +1203,17 @@ def report(
 
     options = report_module.ReportOptions(since=since, until=until, rules_path=rules_path, pdf=pdf_path)
     result = report_module.make_report(app.engine(), options)
-    say(report_module.report_output(result, output_format))
+    if result.pdf_path is None or output_format != "table":  # with --pdf, the table is in the file
+        say(report_module.report_output(result, output_format))
     if result.pdf_path is not None:
         from planner.views import plural
 
-        click.echo(f"Wrote {result.pdf_path} ({plural(result.pdf_pages, 'page')}).", err=True)
+        click.echo(f"Wrote {result.pdf_path} ({plural(result.pdf_pages, 'page')}).", err=output_format != "table")
 
 
 @cli.group("import")
 def import_group() -> None:
-    """Bring in a shop's customers, orders and feedback: Shopify exports or any CSV.
+    """Bring in a shop's customers, orders and feedback: Shopify and SmartStore exports, any CSV or .xlsx.
 
     Re-importing a file changes nothing; a newer export updates changed rows and adds
     new ones. A bad row stops the whole import (nothing is written) unless --skip-bad
@@ -1024,7 +1230,7 @@ def import_group() -> None:
 @import_options
 @pass_app
 def import_customers(app: App, file: Path, **options: object) -> None:
-    """Import customers from a Shopify customers export or a CSV.
+    """Import customers from a Shopify customers export, or any CSV or .xlsx table.
 
     Fields for --map: customer_id, name, first_name, last_name, email, phone, language,
     birthday, address1, address2, city, region, postal_code, country, do_not_contact.
@@ -1041,14 +1247,16 @@ def import_customers(app: App, file: Path, **options: object) -> None:
 @import_options
 @pass_app
 def import_orders(app: App, file: Path, **options: object) -> None:
-    """Import orders from a Shopify orders export or a CSV (one row per order or per item).
+    """Import orders from a Shopify or Naver SmartStore export, or any CSV or .xlsx table.
 
     Fields for --map: order_id, customer_id, email, name, placed_at, total, currency,
     status, item_name, item_sku, quantity, unit_price. Customers not yet known are
     created. Without order_id (a bare transaction list) each row is one order.
+    SmartStore's order download (.xlsx, or CSV re-saved from Excel) needs no mapping.
 
     \b
-    Example:
+    Examples:
+      delight import orders 스마트스토어_주문.xlsx
       delight import orders 주문내역.csv --mapping shop.toml --skip-bad bad-rows.csv
     """
     run_import(app, "orders", file, **options)
@@ -1058,7 +1266,7 @@ def import_orders(app: App, file: Path, **options: object) -> None:
 @import_options
 @pass_app
 def import_feedback(app: App, file: Path, **options: object) -> None:
-    """Import reviews, complaints, surveys and requests from a CSV.
+    """Import reviews, complaints, surveys and requests from a CSV or .xlsx table.
 
     Fields for --map: feedback_id, customer_id, order_id, kind, rating, text,
     received_at. Each row's customer (and order, if given) must already be imported.
@@ -1102,7 +1310,7 @@ password_stdin_option = click.option(
 @click.option("--role", type=click.Choice(["manager", "writer"]), required=True, help="What they may do.")
 @click.option("--language", type=click.Choice(["ko", "en"]), help="The desk's language for them (default: browser's).")
 @password_stdin_option
-@by_option
+@by_option(what="added them")
 @pass_app
 def user_add(app: App, name: str, role: str, language: str | None, password_stdin: bool, by: str) -> None:
     """Let NAME sign in to the desk as a manager or a writer; the password is asked on the terminal.
@@ -1151,7 +1359,7 @@ def user_list(app: App) -> None:
 
 @user_group.command("disable")
 @click.argument("name")
-@by_option
+@by_option(what="disabled them")
 @pass_app
 def user_disable(app: App, name: str, by: str) -> None:
     """Stop NAME signing in; their open sessions and API tokens stop working at once.
@@ -1169,7 +1377,7 @@ def user_disable(app: App, name: str, by: str) -> None:
 
 @user_group.command("enable")
 @click.argument("name")
-@by_option
+@by_option(what="enabled them")
 @pass_app
 def user_enable(app: App, name: str, by: str) -> None:
     """Let a disabled NAME sign in again (with the password they had).
@@ -1186,7 +1394,7 @@ def user_enable(app: App, name: str, by: str) -> None:
 @user_group.command("passwd")
 @click.argument("name")
 @password_stdin_option
-@by_option
+@by_option(what="set the password")
 @pass_app
 def user_passwd(app: App, name: str, password_stdin: bool, by: str) -> None:
     """Give NAME a new password: it unlocks a locked account and signs out their other sessions.
@@ -1205,7 +1413,7 @@ def user_passwd(app: App, name: str, password_stdin: bool, by: str) -> None:
 @click.argument("name")
 @click.option("--label", default="", help="What the token is for, e.g. the script that uses it.")
 @click.option("--revoke", is_flag=True, help="Instead: revoke every API token NAME has.")
-@by_option
+@by_option(what="made or revoked the token")
 @pass_app
 def user_token(app: App, name: str, label: str, revoke: bool, by: str) -> None:
     """A personal API token for NAME's scripts (the desk's JSON API); shown once, keep it secret.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -16,6 +15,7 @@ from db.seed import SeedOptions, SeedSummary, seed_database
 from planner import accounts, prepare, weekly
 from planner.errors import InputError
 from planner.output import table
+from planner.output_files import database_files, write_output_file
 from planner.rules import default_rules_text
 from planner.views import plural
 from printouts import PrintResult
@@ -48,41 +48,38 @@ def make_demo(
     today: date | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> DemoSummary:
-    """Create ``directory`` with a seeded demo database; refuses to overwrite without ``force``."""
-    if directory.exists() and any(directory.iterdir()):
-        if not force:
-            raise InputError(f"{directory} already exists: use --force to replace it, or --dir NEW")
-        if not (directory / DEMO_DB).exists():
-            raise InputError(f"{directory} is not a delight demo folder: refusing to replace it")
-        shutil.rmtree(directory)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create {directory}: {exc.strerror}") from None
+    """Create ``directory`` with a seeded demo database; refuses to overwrite without ``force``.
+
+    With ``force``, only a folder an earlier demo made (it carries the demo's mark) is replaced,
+    and only the files that demo wrote are removed: anything else in it stays.
+    """
+    _clear_folder(directory, force)
     database = directory / DEMO_DB
     rules = directory / RULES_FILE
-    rules.write_text(
-        default_rules_text().replace('# shop_name = "Haneul Tea House"', f'shop_name = "{DEMO_SHOP}"'), encoding="utf-8"
-    )
+    mark = _Mark(directory)
+    mark.add(*database_files(database), rules)
+    write_output_file(rules, "text", _demo_rules().encode("utf-8"))
     engine = make_engine(database_url(str(database)))
     try:
         schema.upgrade(engine)
         options = SeedOptions(customers=customers, locale="mixed", seed=seed, today=today or date.today())
-        with transaction(engine) as session:
+        with transaction(engine, write=True) as session:
             seeded = seed_database(session.connection(), options, progress)
         plan = weekly.plan_week(engine, weekly.PlanOptions(rules_path=rules, seed=seed))
         printing = prepare.PrintOptions(week=plan.week, rules_path=rules, guide=True)
         kinds = {g.kind for g in plan.gestures if g.status == "planned"}
         printed = []
-        # A tiny demo may plan no notes or gifts: print only what the week has.
-        if kinds & set(prepare.CARD_KINDS):
+        # A tiny demo may plan nothing to post: print only what the week has.
+        if kinds & set(prepare.physical_kinds(plan.rules)):
             printed.append(("note cards", prepare.print_cards(engine, _into(directory, printing, "cards", plan.week))))
+            envelopes = prepare.print_envelopes(engine, _into(directory, printing, "envelopes", plan.week))
+            labels, packing = prepare.print_labels(engine, _into(directory, printing, "labels", plan.week))
+            printed += [("envelopes", envelopes), ("address labels", labels)]
+            if packing is not None:
+                printed.append(("packing list", packing))
         if kinds:
             briefs = prepare.print_briefs(engine, _into(directory, printing, "briefs", plan.week))
-            printed.append(("writer's briefs", briefs))
-        if prepare.GIFT_KIND in kinds:
-            labels, packing = prepare.print_labels(engine, _into(directory, printing, "labels", plan.week))
-            printed += [("gift labels", labels), ("packing list", packing)]
+            printed.append(("writer's brief and call sheets", briefs))
         password = secrets.token_urlsafe(9)
         accounts.add_user(engine, DEMO_MANAGER, "manager", password, by="delight demo")
     finally:
@@ -90,8 +87,70 @@ def make_demo(
     return DemoSummary(directory, database, rules, seeded, plan, printed, password)
 
 
+def _demo_rules() -> str:
+    """The default rules with the demo shop's name and return address filled in."""
+    text = default_rules_text().replace('# shop_name = "Haneul Tea House"', f'shop_name = "{DEMO_SHOP}"')
+    start = text.index("# [return_address]")
+    end = text.index("\n\n", start)
+    address = text[start:end].replace("# ", "").replace("하늘 찻집", DEMO_SHOP.split(" Maru")[0])
+    return text[:start] + address + text[end:]
+
+
 def _into(directory: Path, options: prepare.PrintOptions, stem: str, week: str) -> prepare.PrintOptions:
-    return replace(options, output=directory / f"{stem}-{week}.pdf")
+    output = directory / f"{stem}-{week}.pdf"
+    mark = _Mark(directory)
+    mark.add(output)
+    if stem == "labels":
+        mark.add(output.with_name(f"{output.stem}-packing-list.pdf"))
+    return replace(options, output=output)
+
+
+DEMO_MARK = ".delight-demo"
+_MARK_HEADER = "# Made by `delight demo`. `delight demo --force` replaces this folder, removing only these files:\n"
+
+
+class _Mark:
+    """The file that marks a folder as a demo delight made, and lists each file the demo wrote."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / DEMO_MARK
+
+    def names(self) -> list[str]:
+        """The plain file names listed (anything else in the mark is ignored)."""
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        return [name for name in lines if name and not name.startswith("#") and _plain_name(name)]
+
+    def add(self, *files: Path) -> None:
+        known = self.names() if self.path.exists() else []
+        names = known + [file.name for file in files if file.name not in known]
+        write_output_file(self.path, "text", (_MARK_HEADER + "".join(f"{name}\n" for name in names)).encode("utf-8"))
+
+
+def _plain_name(name: str) -> bool:
+    return name not in (".", "..", DEMO_MARK) and "/" not in name and "\\" not in name and "\0" not in name
+
+
+def _clear_folder(directory: Path, force: bool) -> None:
+    """Make sure ``directory`` is a folder to write a demo in: new, empty, or (``force``) a demo's."""
+    try:
+        if directory.exists() and not directory.is_dir():
+            raise InputError(f"{directory} is not a folder: choose another --dir")
+        entries = list(directory.iterdir()) if directory.exists() else []
+        if entries:
+            mark = _Mark(directory)
+            if not force:
+                raise InputError(f"{directory} already exists: use --force to replace it, or --dir NEW")
+            if not mark.path.is_file():
+                raise InputError(
+                    f"{directory} is not a delight demo folder: refusing to replace it "
+                    f"(--force replaces only a folder `delight demo` made; choose a new --dir)"
+                )
+            for name in mark.names():
+                (directory / name).unlink(missing_ok=True)
+            mark.path.unlink()
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot make the demo in {directory}: {exc.strerror or exc}") from None
 
 
 def describe(summary: DemoSummary) -> str:

@@ -53,12 +53,33 @@ class LexiconError(DelightError):
     """A tone lexicon file that cannot be read or parsed, or a pattern that does not compile."""
 
 
-class LogRejected(InputError):
-    """A batch of log entries (command or file) with bad ones: nothing was logged; ``details`` lists each."""
+class BatchRejected(InputError):
+    """Several ids given at once, some of them bad: nothing was done; ``details`` lists each bad one."""
 
     def __init__(self, message: str, details: list[str]) -> None:
         super().__init__(message)
         self.details = details
+
+
+class LogRejected(BatchRejected):
+    """A batch of log entries (command or file) with bad ones: nothing was logged; ``details`` lists each."""
+
+
+def refuse_batch(problems: list[str], count: int, things: str, done: str) -> None:
+    """Stop a batch of ``count`` ids if any has a problem: one id's problem as it is, several listed
+    (``things`` names them in the plural, ``done`` what was not done to them)."""
+    if not problems:
+        return
+    if count == 1:
+        raise InputError(problems[0])
+    raise BatchRejected(
+        f"nothing was {done}: {len(problems)} of {count} {things} cannot be {done} (listed above)", problems
+    )
+
+
+class OutputFileError(DelightError):
+    """A file delight will not or cannot write: the open database, the file being read, a file of
+    another kind, a folder that does not exist, a full disk."""
 
 
 class AccessDenied(DelightError):

@@ -8,7 +8,7 @@ the planner keeps that customer to recovery gestures only, until someone resolve
 
 from __future__ import annotations
 
-import io
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -21,15 +21,14 @@ from sqlmodel import Session
 
 from db.engine import transaction
 from db.models import AuditEvent, Customer, Feedback, FeedbackKind
-from planner.errors import InputError, NotFound
-from planner.output import checked_name, clean, fit, table, to_json, write_csv
+from planner.errors import InputError, NotFound, refuse_batch
+from planner.limits import MAX_ID
+from planner.output import checked_name, clean, fit, table, to_json
 from planner.rules import DEFAULT_LOW_RATING, load_rules
+from planner.spreadsheet import Sheet
 
 if TYPE_CHECKING:
     from planner.tone import Flag
-
-"""A rating at or below this needs a reply from a person, like a complaint."""
-
 
 FIELDS = (
     "feedback_id",
@@ -88,6 +87,7 @@ class FeedbackFilter:
     """What `delight feedback list` was asked for."""
 
     open_only: bool = False
+    overdue_only: bool = False
     max_rating: int | None = None
     kind: str | None = None
     limit: int | None = 100
@@ -145,6 +145,16 @@ def _item(
     )
 
 
+def _overdue(now: datetime, days: int, low_rating: int) -> ColumnElement[bool]:
+    """``is_overdue`` as a condition: needs a person's reply, has none, unresolved, waited ``days`` or more."""
+    return (
+        Feedback.replied_at.is_(None)
+        & Feedback.resolved_at.is_(None)
+        & or_(Feedback.kind == FeedbackKind.COMPLAINT, Feedback.rating <= low_rating)
+        & (Feedback.received_at <= now - timedelta(days=days))
+    )
+
+
 def _is_open() -> ColumnElement[bool]:
     """Still waiting for a person: not resolved, and no reply yet (a complaint stays open until resolved)."""
     return Feedback.resolved_at.is_(None) & or_(Feedback.replied_at.is_(None), Feedback.kind == FeedbackKind.COMPLAINT)
@@ -162,6 +172,8 @@ def list_feedback(
     query = select(Feedback, Customer).join(Customer, Customer.id == Feedback.customer_id)
     if filters.open_only:
         query = query.where(_is_open())
+    if filters.overdue_only:
+        query = query.where(_overdue(now, days, rules.low_rating))
     if filters.max_rating is not None:
         query = query.where(Feedback.rating <= filters.max_rating)
     if filters.kind is not None:
@@ -191,26 +203,31 @@ def overdue_feedback(
     query = (
         select(Feedback, Customer)
         .join(Customer, Customer.id == Feedback.customer_id)
-        .where(
-            Customer.erased_at.is_(None),
-            Feedback.replied_at.is_(None),
-            Feedback.resolved_at.is_(None),
-            or_(Feedback.kind == FeedbackKind.COMPLAINT, Feedback.rating <= low_rating),
-            Feedback.received_at <= now - timedelta(days=days),
-        )
+        .where(Customer.erased_at.is_(None), _overdue(now, days, low_rating))
         .order_by(Feedback.received_at, Feedback.id)
     )
     return [_item(row, customer, now, days, low_rating) for row, customer in session.execute(query)]
 
 
 def _find(session: Session, reference: str) -> tuple[Feedback, Customer]:
+    found = _look_up(session, reference)
+    if found is None:
+        raise NotFound(_not_found(reference))
+    return found
+
+
+def _look_up(session: Session, reference: str) -> tuple[Feedback, Customer] | None:
     query = select(Feedback, Customer).join(Customer, Customer.id == Feedback.customer_id)
     key = reference.strip()
-    condition = Feedback.id == int(key) if key.isdigit() else Feedback.external_id == key
+    # An id as `delight feedback list` shows it, else a reference as imported.
+    number = int(key) if key.isascii() and key.isdigit() else None
+    condition = Feedback.id == number if number is not None and number <= MAX_ID else Feedback.external_id == key
     found = session.execute(query.where(condition).with_for_update()).first()
-    if found is None:
-        raise NotFound(f'no feedback "{reference}": use the id shown by `delight feedback list`')
-    return found[0], found[1]
+    return None if found is None else (found[0], found[1])
+
+
+def _not_found(reference: str) -> str:
+    return f'no feedback "{reference}": use the id shown by `delight feedback list`'
 
 
 def reply_to(
@@ -275,39 +292,52 @@ def feedback_item(engine: Engine, reference: str, rules_path: Path | None = None
 
 
 def resolve(
-    engine: Engine, reference: str, by: str, rules_path: Path | None = None, now: datetime | None = None
-) -> FeedbackItem:
-    """Close a piece of feedback (for a complaint: the customer may have surprises again)."""
+    engine: Engine, references: Sequence[str], by: str, rules_path: Path | None = None, now: datetime | None = None
+) -> list[FeedbackItem]:
+    """Close pieces of feedback, all or none (for a complaint: the customer may have surprises again)."""
     by = checked_name(by, "--by", "resolved it")
     rules = load_rules(rules_path)
     days = rules.reply_within_days
     now = now or datetime.now(UTC)
+    unique = list(dict.fromkeys(reference.strip() for reference in references))
     with transaction(engine) as session:
-        row, customer = _find(session, reference)
-        if row.resolved_at is not None:
-            raise InputError(
-                f"feedback {row.id} was already resolved by {row.resolved_by} on {row.resolved_at:%Y-%m-%d}"
+        chosen: dict[int, tuple[Feedback, Customer]] = {}  # "42" and "F42" may name the same one
+        problems = []
+        for reference in unique:
+            found = _look_up(session, reference)
+            if found is None:
+                problems.append(_not_found(reference))
+            elif found[0].resolved_at is not None:
+                row = found[0]
+                problems.append(
+                    f"feedback {row.id} was already resolved by {row.resolved_by} on {row.resolved_at:%Y-%m-%d}"
+                )
+            else:
+                chosen.setdefault(found[0].id, found)
+        refuse_batch(problems, len(unique), "pieces of feedback", "resolved")
+        items = []
+        for row, customer in chosen.values():
+            row.resolved_at, row.resolved_by = now, by
+            detail = f"resolved {row.kind}" + ("" if row.replied_at else " without a recorded reply")
+            session.add(
+                AuditEvent(at=now, actor=by, entity="feedback", entity_id=row.id, action="resolve", detail=detail)
             )
-        row.resolved_at, row.resolved_by = now, by
-        detail = f"resolved {row.kind}" + ("" if row.replied_at else " without a recorded reply")
-        session.add(AuditEvent(at=now, actor=by, entity="feedback", entity_id=row.id, action="resolve", detail=detail))
+            items.append(_item(row, customer, now, days, rules.low_rating))
         session.flush()
-        return _item(row, customer, now, days, rules.low_rating)
+        return items
 
 
 # --- How the inbox reads ----------------------------------------------------------------------------
 
 
-def feedback_output(inbox: Inbox, output_format: str) -> str:
-    """The inbox as a table, CSV or JSON; dates in the shop's time zone for the table."""
+def feedback_output(inbox: Inbox, output_format: str) -> str | Sheet:
+    """The inbox as a table, JSON or a sheet (CSV/xlsx); dates in the shop's time zone for the table."""
     items = inbox.items
     if output_format == "json":
         return to_json([asdict(item) for item in items])
     rows = [[getattr(item, name) for name in FIELDS] for item in items]
-    if output_format == "csv":
-        stream = io.StringIO()
-        write_csv(stream, FIELDS, rows)
-        return stream.getvalue()
+    if output_format in ("csv", "xlsx"):
+        return Sheet(FIELDS, rows, "feedback")
     if not items:
         return "No feedback matches."
     zone = ZoneInfo(inbox.timezone)

@@ -11,7 +11,6 @@ Held-out and cancelled gestures were never to be sent, so they cannot be logged.
 
 from __future__ import annotations
 
-import getpass
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +24,11 @@ from sqlmodel import Session
 from db.engine import transaction, write_transaction
 from db.importers.reading import inspect_file, read_rows
 from db.models import AuditEvent, Customer, Gesture, GestureStatus
-from planner.errors import InputError, LogRejected, NotFound
+from planner.errors import InputError, LogRejected, NotFound, refuse_batch
+from planner.limits import MAX_ID, check_date
 from planner.output import checked_name, clean, table
 from planner.rules import load_rules
+from planner.spreadsheet import FORMULA_START
 from planner.views import plural
 
 LOGGED = (GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)
@@ -36,15 +37,13 @@ NOT_ACTED_ON = (GestureStatus.PLANNED, GestureStatus.HELD_OUT, GestureStatus.CAN
 # How far ahead of this computer's clock --at may be (another computer's clock may run fast).
 CLOCK_SLACK = timedelta(minutes=5)
 NOTE_MARK = "; note: "
-# The characters `planner.output.spreadsheet_safe` guards with a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 
 
 @dataclass(frozen=True)
 class LogOptions:
     """Who logs, when it happened, and the rules file that names the shop's time zone."""
 
-    by: str
+    by: str | None  # None: a log file's rows say who, each in its by column
     note: str | None = None
     at: str | None = None
     rules_path: Path | None = None
@@ -145,14 +144,6 @@ class GestureHistory:
         return head + "\n\n" + table(["when", "who", "what", "detail"], rows, max_width=60)
 
 
-def default_actor() -> str:
-    """Who is logging when --by is not given: this computer's user name."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "unknown"
-
-
 def local_time(moment: datetime, timezone: ZoneInfo) -> str:
     """A moment in the shop's time zone, like "2026-12-01 15:30 KST"."""
     return moment.astimezone(timezone).strftime("%Y-%m-%d %H:%M %Z")
@@ -166,6 +157,7 @@ def parse_when(text: str, timezone: ZoneInfo, *, label: str = "--at", now: datet
         raise InputError(
             f'{label} "{text}" is not a date and time like 2026-12-01T15:30 (or 2026-12-01T15:30+09:00)'
         ) from None
+    check_date(moment.date(), f'{label} "{text}":')
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone)
     if moment > (now or datetime.now(UTC)) + CLOCK_SLACK:
@@ -206,20 +198,22 @@ def import_log(engine: Engine, path: Path, options: LogOptions) -> LogResult:
     ``at`` where present. Rows still planned or held out are left alone.
     """
     timezone = ZoneInfo(load_rules(options.rules_path).timezone)
-    default_by = checked_name(options.by, "--by")
+    default_by = checked_name(options.by, "--by") if options.by else None
     default_at = parse_when(options.at, timezone) if options.at else datetime.now(UTC)
-    source = inspect_file(path, options.encoding)
-    columns = {name.strip().lower(): index for index, name in enumerate(source.header)}
-    for needed in ("gesture_id", "status"):
-        if needed not in columns:
-            raise InputError(
-                f'{path.name}: no "{needed}" column: export the week with `delight list --format csv`, '
-                "fill in the status column, and import that file"
-            )
+    problems: list[str] = []
+    with inspect_file(path, options.encoding) as source:
+        columns = {name.strip().lower(): index for index, name in enumerate(source.header)}
+        for needed in ("gesture_id", "status"):
+            if needed not in columns:
+                raise InputError(
+                    f'{path.name}: no "{needed}" column: export the week with `delight list --format csv`, '
+                    "fill in the status column, and import that file"
+                )
+        # A week's file: a few thousand rows at most.
+        rows = list(read_rows(source, on_ragged=lambda line, reason, _: problems.append(f"line {line}: {reason}")))
     result = LogResult(timezone)
     entries: list[_Entry] = []
-    problems: list[str] = []
-    for line, cells in read_rows(source):
+    for line, cells in rows:
 
         def cell(name: str, cells: list[str] = cells) -> str:
             index = columns.get(name)
@@ -235,6 +229,9 @@ def import_log(engine: Engine, path: Path, options: LogOptions) -> LogResult:
         except ValueError:
             problems.append(f'{where}: gesture_id "{raw_id}" is not a number')
             continue
+        if not 1 <= gesture_id <= MAX_ID:
+            problems.append(f'{where}: gesture_id "{raw_id}" does not exist (see `delight list` for ids)')
+            continue
         where = f"line {line}: gesture {gesture_id}"
         if status not in LOGGED:
             shown = f'"{status}"' if status else "empty"
@@ -242,6 +239,8 @@ def import_log(engine: Engine, path: Path, options: LogOptions) -> LogResult:
             continue
         try:
             by = checked_name(cell("by"), "by") if cell("by") else default_by
+            if by is None:
+                raise InputError("no by: say who did it in a by column, or give --by NAME (or set DELIGHT_USER)")
             at = parse_when(cell("at"), timezone, label="at") if cell("at") else default_at
         except InputError as exc:
             problems.append(f"{where}: {exc}")
@@ -360,36 +359,45 @@ def _first_records(statuses: dict[int, str], gestures: dict[int, Gesture], sessi
     return already
 
 
-def undo(engine: Engine, gesture_id: int, by: str, rules_path: Path | None = None) -> UndoResult:
-    """`delight log undo`: a logged gesture goes back to planned; the audit trail keeps what it was."""
+def undo(engine: Engine, gesture_ids: Sequence[int], by: str, rules_path: Path | None = None) -> list[UndoResult]:
+    """`delight log undo`: logged gestures go back to planned, all or none; the audit trail keeps what they were."""
     actor = checked_name(by, "--by")
     timezone = ZoneInfo(load_rules(rules_path).timezone)
+    unique_ids = list(dict.fromkeys(gesture_ids))
 
-    def work(session: Session) -> UndoResult:
-        gesture = _locked(session, [gesture_id]).get(gesture_id)
-        if gesture is None:
-            raise NotFound(f"no gesture {gesture_id} (see `delight list` for ids)")
-        if gesture.status not in LOGGED:
-            raise InputError(f"gesture {gesture_id} is {gesture.status}, not logged: there is nothing to undo")
-        customer = session.get(Customer, gesture.customer_id)
-        assert customer is not None  # a foreign key
-        was = gesture.status
-        record = f"was {was}"
-        if gesture.sent_by:
-            record += f" by {gesture.sent_by}"
-        if gesture.sent_at:
-            record += f" at {local_time(gesture.sent_at, timezone)}"
-        if customer.do_not_contact or customer.erased_at:
-            gesture.status, gesture.note = GestureStatus.CANCELLED, "customer may not be contacted"
-            record += "; cancelled: the customer may not be contacted"
-        else:
-            gesture.status, gesture.note = GestureStatus.PLANNED, None
-            record += "; back to planned"
-        gesture.sent_at = gesture.sent_by = None
-        record_event(session, "gesture", gesture.id, actor, "undo", record)
-        return UndoResult(gesture_id, was, gesture.status)
+    def work(session: Session) -> list[UndoResult]:
+        gestures = _locked(session, unique_ids)
+        problems = []
+        for gesture_id in unique_ids:
+            gesture = gestures.get(gesture_id)
+            if gesture is None:
+                problems.append(f"no gesture {gesture_id} (see `delight list` for ids)")
+            elif gesture.status not in LOGGED:
+                problems.append(f"gesture {gesture_id} is {gesture.status}, not logged: there is nothing to undo")
+        refuse_batch(problems, len(unique_ids), "gestures", "undone")
+        return [_undo(session, gestures[gesture_id], actor, timezone) for gesture_id in unique_ids]
 
     return write_transaction(engine, work)
+
+
+def _undo(session: Session, gesture: Gesture, actor: str, timezone: ZoneInfo) -> UndoResult:
+    customer = session.get(Customer, gesture.customer_id)
+    assert customer is not None  # a foreign key
+    was = gesture.status
+    record = f"was {was}"
+    if gesture.sent_by:
+        record += f" by {gesture.sent_by}"
+    if gesture.sent_at:
+        record += f" at {local_time(gesture.sent_at, timezone)}"
+    if customer.do_not_contact or customer.erased_at:
+        gesture.status, gesture.note = GestureStatus.CANCELLED, "customer may not be contacted"
+        record += "; cancelled: the customer may not be contacted"
+    else:
+        gesture.status, gesture.note = GestureStatus.PLANNED, None
+        record += "; back to planned"
+    gesture.sent_at = gesture.sent_by = None
+    record_event(session, "gesture", gesture.id, actor, "undo", record)
+    return UndoResult(gesture.id, was, gesture.status)
 
 
 def gesture_history(engine: Engine, gesture_id: int, rules_path: Path | None = None) -> GestureHistory:
@@ -445,7 +453,7 @@ def _detail(entry: _Entry, timezone: ZoneInfo) -> str:
 def _from_spreadsheet(cell: str) -> str:
     """A cell as the exporter meant it: trimmed, without the apostrophe that kept it from being a formula."""
     text = cell.strip()
-    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+    if text.startswith("'") and text[1:].startswith(FORMULA_START):
         return text[1:].strip()
     return text
 

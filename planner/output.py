@@ -1,25 +1,22 @@
-"""Text for people and files: terminal tables, CSV that spreadsheets open safely, JSON.
+"""Text for people: terminal tables and JSON (spreadsheets: ``planner.spreadsheet``).
 
 Customer text (names, reviews) is data everywhere: control characters and bidi
-overrides never reach a terminal, and no CSV cell can become a spreadsheet formula.
+overrides never reach a terminal.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import IO
 
 from planner.errors import InputError
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_NAME = 100  # AuditEvent.actor, Gesture.sent_by, Feedback.replied_by
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 
 
 def clean(value: object) -> str:
@@ -64,33 +61,6 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]], *, max_width
             parts.append(pad + value if numeric[i] and position > 1 else value + pad)
         lines.append("  ".join(parts).rstrip())
     return "\n".join(lines)
-
-
-def spreadsheet_safe(value: object) -> object:
-    """A CSV cell that Excel and Google Sheets show as text, never run as a formula."""
-    kind = type(value)  # exact types first: this runs for every cell of 200,000-row exports
-    if kind is int or kind is Decimal:
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | Decimal):
-        return value
-    if isinstance(value, tuple | list):
-        value = "; ".join(str(item) for item in value)
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def write_csv(stream: IO[str], headers: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = True) -> None:
-    """Write CSV for spreadsheets: UTF-8 with a BOM (so Excel reads Korean right), formula-safe cells."""
-    if bom:
-        stream.write("\ufeff")
-    writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([spreadsheet_safe(value) for value in row])
 
 
 def to_json(value: object) -> str:

@@ -22,8 +22,22 @@ COUNT_NOUNS: dict[str, tuple[str, str]] = {
     "gestures_last_365_days": ("gesture", "gestures"),
 }
 
+# Gesture kinds as headings for the team ("Handwritten notes" / "손편지"); other kinds read as their name.
+_KINDS: dict[str, dict[str, str]] = {
+    "handwritten_note": {"en": "Handwritten notes", "ko": "손편지"},
+    "small_gift": {"en": "Small gifts", "ko": "작은 선물"},
+    "cheer_message": {"en": "Cheer messages", "ko": "응원 메시지"},
+    "recovery_call": {"en": "Recovery calls", "ko": "회복 연락"},
+    "postcard": {"en": "Postcards", "ko": "엽서"},
+}
+
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WEEKDAYS = {"ko": "월화수목금토일", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+def kind_name(kind: str, language: str) -> str:
+    """A gesture kind as a heading: "small_gift" → "Small gifts" / "작은 선물"; "thank_you_box" → "Thank you box"."""
+    return _KINDS.get(kind, {}).get(language) or kind.replace("_", " ").capitalize()
 
 
 def days_until(days: int, language: str) -> str:

@@ -6,7 +6,8 @@ words use them). Every customer a rule matched gets a ``Decision`` that says wha
 to them and why.
 
 The order of work:
-1. Every rule runs over whole fact columns (``planner.facts.FactTable``); then, per customer
+1. Every rule's condition (a polars expression, ``planner.core.conditions``) runs over the facts
+   frame of every customer (``planner.core.facts``); then, per customer
    some rule matched (rules highest priority first), a customer is removed by
    the first constraint that stops them (do-not-contact, erased, already this week,
    listening first, cooldown, max per year, no postal address, same kind as last time);
@@ -45,15 +46,19 @@ from decimal import Decimal
 from itertools import chain, compress
 from typing import NamedTuple
 
-from planner.facts import FactTable, PastGesture, Profile
+import polars as pl
+
+from db.money import from_minor
+from planner import phrases
+from planner.facts import FACTS_BY_NAME, FactType, PastGesture, Profile
 from planner.listening import Listening
-from planner.rules import GestureKind, Rule, RuleSet
+from planner.rules import GestureKind, Gift, Rule, RuleSet
 from planner.templates import Template, TemplateLibrary, occasion_word
 from planner.weeks import monday
 
 PLANNED = "planned"
 WILDCARD_POOL_PER_WILDCARD = 50
-LOOKAHEAD = 256  # candidates in the draw whose names and latest items are looked up together
+LOOKAHEAD = 256  # candidates taken from the draw at a time
 HELD_OUT = "held_out"
 REMOVED = "removed"
 WILDCARD_RULE = "wildcard"
@@ -72,6 +77,8 @@ NO_RECOVERY_KIND = "no recovery kind in the rules"
 CAPACITY = "capacity"
 BUDGET = "budget"
 NO_WRITER = "no writer free"
+NO_GIFTS_LEFT = "no gifts left"
+NO_GIFT_FOR_THEM = "no gift they have not had or bought"
 HOLDOUT = "held out (control group)"
 
 
@@ -84,7 +91,7 @@ class PlanRequest:
     seed: int
     rules: RuleSet
     budget: Decimal
-    customers: FactTable | Sequence[Profile]  # everyone, with their facts; a list is turned into a table
+    customers: pl.DataFrame | Sequence[Profile]  # everyone's facts (``planner.core.facts``); or profiles
     history: Mapping[int, Sequence[PastGesture]]
     templates: TemplateLibrary
     spent_this_week: Decimal = Decimal(0)
@@ -96,6 +103,10 @@ class PlanRequest:
     # Who must hear from a person first (``planner.listening.load_listening``), by customer id.
     listening: Mapping[int, Listening] = field(default_factory=dict)
     wildcards_this_week: int = 0  # already in the week's plan: a week gets ``wildcards`` in all
+    # Gifts with a counted stock: how many are left to plan (``planner.gifts``); the rest never run out.
+    gifts_left: Mapping[str, int] = field(default_factory=dict)
+    # The catalogue's gifts each of these customers bought, looked up only for those a gift may go to.
+    gifts_bought: Callable[[Sequence[int]], Mapping[int, frozenset[str]]] = lambda _customer_ids: {}
 
 
 class WordsUsed(NamedTuple):
@@ -122,6 +133,7 @@ class PlannedGesture(NamedTuple):
     for_day: date | None = None  # the birthday or anniversary it is for
     send_by: date | None = None
     feedback_id: int | None = None  # what the customer told us that it answers
+    gift: str | None = None  # chosen from the kind's shelf
     occasion: str | None = None  # the rule's, for the words; not stored
 
 
@@ -189,6 +201,85 @@ class Plan:
     waiting: list[Listening] = field(default_factory=list)  # owed a person, left for next week
 
 
+class Customers:
+    """The facts frame as the planner reads it: columns as Python values, each made once, in row
+    order (money as Decimal in ``currency``); one customer as a ``Profile``.
+
+    ``frame`` has a row per customer (``planner.core.facts.facts_frame``): who they are, and the
+    facts the rules, reasons and words need. Profiles given instead (tests) become such a frame.
+    """
+
+    def __init__(self, customers: pl.DataFrame | Sequence[Profile], currency: str) -> None:
+        from planner.core.facts import profiles_frame
+
+        self.frame = customers if isinstance(customers, pl.DataFrame) else profiles_frame(customers, currency)
+        self.currency = currency
+        self.ids: list[int] = self.frame["customer_id"].to_list()
+        self._columns: dict[str, list] = {}
+        self._index: dict[int, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def column(self, name: str) -> list:
+        """One column for every customer."""
+        found = self._columns.get(name)
+        if found is None:
+            found = self._columns[name] = self._values(name, self.frame[name])
+        return found
+
+    def column_at(self, name: str, rows: Sequence[int]) -> list:
+        """One column for the customers in ``rows`` only."""
+        if name in self._columns:
+            return [self._columns[name][row] for row in rows]
+        return self._values(name, self.frame[name].gather(list(rows)))
+
+    def value(self, name: str, row: int) -> object:
+        """One customer's value of one column."""
+        return self.column_at(name, (row,))[0]
+
+    def greetings(self, rows: Sequence[int]) -> list[str | None]:
+        """What a reason calls the customers in ``rows``: their first name, else their name (None: neither)."""
+        return self.column_at("greeting", rows)
+
+    def row_of(self, customer_id: int) -> int | None:
+        if self._index is None:
+            self._index = {customer_id: row for row, customer_id in enumerate(self.ids)}
+        return self._index.get(customer_id)
+
+    def profile(self, row: int) -> Profile:
+        """The customer in ``row``, with every fact the frame holds."""
+        values = self.frame.row(row, named=True)
+        facts = {name: self._value(name, value) for name, value in values.items() if name in FACTS_BY_NAME}
+        return Profile(
+            values["customer_id"],
+            values["external_id"],
+            values["name"],
+            values["first_name"],
+            values["language"],
+            values["do_not_contact"],
+            values["erased"],
+            values["has_address"],
+            facts,
+        )
+
+    def _values(self, name: str, series: pl.Series) -> list:
+        fact = FACTS_BY_NAME.get(name)
+        if fact is not None and fact.type in (FactType.MONEY, FactType.TEXT_LIST):
+            return [self._value(name, value) for value in series.to_list()]
+        return series.to_list()
+
+    def _value(self, name: str, value: object) -> object:
+        fact = FACTS_BY_NAME.get(name)
+        if value is None or fact is None:
+            return value
+        if fact.type == FactType.MONEY:
+            return from_minor(value, self.currency)  # type: ignore[arg-type]
+        if fact.type == FactType.TEXT_LIST:
+            return tuple(value)  # type: ignore[arg-type]
+        return value
+
+
 def in_holdout(customer_id: int, percent: int) -> bool:
     """The stable control-group draw: the same customer is always in or out, whatever the week or seed."""
     return held_out_flags([customer_id], percent)[0]
@@ -209,6 +300,7 @@ def held_out_flags(customer_ids: Sequence[int], percent: int) -> list[bool]:
 
 # Fixed: changing either would move customers in or out of the control group.
 _HOLDOUT_SALT = 0x5BD1E995
+_GIFT_SALT = 0x6A09E667
 _GOLDEN = 0x9E3779B97F4A7C15  # 2**64 divided by the golden ratio, odd
 _64_BITS = 2**64 - 1
 
@@ -245,11 +337,9 @@ class _Planner:
         self.by_mask: dict[int, tuple[list[Rule], tuple[str, ...]]] = {}
         self.shared: dict[int, _Options] = {}  # options by ``alike_keys``
         self.masks: list[int] = []  # by row: a bit for each (priority-ordered) rule that matched
-        customers = request.customers
-        self.table = customers if isinstance(customers, FactTable) else FactTable.from_profiles(customers)
-        identity = self.table.identity
-        self.erased, self.do_not_contact = identity["erased"], identity["do_not_contact"]
-        self.has_address, self.language = identity["has_address"], identity["language"]
+        self.table = Customers(request.customers, self.rules.currency)
+        self.erased, self.do_not_contact = self.table.column("erased"), self.table.column("do_not_contact")
+        self.has_address, self.language = self.table.column("has_address"), self.table.column("language")
         # Recovery or nothing: an open complaint (as a fact, or found by ``load_listening``) or a low rating unanswered.
         self.restricted = [
             bool(complaint) or customer_id in request.listening
@@ -264,6 +354,13 @@ class _Planner:
             for customer_id, gestures in request.history.items()
             if any(g.week == request.week for g in gestures)
         }
+        # Gifts: a draw of their own, so a shelf never changes who else is drawn.
+        self.gift_rng = random.Random(request.seed ^ _GIFT_SALT)
+        self.gifts_left = dict(request.gifts_left)
+        self.gift_uses = Counter(
+            g.gift for gestures in request.history.values() for g in gestures if g.gift and g.week == request.week
+        )
+        self.bought: dict[int, frozenset[str]] = {}
 
     # -- step 1: who may get what ------------------------------------------------------------
 
@@ -272,11 +369,6 @@ class _Planner:
         if not self.owed:
             return []
         top = max((rule.priority for rule in self.rules.rules), default=0) + 1
-        owed = self.owed
-
-        def matches_all(table: FactTable) -> list[bool]:
-            return [customer_id in owed for customer_id in table.ids]
-
         return [
             Rule(
                 name=LISTENING_RULE if number == 0 else f"{LISTENING_RULE} ({kind.name})",
@@ -284,10 +376,16 @@ class _Planner:
                 when="",
                 priority=top,
                 reasons={},
-                matches_all=matches_all,
             )
             for number, kind in enumerate(self.rules.recovery_kinds)
         ]
+
+    def condition(self, rule: Rule) -> pl.Expr:
+        """What a rule matches, over the facts frame: its compiled ``when``; for the built-in
+        listening rules, every customer owed a person."""
+        if not rule.when:
+            return pl.col("customer_id").is_in(sorted(self.owed))
+        return rule.condition(self.rules.currency).expression
 
     def past_gestures(self, customer_id: int) -> _PastSummary | None:
         """What counts from a customer's gestures sent or planned for other weeks; None if there are none."""
@@ -321,7 +419,13 @@ class _Planner:
         """(constraint, writer): a constraint name if this gesture does not fit, else the writer to assign."""
         if self.plan.used[kind.name] >= kind.capacity:
             return self.full[kind.name], None
-        if self.plan.spent + kind.cost > self.plan.budget:
+        cost = kind.cost
+        if kind.gifts:
+            on_shelf = [gift.cost for gift in kind.gifts if self.gifts_left.get(gift.name, 1) > 0]
+            if not on_shelf:
+                return f"{NO_GIFTS_LEFT}: {kind.name}", None
+            cost += min(on_shelf)
+        if self.plan.spent + cost > self.plan.budget:
             return BUDGET, None
         if not (kind.physical and self.rules.writers):
             return None, None
@@ -335,10 +439,37 @@ class _Planner:
         writer = max(free, key=lambda w: (w.capacity - self.plan.writer_load[w.name], w.name))
         return None, writer.name
 
-    def take(self, row: int, kind: GestureKind, rule: Rule | None, reason: str, writer: str | None) -> None:
+    def gift_for(self, row: int, kind: GestureKind) -> Gift | None:
+        """A gift from the kind's shelf for the customer in ``row``: in stock, within the budget left,
+        never one they had or bought; the least given this week, drawn among equals."""
+        customer_id = self.table.ids[row]
+        bought = self.bought.get(customer_id)
+        if bought is None:
+            bought = self.bought[customer_id] = self.request.gifts_bought([customer_id]).get(customer_id, frozenset())
+        had = {g.gift for g in self.request.history.get(customer_id, ()) if g.gift} | bought
+        room = self.plan.budget - self.plan.spent - kind.cost
+        fitting = [
+            gift
+            for gift in kind.gifts
+            if gift.name not in had and gift.cost <= room and self.gifts_left.get(gift.name, 1) > 0
+        ]
+        if not fitting:
+            return None
+        fewest = min(self.gift_uses[gift.name] for gift in fitting)
+        return self.gift_rng.choice([gift for gift in fitting if self.gift_uses[gift.name] == fewest])
+
+    def take(
+        self, row: int, kind: GestureKind, rule: Rule | None, reason: str, writer: str | None, gift: Gift | None
+    ) -> None:
         """Place a gesture (its words come later, once the week's gestures are known)."""
         self.plan.used[kind.name] += 1
-        self.plan.spent += kind.cost
+        cost = kind.cost
+        if gift is not None:
+            cost += gift.cost
+            self.gift_uses[gift.name] += 1
+            if gift.name in self.gifts_left:
+                self.gifts_left[gift.name] -= 1
+        self.plan.spent += cost
         if writer:
             self.plan.writer_load[writer] += 1
         customer_id = self.table.ids[row]
@@ -352,11 +483,12 @@ class _Planner:
                 rule=rule.name if rule is not None else WILDCARD_RULE,
                 reason=reason,
                 status=PLANNED,
-                cost=kind.cost,
+                cost=cost,
                 writer=writer,
                 for_day=for_day,
                 send_by=send_by,
                 feedback_id=listening.feedback_id if listening is not None and kind.recovery else None,
+                gift=gift.name if gift is not None else None,
                 occasion=occasion,
             )
         )
@@ -388,14 +520,17 @@ class _Planner:
 
     def run(self) -> Plan:
         table = self.table
-        # Each rule runs over whole fact columns; then only the customers some rule matched are
-        # visited, in row order. Customers who matched the same rules share one (rules, names)
-        # pair, and those without past gestures share their options too, since only two flags
-        # of theirs can change them.
+        # Each rule's condition runs over the whole frame at once; then only the customers some
+        # rule matched are visited, in row order. Customers who matched the same rules share one
+        # (rules, names) pair, and those without past gestures share their options too, since
+        # only two flags of theirs can change them.
         masks = [0] * len(table)
-        for bit, rule in enumerate(self.ordered_rules):
+        matched_by_rule = table.frame.select(
+            [self.condition(rule).arg_true().implode().alias(str(bit)) for bit, rule in enumerate(self.ordered_rules)]
+        )
+        for bit, rows in enumerate(matched_by_rule.row(0)):
             flag = 1 << bit
-            for row in compress(range(len(table)), rule.matches_all(table)):
+            for row in rows:
                 masks[row] |= flag
         self.masks = masks
         matched_rows = list(compress(range(len(table)), masks))
@@ -557,9 +692,6 @@ class _Planner:
         masks, dead, key_of = self.masks, self.dead, self.dead_key
         while hopeful and draw.waiting:
             turns = draw.take(LOOKAHEAD)
-            # Who may still get something has their name and latest items looked up at once.
-            rows = [row for row in turns if key_of(row) not in dead]
-            self.table.prefetch(rows, ("people", "last_order_items"))
             for row in turns:
                 key = key_of(row)
                 waiting[key] -= 1
@@ -617,16 +749,23 @@ class _Planner:
         """Give the customer in ``row`` the first of their options that fits, or remove them.
 
         Returns the constraint when none of their kinds fits any more (capacity, budget or
-        writers); None when they got a gesture.
+        writers); None when they got a gesture, or when what stopped them was theirs alone (every
+        gift on the shelf is one they had or bought).
         """
-        last_constraint = ""
+        last_constraint, theirs_alone = "", False
         for rule, kind in options.choices:
             constraint, writer = self.fits(row, kind)
+            gift = self.gift_for(row, kind) if constraint is None and kind.gifts else None
+            if constraint is None and kind.gifts and gift is None:
+                constraint, theirs_alone = NO_GIFT_FOR_THEM, True
             if constraint is None:
-                self.take(row, kind, rule, self.reason(rule, row), writer)
+                self.take(row, kind, rule, self.reason(rule, row), writer, gift)
                 self.plan.decisions[self.table.ids[row]] = Decision(self.table.ids[row], matched, PLANNED)
                 return None
             last_constraint = constraint
+        if theirs_alone:
+            self.remove(self.table.ids[row], matched, last_constraint, f"{last_constraint} on the shelf this week")
+            return None
         self.remove_too_late(self.table.ids[row], matched, last_constraint)
         return last_constraint
 
@@ -642,8 +781,12 @@ class _Planner:
                 constraint, writer = self.fits(row, kind)
                 if constraint is not None or self.kind_block(row, kind) is not None:
                     continue
+                gift = self.gift_for(row, kind) if kind.gifts else None
+                if kind.gifts and gift is None:
+                    continue
                 (greeting,) = self.table.greetings([row])
-                self.take(row, kind, None, _wildcard_reason(greeting, kind.name, self.rules.team_language), writer)
+                reason = _wildcard_reason(greeting, kind.name, self.rules.team_language)
+                self.take(row, kind, None, reason, writer, gift)
                 self.plan.decisions[self.table.ids[row]] = Decision(self.table.ids[row], (), PLANNED)
                 wanted -= 1
                 break
@@ -840,10 +983,9 @@ def words_timing(for_day: date | None, send_by: date | None, posting_days: int) 
 
 
 def _wildcard_reason(greeting: str | None, kind: str, language: str) -> str:
-    what = kind.replace("_", " ")
     if language == "ko":
-        return f"깜짝 선물: 어떤 규칙에도 해당하지 않은 {greeting or '고객'}님께 뜻밖의 {what}"
-    return f"A wildcard: a surprise {what} for {greeting or 'someone'}, whom no rule picked"
+        return f"깜짝 선물: 어떤 규칙에도 해당하지 않은 {greeting or '고객'}님께 뜻밖의 {phrases.kind_name(kind, 'ko')}"
+    return f"A wildcard: a surprise {kind.replace('_', ' ')} for {greeting or 'someone'}, whom no rule picked"
 
 
 def make_plan(request: PlanRequest) -> Plan:

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
 
-from db import summaries
 from db.engine import write_transaction
 from db.models import AuditEvent, Customer, Feedback, Gesture, GestureStatus, Order
 from planner.logbook import record_event, without_note
@@ -38,6 +37,7 @@ PERSONAL_FIELDS = (
     "city",
     "address1",
     "address2",
+    "address_name",
 )
 ERASED_REASON = "(erased)"
 
@@ -110,7 +110,6 @@ def forget(engine: Engine, customer_ref: str, by: str, rules_path: Path | None =
         _erase_notes_in_audit(session, gesture_ids)
         cancelled = _cancel_planned(session, customer.id, this_week, by, "customer asked to be forgotten")
         session.flush()
-        summaries.refresh(session.connection())  # the summaries' copy of their name and birthday goes now too
         orders = session.execute(select(func.count()).where(Order.customer_id == customer.id)).scalar_one()
         record_event(
             session,

@@ -32,13 +32,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from db.engine import transaction
+from db.engine import database_path, transaction
 from db.models import Feedback, FeedbackKind, Gesture, GestureStatus, Order, OrderStatus, PlanRun
 from db.money import format_money, from_minor
 from planner import stats
 from planner.errors import InputError
 from planner.feedback import overdue_feedback
 from planner.output import table, to_json
+from planner.output_files import check_output_file
 from planner.rules import load_rules
 from planner.weeks import monday, today_in, week_of
 
@@ -335,11 +336,14 @@ def compare_group(
     return outcomes
 
 
+TOO_EARLY = "too early to tell"
+
+
 def _too_early_note(units: Sequence[GestureRecord], days: int, until: date) -> str:
     if not units:
         return "no gestures were sent or held out in this period"
     first_end = min(monday(unit.week) for unit in units) + timedelta(days=7 + days - 1)
-    return f"too early to tell: no {days}-day window has ended by {until} (the first ends on {first_end})"
+    return f"{TOO_EARLY}: no {days}-day window has ended by {until} (the first ends on {first_end})"
 
 
 def compare_outcomes(
@@ -610,6 +614,8 @@ def make_report(engine: Engine, options: ReportOptions) -> Report:
     now = options.now or datetime.now(UTC)
     now = min(now, datetime.combine(until + timedelta(days=1), time(0), tzinfo=timezone).astimezone(UTC))
     recovery_kinds = [kind.name for kind in rules.recovery_kinds]
+    if options.pdf is not None:
+        check_output_file(options.pdf, "pdf", database=database_path(engine))
     with transaction(engine) as session:
         gestures = load_gestures(session, options.since, until, recovery_kinds)
         recovery = load_recovery(session, options.since, until, recovery_kinds, timezone, rules.low_rating)
@@ -700,15 +706,25 @@ def report_text(report: Report) -> str:
     lines = [f"Outcome report, {report.period} (shop time {report.timezone})", "", report.summary, ""]
     if report.recovery is not None:
         lines += [report.recovery.text(), ""]
-    lines += [
-        "Repurchase within N days after the gesture's week: sent a gesture against held out",
-        table(
-            ["group", "by", "days", "sent", "held out", "sent rate", "held-out rate", "diff (pts)", level, "note"],
-            outcome_rows(report),
-            max_width=100,
-        ),
-        "",
-    ]
+    # Windows too young to tell are one sentence per group, not a row each.
+    rows, too_early = [], defaultdict(list)
+    for outcome, row in zip(report.outcomes, outcome_rows(report), strict=True):
+        note = outcome.repurchase.note or ""
+        if note.startswith(TOO_EARLY):
+            too_early[(outcome.group, outcome.group_by)].append(outcome)
+        else:
+            rows.append(row)
+    lines.append("Repurchase within N days after the gesture's week: sent a gesture against held out")
+    if rows:
+        headers = ["group", "by", "days", "sent", "held out", "sent rate", "held-out rate", "diff (pts)", level, "note"]
+        lines.append(table(headers, rows, max_width=100))
+    for (group, group_by), outcomes in too_early.items():
+        days = " and ".join(
+            filter(None, [", ".join(str(o.window_days) for o in outcomes[:-1]), str(outcomes[-1].window_days)])
+        )
+        first = outcomes[0].repurchase.note or ""
+        lines.append(f"{group} ({group_by}): {TOO_EARLY} at {days} days{first.removeprefix(TOO_EARLY)}.")
+    lines.append("")
     money_rows, complaint_rows = [], []
     for outcome in report.outcomes:
         if outcome.group_by != "overall":

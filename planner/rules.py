@@ -31,40 +31,27 @@ import decimal
 import difflib
 import functools
 import importlib.resources
-import operator
+import math
 import re
 import string
-import tomllib
 import zoneinfo
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from itertools import compress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from db.money import CURRENCIES
 from planner import phrases
 from planner.errors import RulesError
-from planner.facts import COST, FACTS, FACTS_BY_NAME, FactType
-from planner.ruleengine import engine_ast, engine_errors, rule_engine
+from planner.facts import FACTS, FACTS_BY_NAME
+from planner.limits import MAX_AMOUNT, MAX_COUNT, MAX_DAYS, in_amount_range
+from planner.textfiles import parse_toml, read_utf8
+
+if TYPE_CHECKING:
+    from planner.core.conditions import Condition
 
 Facts = Mapping[str, object]
 """One customer's facts: every name in FACTS mapped to its value, or None when it is missing."""
-
-
-class Columns(Protocol):
-    """Facts for many customers at once (``planner.facts.FactTable``): one list per fact, in row order."""
-
-    def __len__(self) -> int: ...
-
-    def column(self, name: str) -> Sequence[Any]: ...
-
-    def select(self, rows: Sequence[int]) -> Columns:
-        """Only these rows (positions in this set of rows), for a condition only they still need."""
-        ...
-
-
-Predicate = Callable[[Columns], list[bool]]
-"""A compiled condition: for every row of the columns, whether it holds."""
 
 LANGUAGES = frozenset({"ko", "en"})
 """Languages a writer can write in (and a customer can prefer)."""
@@ -72,20 +59,9 @@ LANGUAGES = frozenset({"ko", "en"})
 REASON_EXTRA_NAMES: dict[str, str] = {"first_name": "The customer's first (given) name."}
 """Names a ``reason`` template may use besides the facts; the planner supplies their values."""
 
-# Digits after the decimal point a money amount may have, for currencies a shop is likely to use.
-# Other currencies are accepted without this check.
-CURRENCY_DECIMALS: dict[str, int] = {
-    "KRW": 0,
-    "JPY": 0,
-    "VND": 0,
-    "USD": 2,
-    "EUR": 2,
-    "GBP": 2,
-    "CAD": 2,
-    "AUD": 2,
-}
-
 DEFAULT_TIMEZONE = "Asia/Seoul"
+
+DEFAULT_SOURCE = "default rules"
 
 DEFAULT_REPLY_WITHIN_DAYS = 2
 
@@ -106,6 +82,24 @@ _OCCASION_FROM_FACT = {
 
 
 @dataclass(frozen=True)
+class Gift:
+    """One gift on the shelf a physical kind's gifts come from.
+
+    ``cost`` is the gift's own price, added to its kind's ``cost`` (the box and the postage).
+    ``stock`` is how many were on the shelf when counted on ``counted_on``; every gesture with
+    this gift logged sent on or after that day comes off it (``planner.gifts``). ``None``: not
+    counted, never runs out. ``sku`` also matches the customer's orders: nobody is given a gift
+    they bought.
+    """
+
+    name: str
+    cost: decimal.Decimal = decimal.Decimal(0)
+    stock: int | None = None
+    counted_on: datetime.date | None = None
+    sku: str | None = None
+
+
+@dataclass(frozen=True)
 class GestureKind:
     """A kind of gesture: what one costs, how many fit in a week, and what it needs."""
 
@@ -115,6 +109,19 @@ class GestureKind:
     physical: bool = False
     recovery: bool = False
     posting_days: int = 0  # from sending to arriving: a card in the post takes days, a message none
+    gifts: tuple[Gift, ...] = ()  # the shelf a gift is chosen from (``choices``, or one fixed ``gift``)
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    """Where the shop posts from: the return address on envelopes and labels."""
+
+    name: str
+    street: str = ""  # lines separated by newlines
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""  # ISO 3166 code, e.g. "KR"
 
 
 @dataclass(frozen=True)
@@ -128,10 +135,11 @@ class Writer:
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule: when its compiled condition ``matches`` a customer's facts, it proposes ``gesture``.
+    """One rule: when its condition holds for a customer's facts, it proposes ``gesture``.
 
-    ``facts_used`` lists the fact names the condition refers to, in order of first use, so a plan can
-    show the facts behind a choice.
+    ``when`` is compiled to a polars expression (``planner.core.conditions``) the first time it is
+    needed, for the shop's currency: commands that never test a condition never load the parser.
+    ``facts_used`` lists the fact names the condition refers to, in order of first use.
     """
 
     name: str
@@ -139,13 +147,20 @@ class Rule:
     when: str
     priority: int
     reasons: Mapping[str, str] = field(compare=False)  # the ``reason`` by language ("ko", "en"); may be empty
-    matches_all: Predicate = field(compare=False, repr=False)
     facts_used: tuple[str, ...] = ()
     occasion: str | None = None
 
-    def matches(self, facts: Facts) -> bool:
-        """Whether the condition holds for one customer's facts."""
-        return self.matches_all(OneCustomer(facts))[0]
+    def condition(self, currency: str) -> Condition:
+        """The compiled ``when`` for a facts frame whose money is in ``currency``; RulesError if it is not valid."""
+        from planner.core.conditions import compiled
+
+        return compiled(self.name, self.when, currency)
+
+    def matches(self, facts: Facts, currency: str) -> bool:
+        """Whether the condition holds for one customer's facts (money as Decimal in ``currency``)."""
+        from planner.core.conditions import holds
+
+        return holds(self.condition(currency), facts, currency)
 
     def reason(self, language: str) -> str | None:
         """The ``reason`` template in ``language``, else in the other language given, else None."""
@@ -196,6 +211,30 @@ class RuleSet:
     reply_within_days: int = DEFAULT_REPLY_WITHIN_DAYS
     low_rating: int = DEFAULT_LOW_RATING
     team_language: str = "ko"  # what staff read (reasons, briefs); customers get words in their own
+    return_address: PostalAddress | None = None
+    source: str = DEFAULT_SOURCE  # the file's path, or DEFAULT_SOURCE for the shipped rules
+
+    def in_shop_currency(self, shop_currency: str | None) -> RuleSet:
+        """These rules for a shop whose orders are in ``shop_currency`` (None: no orders yet).
+
+        Money is never counted in two currencies: the shipped rules name none of the shop's, so
+        they take the orders' currency; a rules file that names another stops everything here.
+        """
+        if shop_currency is None or shop_currency == self.currency:
+            return self
+        if self.source == DEFAULT_SOURCE:
+            return replace(self, currency=shop_currency)
+        raise RulesError(
+            f'the shop\'s orders are in {shop_currency}, but {self.source} says currency = "{self.currency}": '
+            f'set currency = "{shop_currency}" there (with its amounts in {shop_currency})'
+        )
+
+    def check_conditions(self) -> RuleSet:
+        """Compile every rule's ``when`` (loading the parser), so a condition that is not valid stops
+        here with its one line; returns the rules."""
+        for rule in self.rules:
+            rule.condition(self.currency)
+        return self
 
     @property
     def recovery_kinds(self) -> list[GestureKind]:
@@ -218,14 +257,8 @@ def load_rules(path: Path | None = None) -> RuleSet:
     Raises RulesError for a file that cannot be read or is not valid.
     """
     if path is None:
-        return parse_rules(default_rules_text(), source="default rules")
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except OSError as error:
-        raise RulesError(f"cannot read rules file {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise RulesError(f"rules file {path} is not UTF-8 text; save it as UTF-8") from None
-    return parse_rules(text, source=str(path))
+        return parse_rules(default_rules_text(), source=DEFAULT_SOURCE)
+    return parse_rules(read_utf8(Path(path), "rules file", RulesError), source=str(path))
 
 
 _TOP_LEVEL_KEYS = (
@@ -240,11 +273,14 @@ _TOP_LEVEL_KEYS = (
     "reply_within_days",
     "low_rating",
     "team_language",
+    "return_address",
     "gestures",
     "writers",
     "rules",
 )
-_GESTURE_KEYS = ("cost", "capacity", "physical", "recovery", "posting_days")
+_GESTURE_KEYS = ("cost", "capacity", "physical", "recovery", "posting_days", "choices", "gift")
+_GIFT_KEYS = ("name", "cost", "stock", "counted_on", "sku")
+_ADDRESS_KEYS = ("name", "street", "city", "region", "postal_code", "country")
 _WRITER_KEYS = ("capacity", "languages")
 _RULE_KEYS = ("name", "gesture", "when", "priority", "reason", "occasion")
 _REQUIRED_KEY_EXAMPLES = {
@@ -262,15 +298,12 @@ _REQUIRED_KEY_EXAMPLES = {
 def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     """Parse and validate the text of a rules file; ``source`` names it in TOML syntax errors.
 
-    The same text gives the same (immutable) rules, worked out once: the desk reads the file on
-    every request, and compiling every ``when`` took most of the time of ticking a gesture.
+    The same text gives the same (immutable) rules, worked out once: the desk reads the file
+    several times a request, and checking it again each time (a few milliseconds) added up.
 
     Raises RulesError naming the first problem found.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise RulesError(f"{source}: TOML syntax error: {error}") from None
+    data = parse_toml(source, text, RulesError)
 
     top = _Table(data, "")
     top.check_keys(_TOP_LEVEL_KEYS, "top-level key")
@@ -278,7 +311,7 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise RulesError(f'currency "{currency}" must be a 3-letter ISO code in capitals, e.g. "KRW"')
     weekly_budget = top.money("weekly_budget", currency)
-    cooldown_days = top.integer("cooldown_days", 90)
+    cooldown_days = top.integer("cooldown_days", 90, maximum=MAX_DAYS)
     max_per_year = top.integer("max_per_year", 3, minimum=1)
     holdout_percent = top.integer("holdout_percent", 10, maximum=100)
     wildcards = top.integer("wildcards", 1)
@@ -299,12 +332,14 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         shop_name=shop_name,
         timezone=timezone,
         gestures=gestures,
-        writers=_parse_writers(top.table("writers", required=False)),
+        writers=_parse_writers(top.get("writers", {})),
         rules=_parse_rule_list(top.array_of_tables("rules"), gestures),
         source_text=text,
-        reply_within_days=top.integer("reply_within_days", DEFAULT_REPLY_WITHIN_DAYS),
+        source=source,
+        reply_within_days=top.integer("reply_within_days", DEFAULT_REPLY_WITHIN_DAYS, maximum=MAX_DAYS),
         low_rating=top.integer("low_rating", DEFAULT_LOW_RATING, minimum=0, maximum=5),
         team_language=team_language,
+        return_address=_parse_address(top.table("return_address", required=False)),
     )
 
 
@@ -325,14 +360,118 @@ def _parse_gestures(table: dict[str, Any], currency: str) -> dict[str, GestureKi
             physical=physical,
             recovery=gesture.boolean("recovery", False),
             posting_days=gesture.integer("posting_days", DEFAULT_POSTING_DAYS if physical else 0, maximum=60),
+            gifts=_parse_gifts(gesture, name, physical, currency),
         )
+    shelf: dict[str, str] = {}
+    for kind in gestures.values():
+        for gift in kind.gifts:
+            if gift.name in shelf:
+                raise RulesError(
+                    f'gift "{gift.name}" is offered by both {shelf[gift.name]} and {kind.name}; '
+                    "a gift belongs to one kind (its stock is counted there)"
+                )
+            shelf[gift.name] = kind.name
     return gestures
 
 
-def _parse_writers(table: dict[str, Any]) -> tuple[Writer, ...]:
+def _parse_gifts(gesture: _Table, kind: str, physical: bool, currency: str) -> tuple[Gift, ...]:
+    """A kind's ``choices = [{ name, cost, stock, counted_on, sku }, ...]`` or one fixed ``gift``."""
+    where = f'gesture "{kind}"'
+    choices, fixed = gesture.get("choices", None), gesture.get("gift", None)
+    if choices is None and fixed is None:
+        return ()
+    if choices is not None and fixed is not None:
+        raise RulesError(f"{where}: give either choices (several gifts) or gift (one), not both")
+    if not physical:
+        raise RulesError(f"{where}: a gift is posted, so {kind} needs physical = true")
+    if fixed is not None:
+        if isinstance(fixed, str):
+            fixed = {"name": fixed}
+        items, cost_example = [fixed], None
+    else:
+        if not isinstance(choices, list) or not choices:
+            raise RulesError(
+                f'{where}: choices must be a list of gifts, e.g. choices = [{{ name = "유자차", cost = 9000 }}]'
+            )
+        items, cost_example = choices, "cost = 9000"
+    gifts: list[Gift] = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise RulesError(f'{where}: gift #{number} must be a table like {{ name = "유자차", cost = 9000 }}')
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise RulesError(f'{where}: gift #{number} needs a name, e.g. name = "유자차"')
+        table = _Table(item, f'{where}, gift "{name}"')
+        table.check_keys(_GIFT_KEYS, "key")
+        if cost_example and "cost" not in item:
+            raise RulesError(f'{table.prefix}missing required key "cost" (add e.g. {cost_example})')
+        stock = table.integer("stock") if "stock" in item else None
+        counted_on = item.get("counted_on")
+        if counted_on is not None and (
+            not isinstance(counted_on, datetime.date) or isinstance(counted_on, datetime.datetime)
+        ):
+            raise RulesError(f"{table.prefix}counted_on must be a date without quotes, e.g. counted_on = 2026-12-01")
+        if stock is not None and counted_on is None:
+            raise RulesError(
+                f"{table.prefix}stock needs the day it was counted, e.g. counted_on = 2026-12-01 "
+                "(gifts logged sent from that day on come off it)"
+            )
+        if stock is None and counted_on is not None:
+            raise RulesError(f"{table.prefix}counted_on goes with stock, e.g. stock = 12")
+        if any(gift.name == name.strip() for gift in gifts):
+            raise RulesError(f'{where}: gift "{name}" is listed twice')
+        gifts.append(
+            Gift(
+                name=name.strip(),
+                cost=table.money("cost", currency) if "cost" in item else decimal.Decimal(0),
+                stock=stock,
+                counted_on=counted_on,
+                sku=table.string("sku", None),
+            )
+        )
+    return tuple(gifts)
+
+
+def _parse_address(table: dict[str, Any]) -> PostalAddress | None:
+    """The ``[return_address]`` table, if any: name (required), street, city, region, postal_code, country."""
+    if not table:
+        return None
+    address = _Table(table, "return_address")
+    address.check_keys(_ADDRESS_KEYS, "key")
+    name = address.string("name", None)
+    if not name or not name.strip():
+        raise RulesError('return_address: needs a name, e.g. name = "마루 잡화점"')
+    country = address.string("country", "") or ""
+    if country and not re.fullmatch(r"[A-Za-z]{2}", country.strip()):
+        raise RulesError(f'return_address: country "{country}" must be a 2-letter ISO code, e.g. "KR"')
+    return PostalAddress(
+        name=name.strip(),
+        street=address.string("street", "") or "",
+        city=address.string("city", "") or "",
+        region=address.string("region", "") or "",
+        postal_code=address.string("postal_code", "") or "",
+        country=country.strip().upper(),
+    )
+
+
+def _parse_writers(value: object) -> tuple[Writer, ...]:
+    """Writers as ``[writers.Minji]`` tables, or as ``[[writers]]`` with a ``name`` (any script, no quoting)."""
+    if isinstance(value, list):
+        named: list[tuple[str, object]] = []
+        for number, entry in enumerate(value, start=1):
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if not isinstance(name, str) or not name.strip():
+                raise RulesError(f'writer #{number}: needs a name, e.g. [[writers]] name = "민지"')
+            named.append((name.strip(), {key: item for key, item in entry.items() if key != "name"}))
+    elif isinstance(value, dict):
+        named = list(value.items())
+    else:
+        raise RulesError('writers must be [writers.NAME] tables or [[writers]] with name = "..."')
     writers: list[Writer] = []
-    for name, value in table.items():
-        writer = _Table.of(value, f'writer "{name}"', f"[writers.{name}]")
+    for name, entry in named:
+        if any(writer.name == name for writer in writers):
+            raise RulesError(f'writer "{name}" is defined twice; give each writer once')
+        writer = _Table.of(entry, f'writer "{name}"', f'[writers."{name}"]')
         writer.check_keys(_WRITER_KEYS, "key")
         languages = writer.get("languages", ["ko", "en"])
         if not isinstance(languages, list) or not languages:
@@ -367,7 +506,7 @@ def _parse_rule_list(items: list[Any], gestures: Mapping[str, GestureKind]) -> t
             )
         when = rule.string("when")
         reasons = _parse_reasons(name, rule.get("reason", None))
-        matches, facts_used = compile_when(name, when)
+        facts_used = facts_named(when)
         occasion = rule.string("occasion", None)
         if occasion is None:
             occasion = next((_OCCASION_FROM_FACT[f] for f in facts_used if f in _OCCASION_FROM_FACT), None)
@@ -381,9 +520,8 @@ def _parse_rule_list(items: list[Any], gestures: Mapping[str, GestureKind]) -> t
                 name=name,
                 gesture=gesture,
                 when=when,
-                priority=rule.integer("priority", 0, minimum=None),
+                priority=rule.integer("priority", 0, minimum=-MAX_COUNT),
                 reasons=reasons,
-                matches_all=matches,
                 facts_used=facts_used,
                 occasion=occasion,
             )
@@ -462,6 +600,12 @@ def _reason_facts(reason: str) -> tuple[str, ...]:
     return tuple(name for _literal, name in _reason_pieces(reason) if name in FACTS_BY_NAME)
 
 
+def _shown_value(value: object) -> str:
+    """A value from the file in a message: a number of a hundred digits is cut short."""
+    shown = repr(value) if not isinstance(value, int | decimal.Decimal) else str(value)
+    return shown if len(shown) <= 40 else f"{shown[:20]}…({len(shown)} characters)"
+
+
 def _did_you_mean(word: str, options: Any) -> str:
     """' (did you mean "x"?)' for the closest of ``options``, or '' when nothing is close."""
     close = difflib.get_close_matches(word, list(options), n=1)
@@ -507,22 +651,25 @@ class _Table:
             raise RulesError(f"{self.prefix}{key} must be true or false")
         return value
 
-    def integer(self, key: str, default: Any = ..., *, minimum: int | None = 0, maximum: int | None = None) -> int:
+    def integer(self, key: str, default: Any = ..., *, minimum: int = 0, maximum: int = MAX_COUNT) -> int:
         value = self.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise RulesError(f"{self.prefix}{key} must be a whole number (got {value!r})")
-        if minimum is not None and value < minimum:
-            if maximum is not None:
-                raise RulesError(f"{self.prefix}{key} must be between {minimum} and {maximum} (got {value})")
-            if minimum == 0:
-                raise RulesError(f"{self.prefix}{key} must not be negative (got {value})")
-            raise RulesError(f"{self.prefix}{key} must be at least {minimum} (got {value})")
-        if maximum is not None and value > maximum:
-            raise RulesError(f"{self.prefix}{key} must be between {minimum} and {maximum} (got {value})")
-        return value
+            raise RulesError(f"{self.prefix}{key} must be a whole number (got {_shown_value(value)})")
+        if minimum <= value <= maximum:
+            return value
+        got = _shown_value(value)
+        if maximum < MAX_DAYS:  # a narrow range, like a percentage: name both ends
+            raise RulesError(f"{self.prefix}{key} must be between {minimum:,} and {maximum:,} (got {got})")
+        if value > maximum:
+            raise RulesError(f"{self.prefix}{key} must be at most {maximum:,} (got {got})")
+        if minimum == 0:
+            raise RulesError(f"{self.prefix}{key} must not be negative (got {got})")
+        raise RulesError(f"{self.prefix}{key} must be at least {minimum:,} (got {got})")
 
     def money(self, key: str, currency: str) -> decimal.Decimal:
         value = self.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RulesError(f"{self.prefix}{key} = {value!r} is not an amount; write digits like 1500")
         if isinstance(value, float):
             raise RulesError(
                 f"{self.prefix}{key} = {value!r} is a TOML float, and money is never a float; "
@@ -534,8 +681,10 @@ class _Table:
             raise RulesError(f'{self.prefix}{key} = "{value}" is not an amount; write digits like "1500.50"')
         amount = decimal.Decimal(value.strip() if isinstance(value, str) else value)
         if amount < 0:
-            raise RulesError(f"{self.prefix}{key} must not be negative (got {amount})")
-        decimals = CURRENCY_DECIMALS.get(currency)
+            raise RulesError(f"{self.prefix}{key} must not be negative (got {_shown_value(amount)})")
+        if not in_amount_range(amount):
+            raise RulesError(f"{self.prefix}{key} must be at most {MAX_AMOUNT:,.0f} (got {_shown_value(amount)})")
+        decimals = CURRENCIES[currency][1] if currency in CURRENCIES else None
         exponent = amount.as_tuple().exponent
         if decimals is not None and isinstance(exponent, int) and -exponent > decimals:
             raise RulesError(
@@ -556,453 +705,12 @@ class _Table:
         return value
 
 
-# ---------------------------------------------------------------------------------------------------
-# The `when` language: rule-engine parses and type-checks, then the AST is compiled to closures.
-
-_ENGINE_TYPES = {
-    FactType.INT: rule_engine.DataType.FLOAT,
-    FactType.MONEY: rule_engine.DataType.FLOAT,
-    FactType.DATE: rule_engine.DataType.DATETIME,
-    FactType.TEXT: rule_engine.DataType.STRING,
-    FactType.BOOL: rule_engine.DataType.BOOLEAN,
-    FactType.TEXT_LIST: rule_engine.DataType.ARRAY(rule_engine.DataType.STRING),
-}
-
-ENGINE_CONTEXT = rule_engine.Context(
-    type_resolver=rule_engine.type_resolver_from_dict({fact.name: _ENGINE_TYPES[fact.type] for fact in FACTS}),
-    resolver=rule_engine.resolve_item,
-    default_timezone="utc",
-)
-"""The rule-engine context rules are type-checked in: facts are plain (non-NULLABLE) types, because
-missing facts are handled by the compiled form (a comparison with a missing fact is false)."""
-
-# Parses without types, only to find the exact cause of a type error rule-engine reports tersely.
-_UNTYPED_CONTEXT = rule_engine.Context(default_timezone="utc")
-
-_DECIMAL = decimal.Context(prec=28)
-
-NUMBER, TEXT, BOOL, DATE, NULL = "number", "text", "true/false", "date", "null"
-_LIST = "list of "  # list kinds are "list of text", "list of number", ...; "list of ?" is []
-
-_FACT_KINDS = {
-    FactType.INT: NUMBER,
-    FactType.MONEY: NUMBER,
-    FactType.DATE: DATE,
-    FactType.TEXT: TEXT,
-    FactType.BOOL: BOOL,
-    FactType.TEXT_LIST: _LIST + TEXT,
-}
-
-_ORDERED_OPERATORS = {
-    "lt": ("<", operator.lt),
-    "le": ("<=", operator.le),
-    "gt": (">", operator.gt),
-    "ge": (">=", operator.ge),
-}
-
-_ARITHMETIC: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
-    "add": ("+", operator.add),
-    "sub": ("-", operator.sub),
-    "mul": ("*", operator.mul),
-    "tdiv": ("/", _DECIMAL.divide),
-    "fdiv": ("//", _DECIMAL.divide_int),
-    "mod": ("%", _DECIMAL.remainder),
-}
-
-_UNSUPPORTED_LABELS = {
-    "TernaryExpression": "the ?: operator",
-    "CoalesceExpression": "the ?? operator",
-    "BitwiseExpression": "bitwise operators (&, |, ^)",
-    "BitwiseShiftExpression": "bit shifts (<<, >>)",
-    "ComprehensionExpression": "list comprehensions",
-    "FunctionCallExpression": "function calls",
-    "GetItemExpression": "indexing ([...])",
-    "GetSliceExpression": "slices ([a:b])",
-    "TimedeltaExpression": 'time-span literals (t"...")',
-    "BytesExpression": "bytes literals",
-    "MappingExpression": "mapping literals ({key: value})",
-    "FunctionExpression": "functions",
-}
-
-_NOT_CONSTANT = object()
-
-
-def compile_when(rule_name: str, when: str) -> tuple[Predicate, tuple[str, ...]]:
-    """Parse, type-check and compile one ``when`` expression.
-
-    Returns the compiled predicate and the fact names it uses. Raises RulesError naming the rule.
-    """
-    where = f'rule "{rule_name}"'
-    if not when.strip():
-        raise RulesError(f'{where}: when is empty; write a condition, e.g. when = "orders_count == 1"')
-    try:
-        parsed = rule_engine.Rule(when, context=ENGINE_CONTEXT)
-    except engine_errors.RuleSyntaxError as error:
-        raise RulesError(f"{where}: {_describe_syntax_error(error)}") from None
-    except engine_errors.SymbolResolutionError as error:
-        raise _unknown_symbol(where, error.symbol_name, error.symbol_scope) from None
-    except engine_errors.EngineError as error:
-        # rule-engine says only "data type mismatch"; our own checks on an untyped parse say where.
-        try:
-            untyped = rule_engine.Rule(when, context=_UNTYPED_CONTEXT)
-        except engine_errors.EngineError:
-            raise RulesError(f"{where}: {error.message} in when") from None
-        _Compiler(where).predicate(untyped.statement.expression)
-        raise RulesError(f"{where}: {error.message} in when") from None
-    compiler = _Compiler(where)
-    predicate = compiler.predicate(parsed.statement.expression)
-    return predicate, tuple(dict.fromkeys(compiler.symbols))
-
-
-def _describe_syntax_error(error: engine_errors.RuleSyntaxError) -> str:
-    detail = error.message.split(" at:")[0]
-    token = error.token
-    if token is None:
-        return f"{detail} in when: the condition ends too early"
-    return f'{detail} in when at column {token.lexpos + 1} (near "{token.value}")'
-
-
-def _unknown_symbol(where: str, name: str, scope: str | None) -> RulesError:
-    if scope is not None:
-        return RulesError(f'{where}: built-in symbol "${name}" is not supported; use the facts (see delight facts)')
-    suggestion = _did_you_mean(name, FACTS_BY_NAME)
-    return RulesError(f'{where}: unknown fact "{name}"{suggestion or " (see delight facts)"}')
-
-
-@dataclass(frozen=True)
-class _Value:
-    """A compiled sub-expression: its kind, a getter over the facts, and its value when constant."""
-
-    kind: str
-    get: Callable[[Columns], Sequence[Any]]
-    constant: Any = _NOT_CONSTANT
-    symbol: str | None = None
-
-    @property
-    def is_constant(self) -> bool:
-        return self.constant is not _NOT_CONSTANT
-
-    def describe(self) -> str:
-        if self.symbol is not None:
-            return f"{self.symbol} ({self.kind})"
-        if self.is_constant:
-            return f"{_show_constant(self.constant)} ({self.kind})"
-        return f"a {self.kind} expression"
-
-
-def _show_constant(value: object) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, datetime.date):
-        return f'd"{value.isoformat()}"'
-    if isinstance(value, tuple | frozenset):
-        return "[" + ", ".join(_show_constant(item) for item in value) + "]"
-    return str(value)
-
-
-def _constant(kind: str, value: object) -> _Value:
-    return _Value(kind, lambda columns: [value] * len(columns), constant=value)
-
-
-class _Compiler:
-    """Compiles a rule-engine AST into closures, checking types the way the rules language defines them."""
-
-    def __init__(self, where: str) -> None:
-        self.where = where
-        self.symbols: list[str] = []
-
-    def fail(self, message: str) -> RulesError:
-        return RulesError(f"{self.where}: {message}")
-
-    def unsupported(self, node: object) -> RulesError:
-        name = type(node).__name__
-        return self.fail(f"{_UNSUPPORTED_LABELS.get(name, name)} cannot be used in when")
-
-    # -- true/false expressions --------------------------------------------------------------------
-
-    def predicate(self, node: object) -> Predicate:
-        """A closure returning True or False for one customer's facts."""
-        if isinstance(node, engine_ast.LogicExpression):
-            return self.chain(node)
-        if isinstance(node, engine_ast.UnaryExpression) and node.type == "not":
-            inner = self.predicate(node.right)
-            return lambda columns: [not value for value in inner(columns)]
-        if isinstance(node, engine_ast.FuzzyComparisonExpression):
-            return self.regex(node)
-        if isinstance(node, engine_ast.ArithmeticComparisonExpression):
-            return self.ordered(node)
-        if isinstance(node, engine_ast.ComparisonExpression):
-            return self.equality(node)
-        if isinstance(node, engine_ast.ContainsExpression):
-            return self.contains(node)
-        value = self.value(node)
-        if value.kind != BOOL:
-            raise self.fail(f"{value.describe()} is not a true/false condition; compare it, e.g. with > or ==")
-        if value.is_constant:
-            result = bool(value.constant)
-            return lambda columns: [result] * len(columns)
-        get = value.get
-        return lambda columns: [v is True for v in get(columns)]
-
-    def chain(self, node: engine_ast.LogicExpression) -> Predicate:
-        """``a and b and ...`` (or ``or``): each part is tested only on the rows the parts before it
-        leave undecided, cheapest facts first (``planner.facts.COST``), so the dear ones are worked
-        out or looked up for as few customers as possible. Parts have no side effects and a missing
-        value makes a comparison false, so the order never changes the answer.
-        """
-        parts: list[tuple[int, Predicate]] = []
-        for part in _chained(node, node.type):
-            first_symbol = len(self.symbols)
-            predicate = self.predicate(part)
-            parts.append((max((COST.get(name, 1) for name in self.symbols[first_symbol:]), default=0), predicate))
-        parts.sort(key=lambda cost_and_predicate: cost_and_predicate[0])  # stable: ties keep their order
-        return _narrowing([predicate for _cost, predicate in parts], deciding=node.type == "or")
-
-    def equality(self, node: engine_ast.ComparisonExpression) -> Predicate:
-        symbol = "==" if node.type == "eq" else "!="
-        left, right = self.value(node.left), self.value(node.right)
-        if right.kind == NULL or left.kind == NULL:
-            other = left if right.kind == NULL else right
-            get = other.get
-            if node.type == "eq":
-                return lambda columns: [v is None for v in get(columns)]
-            return lambda columns: [v is not None for v in get(columns)]
-        self.check_same_kind(left, right, symbol)
-        compare: Callable[[Any, Any], bool] = operator.eq if node.type == "eq" else operator.ne
-        if left.kind.startswith(_LIST):
-            # Lists compare by items whether a fact arrives as a tuple or a list.
-            plain = compare
-            compare = lambda a, b: plain(tuple(a), tuple(b))  # noqa: E731
-        return _compare(compare, left, right)
-
-    def ordered(self, node: engine_ast.ArithmeticComparisonExpression) -> Predicate:
-        symbol, compare = _ORDERED_OPERATORS[node.type]
-        left, right = self.value(node.left), self.value(node.right)
-        if NULL in (left.kind, right.kind):
-            raise self.fail(f'null can only be compared with == or !=, not "{symbol}"')
-        self.check_same_kind(left, right, symbol)
-        if left.kind not in (NUMBER, TEXT, DATE):
-            raise self.fail(f'"{symbol}" cannot order {left.kind} values; use == or !=')
-        return _compare(compare, left, right)
-
-    def contains(self, node: engine_ast.ContainsExpression) -> Predicate:
-        member, container = self.value(node.member), self.value(node.container)
-        if container.kind == TEXT:
-            expected = TEXT
-        elif container.kind.startswith(_LIST):
-            expected = container.kind.removeprefix(_LIST)
-        else:
-            raise self.fail(f'"in" needs a list or text on its right, not {container.describe()}')
-        if member.kind == NULL:
-            raise self.fail('"in" cannot look for null; use == null')
-        if expected not in ("?", member.kind):
-            raise self.fail(f'"in" looks for {member.describe()} among {expected} values')
-        get_member = member.get
-        if container.is_constant and container.kind != TEXT:
-            members = frozenset(container.constant)  # no None inside: a missing member is simply not in it
-            return lambda columns: [v in members for v in get_member(columns)]
-        return _compare(operator.contains, container, member)
-
-    def regex(self, node: engine_ast.FuzzyComparisonExpression) -> Predicate:
-        left, right = self.value(node.left), self.value(node.right)
-        if left.kind != TEXT or right.kind != TEXT or not right.is_constant:
-            raise self.fail("=~ and !~ need text on the left and a quoted regular expression on the right")
-        try:
-            pattern = re.compile(right.constant)
-        except re.error as error:
-            raise self.fail(f'invalid regular expression "{right.constant}": {error}') from None
-        find = pattern.match if node.type.endswith("fzm") else pattern.search
-        get = left.get
-        if node.type.startswith("eq"):
-            return lambda columns: [t is not None and find(t) is not None for t in get(columns)]
-        return lambda columns: [t is not None and find(t) is None for t in get(columns)]
-
-    def check_same_kind(self, left: _Value, right: _Value, symbol: str) -> None:
-        if left.kind == right.kind:
-            return
-        if left.kind.startswith(_LIST) and right.kind.startswith(_LIST) and "?" in left.kind + right.kind:
-            return
-        raise self.fail(f'cannot compare {left.describe()} with {right.describe()} using "{symbol}"')
-
-    # -- values ------------------------------------------------------------------------------------
-
-    def value(self, node: object) -> _Value:
-        """A closure returning the node's value (or None when missing), with its kind."""
-        if isinstance(node, engine_ast.SymbolExpression):
-            return self.symbol(node)
-        if isinstance(
-            node,
-            engine_ast.LogicExpression
-            | engine_ast.ComparisonExpression
-            | engine_ast.ContainsExpression
-            | engine_ast.UnaryExpression,
-        ) and not (isinstance(node, engine_ast.UnaryExpression) and node.type == "uminus"):
-            return _Value(BOOL, self.predicate(node))
-        if isinstance(node, engine_ast.FloatExpression):
-            number: decimal.Decimal = node.value
-            if not number.is_finite():
-                raise self.fail(f"numbers must be finite, not {number}")
-            return _constant(NUMBER, int(number) if number == number.to_integral_value() else number)
-        if isinstance(node, engine_ast.StringExpression):
-            return _constant(TEXT, node.value)
-        if isinstance(node, engine_ast.BooleanExpression):
-            return _constant(BOOL, node.value)
-        if isinstance(node, engine_ast.NullExpression):
-            return _constant(NULL, None)
-        if isinstance(node, engine_ast.DatetimeExpression):
-            return self.date_literal(node.value)
-        if isinstance(node, engine_ast.ArrayExpression | engine_ast.SetExpression):
-            return self.list_literal(node)
-        if isinstance(node, engine_ast.UnaryExpression):  # uminus
-            operand = self.value(node.right)
-            if operand.kind != NUMBER:
-                raise self.fail(f"unary minus needs a number, not {operand.describe()}")
-            get = operand.get
-            return _Value(NUMBER, lambda columns: [None if v is None else -v for v in get(columns)])
-        if isinstance(node, engine_ast.AddExpression | engine_ast.SubtractExpression | engine_ast.ArithmeticExpression):
-            return self.arithmetic(node)
-        if isinstance(node, engine_ast.GetAttributeExpression):
-            return self.attribute(node)
-        raise self.unsupported(node)
-
-    def symbol(self, node: engine_ast.SymbolExpression) -> _Value:
-        if node.scope is not None or node.name not in FACTS_BY_NAME:
-            raise _unknown_symbol(self.where, node.name, node.scope)
-        self.symbols.append(node.name)
-        return _Value(_FACT_KINDS[FACTS_BY_NAME[node.name].type], _fact_column(node.name), symbol=node.name)
-
-    def date_literal(self, value: datetime.datetime) -> _Value:
-        if value.time() != datetime.time(0) or value.utcoffset() != datetime.timedelta(0):
-            raise self.fail(f'date facts have no time of day; write the date alone, e.g. d"{value.date()}"')
-        return _constant(DATE, value.date())
-
-    def list_literal(self, node: engine_ast.ArrayExpression | engine_ast.SetExpression) -> _Value:
-        items = [self.value(member) for member in node.value]
-        if not all(item.is_constant for item in items):
-            raise self.fail("a [list] in when may only hold fixed values, not facts")
-        kinds = {item.kind for item in items}
-        if NULL in kinds:
-            raise self.fail("a [list] cannot hold null; use == null")
-        if len(kinds) > 1:
-            raise self.fail(f"a [list] must hold values of one type, not {' and '.join(sorted(kinds))}")
-        values = tuple(item.constant for item in items)
-        return _constant(_LIST + (kinds.pop() if kinds else "?"), values)
-
-    def arithmetic(
-        self, node: engine_ast.AddExpression | engine_ast.SubtractExpression | engine_ast.ArithmeticExpression
-    ) -> _Value:
-        if node.type not in _ARITHMETIC:
-            raise self.fail("the ** operator cannot be used in when")
-        symbol, function = _ARITHMETIC[node.type]
-        left, right = self.value(node.left), self.value(node.right)
-        kinds = (left.kind, right.kind)
-        if kinds == (TEXT, TEXT) and symbol == "+":
-            kind = TEXT
-        elif kinds == (NUMBER, NUMBER):
-            kind = NUMBER
-        elif DATE in kinds:
-            raise self.fail("there is no date arithmetic in when; use the days_since_* and days_until_* facts")
-        else:
-            raise self.fail(f'"{symbol}" cannot combine {left.describe()} and {right.describe()}')
-        get_left, get_right = left.get, right.get
-
-        def apply(a: Any, b: Any) -> Any:
-            if a is None or b is None:
-                return None
-            try:
-                return function(a, b)
-            except ArithmeticError:  # division by zero: no value, so comparisons with it are false
-                return None
-
-        return _Value(kind, lambda columns: list(map(apply, get_left(columns), get_right(columns))))
-
-    def attribute(self, node: engine_ast.GetAttributeExpression) -> _Value:
-        target = self.value(node.object)
-        if node.name != "length" or not (target.kind == TEXT or target.kind.startswith(_LIST)):
-            raise self.fail(f'attribute ".{node.name}" is not supported; only text and lists have .length')
-        get = target.get
-        return _Value(NUMBER, lambda columns: [None if v is None else len(v) for v in get(columns)])
-
-
-def _chained(node: object, kind: str) -> list[object]:
-    """The parts of a chain of ``kind`` (and/or) expressions, left to right."""
-    if isinstance(node, engine_ast.LogicExpression) and node.type == kind:
-        return [*_chained(node.left, kind), *_chained(node.right, kind)]
-    return [node]
-
-
-def _narrowing(parts: Sequence[Predicate], *, deciding: bool) -> Predicate:
-    """``a and b and ...`` (``deciding`` False) or ``a or b or ...`` (True), testing each part only
-    on the rows the parts before it left undecided; the rows are carried from part to part, and
-    the answer for every row is written out once at the end."""
-
-    def evaluate(columns: Columns) -> list[bool]:
-        count = len(columns)
-        undecided: Sequence[int] = range(count)
-        for predicate in parts:
-            flags = predicate(columns if len(undecided) == count else columns.select(undecided))
-            undecided = list(compress(undecided, map(operator.not_, flags) if deciding else flags))
-            if not undecided:
-                break
-        # and: the rows still undecided passed every part; or: they failed every part.
-        result = [deciding] * count
-        for row in undecided:
-            result[row] = not deciding
-        return result
-
-    return evaluate
-
-
-# A fact compared with a fixed value, the commonest test in a rule and run over every customer:
-# one comprehension per operator, without a function call per value.
-_WITH_CONSTANT: dict[Callable[[Any, Any], bool], Callable[[Sequence[Any], Any], list[bool]]] = {
-    operator.lt: lambda values, constant: [a is not None and a < constant for a in values],
-    operator.le: lambda values, constant: [a is not None and a <= constant for a in values],
-    operator.gt: lambda values, constant: [a is not None and a > constant for a in values],
-    operator.ge: lambda values, constant: [a is not None and a >= constant for a in values],
-    operator.eq: lambda values, constant: [a is not None and a == constant for a in values],
-    operator.ne: lambda values, constant: [a is not None and a != constant for a in values],
-}
-
-
-def _compare(compare: Callable[[Any, Any], bool], left: _Value, right: _Value) -> Predicate:
-    """A predicate applying ``compare`` to both sides; false when either side is missing."""
-    get_left = left.get
-    if right.is_constant:
-        constant = right.constant
-        with_constant = _WITH_CONSTANT.get(compare)
-        if with_constant is not None:
-            return lambda columns: with_constant(get_left(columns), constant)
-        return lambda columns: [a is not None and compare(a, constant) for a in get_left(columns)]
-    get_right = right.get
-    return lambda columns: [
-        a is not None and b is not None and compare(a, b)
-        for a, b in zip(get_left(columns), get_right(columns), strict=True)
-    ]
-
-
-def _fact_column(name: str) -> Callable[[Columns], Sequence[Any]]:
-    return lambda columns: columns.column(name)
-
-
-class OneCustomer:
-    """One customer's facts as one-row columns, so a single customer runs the same compiled code."""
-
-    __slots__ = ("facts",)
-
-    def __init__(self, facts: Facts) -> None:
-        self.facts = facts
-
-    def __len__(self) -> int:
-        return 1
-
-    def column(self, name: str) -> tuple[Any]:
-        return (self.facts[name],)
-
-    def select(self, rows: Sequence[int]) -> OneCustomer:
-        assert list(rows) == [0]  # a chain narrows one row to all of it or none, and never asks for none
-        return self
+_QUOTED = re.compile(r"""(?:[dbrs]?"(?:[^"\\]|\\.)*"|[dbrs]?'(?:[^'\\]|\\.)*')""")
+_NAME = re.compile(r"\b[a-z_][a-z0-9_]*\b")
+
+
+def facts_named(when: str) -> tuple[str, ...]:
+    """The facts a condition names, in order of first use, read off its text (quoted text and
+    comments left out) without parsing it: what a rule's occasion and a plan's reasons need."""
+    text = "\n".join(line.split("#", 1)[0] for line in _QUOTED.sub(" ", when).splitlines())
+    return tuple(dict.fromkeys(name for name in _NAME.findall(text) if name in FACTS_BY_NAME))

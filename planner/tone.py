@@ -354,12 +354,7 @@ def check(
     """`delight tone check`: a text, a file's text, or every template (shipped and the team's)."""
     lexicon = load_lexicon(lexicon_path)
     if file is not None:
-        try:
-            text = file.read_bytes().decode("utf-8-sig")
-        except OSError as exc:
-            raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise InputError(f"{file} is not UTF-8 text; save it as UTF-8") from None
+        text = read_utf8(file, "file", InputError)
     if not templates:
         return ToneReport(check_text(text or "", lexicon, language=language), 1)
     from planner.templates import read_templates, tone_flags  # templates import this module

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import asdict
 from decimal import Decimal
 
 from db.money import format_money
-from planner.output import clean, table, to_json, write_csv
+from planner.output import clean, table, to_json
 from planner.plan import PLANNED
 from planner.prepare import Message
-from planner.weekly import Explanation, GestureView, PlanResult
+from planner.spreadsheet import Sheet
+from planner.weekly import Explanation, GestureView, PlanResult, WeekList
 from planner.weekview import waiting_lines
 from printouts import PrintResult
 
+SHEETS = ("csv", "xlsx")
 GESTURE_FIELDS = (
     "gesture_id",
     "customer_id",
@@ -29,7 +30,34 @@ GESTURE_FIELDS = (
     "week",
     "writer",
     "message",
+    "send_by",
+    "gift",
+    # For a mail-merge: the phone for calls, the address for what is posted; empty for the rest.
+    "phone",
+    "address1",
+    "address2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
 )
+# `delight list` in the team's language: the table's headings, and what is not shown.
+LIST_WORDS = {
+    "en": {
+        "headings": ("id", "customer", "name", "kind", "status", "writer", "why", "cost"),
+        "none": "No gestures for this week. Plan one with `delight plan`.",
+        "held_out": "{count} held out as the control group",
+        "cancelled": "{count} cancelled",
+        "not_listed": "Not listed: {what} (`delight list --status all` lists them too).",
+    },
+    "ko": {
+        "headings": ("번호", "고객", "이름", "종류", "상태", "작성자", "이유", "비용"),
+        "none": "이번 주에 할 일이 없어요. `delight plan`으로 계획해 보세요.",
+        "held_out": "대조군으로 제외 {count}건",
+        "cancelled": "취소 {count}건",
+        "not_listed": "목록에 없음: {what} (`delight list --status all`로 모두 볼 수 있어요).",
+    },
+}
 
 
 def plan_summary(result: PlanResult) -> str:
@@ -80,18 +108,24 @@ def plan_summary(result: PlanResult) -> str:
     if result.replaced:
         lines.append(f"Replaced {result.replaced} gestures that were still only planned or held out.")
     lines += waiting_lines(result.waiting, has_recovery=bool(rules.recovery_kinds))
-    lines += ["", "Next: delight print cards, delight print briefs, delight print labels, delight export messages"]
+    lines += [
+        "",
+        "Next: delight print cards, delight print envelopes, delight print briefs, delight print labels, "
+        "delight export messages",
+    ]
     return "\n".join(lines)
 
 
-def gestures_output(gestures: Sequence[GestureView], output_format: str) -> str:
-    """`delight list` in a table, CSV (spreadsheet-safe, round-trips through `delight log import`) or JSON."""
+def gestures_output(gestures: Sequence[GestureView], output_format: str, language: str = "en") -> str | Sheet:
+    """`delight list` as a table (headings in the team's ``language``), JSON, or a sheet for CSV/xlsx
+    (round-trips through `delight log import`)."""
     if output_format == "json":
         return to_json([{name: getattr(g, name) for name in GESTURE_FIELDS} for g in gestures])
-    if output_format == "csv":
-        return csv_text(GESTURE_FIELDS, [[getattr(g, name) for name in GESTURE_FIELDS] for g in gestures])
+    if output_format in SHEETS:
+        return Sheet(GESTURE_FIELDS, [[getattr(g, name) for name in GESTURE_FIELDS] for g in gestures], "gestures")
+    words = LIST_WORDS[language]
     if not gestures:
-        return "No gestures for this week. Plan one with `delight plan`."
+        return words["none"]
     rows = [
         [
             g.gesture_id,
@@ -105,30 +139,34 @@ def gestures_output(gestures: Sequence[GestureView], output_format: str) -> str:
         ]
         for g in gestures
     ]
-    return table(["id", "customer", "name", "kind", "status", "writer", "why", "cost"], rows, max_width=40)
+    return table(words["headings"], rows, max_width=40)
 
 
-def rows_output(headers: Sequence[str], rows: Sequence[Sequence[object]], output_format: str) -> str:
-    """Rows as CSV or as a JSON list of objects."""
+def not_listed(listed: WeekList) -> str | None:
+    """The line under `delight list` saying how many gestures it left out, and how to see them."""
+    words = LIST_WORDS[listed.language]
+    what = [
+        words[key].format(count=f"{count:,}")
+        for key, count in (("held_out", listed.held_out), ("cancelled", listed.cancelled))
+        if count
+    ]
+    return words["not_listed"].format(what=", ".join(what)) if what else None
+
+
+def rows_output(headers: Sequence[str], rows: Sequence[Sequence[object]], output_format: str) -> str | Sheet:
+    """Rows as a sheet (CSV/xlsx) or as a JSON list of objects."""
     if output_format == "json":
         return to_json([dict(zip(headers, row, strict=True)) for row in rows])
-    return csv_text(headers, rows)
+    return Sheet(headers, rows, "facts")
 
 
-def messages_output(messages: Sequence[Message], output_format: str) -> str:
-    """Cheer messages as CSV or JSON."""
+def messages_output(messages: Sequence[Message], output_format: str) -> str | Sheet:
+    """Cheer messages as a sheet (CSV/xlsx) or JSON."""
     records = [asdict(message) for message in messages]
     if output_format == "json":
         return to_json(records)
     headers = list(Message.__dataclass_fields__)
-    return csv_text(headers, [[record[name] for name in headers] for record in records])
-
-
-def csv_text(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """CSV as one string (UTF-8 BOM first, for Excel)."""
-    buffer = io.StringIO()
-    write_csv(buffer, headers, rows)
-    return buffer.getvalue()
+    return Sheet(headers, [[record[name] for name in headers] for record in records], "messages")
 
 
 def explanation(found: Explanation) -> str:
@@ -147,8 +185,15 @@ def explanation(found: Explanation) -> str:
             f"  earlier attempt {a.week}: {a.status}" + (f" — {clean(a.note)}" if a.note else "")
             for a in listening.attempts
         ]
-    for gesture in found.stored:
+    # The week once: what it holds now (or, if nothing, what it held last), and how often it was redrawn.
+    current = [g for g in found.stored if g.status != "cancelled"]
+    cancelled = [g for g in found.stored if g.status == "cancelled"]
+    shown = current or cancelled[-1:]
+    for gesture in shown:
         lines.append(f"This week: {gesture.kind} ({gesture.status}) — {clean(gesture.reason)}")
+    earlier = len(cancelled) - (0 if current else 1)
+    if earlier:
+        lines.append(f"  (and {plural(earlier, 'earlier gesture')} for them this week, cancelled)")
     verdict = explanation_verdict(found)
     return "\n".join(lines + ([verdict] if verdict else []))
 

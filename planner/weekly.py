@@ -5,31 +5,34 @@ Each function here is one command's whole library call; the CLI only formats.
 
 from __future__ import annotations
 
-import gc
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, func, select, text, update
+import polars as pl
+from sqlalchemy import Connection, Engine, case, func, or_, select, text, update
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
-from db import summaries
-from db.engine import bulk_insert, transaction
+from db.engine import bulk_insert, hold_lock, transaction
 from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun, utc_now
-from db.money import from_minor, to_minor
+from db.money import from_minor, shop_currency, to_minor
+from planner import gifts
+from planner.core.facts import with_money
 from planner.errors import InputError, NotFound
-from planner.facts import FACTS, FactTable, PastGesture, Profile, as_utc, load_fact_table
+from planner.facts import FACTS, PastGesture, Profile, as_utc
+from planner.facts_frame import load_facts
 from planner.listening import Listening, load_listening
+from planner.output import clean
 from planner.plan import (
     WILDCARD_RULE,
+    Customers,
     Decision,
     Plan,
     PlanRequest,
@@ -38,7 +41,7 @@ from planner.plan import (
     make_plan,
     words_timing,
 )
-from planner.rules import RuleSet, load_rules, parse_rules
+from planner.rules import LANGUAGES, RuleSet, load_rules, parse_rules
 from planner.templates import TemplateLibrary, load_templates
 from planner.tone import load_lexicon
 from planner.weeks import current_week, end_of_day, monday, parse_week
@@ -49,6 +52,8 @@ KEPT = (GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)
 TAKING_CAPACITY = (GestureStatus.PLANNED, GestureStatus.SENT)
 # ...and its budget (a failed one was paid for: the card, the postage).
 TAKING_BUDGET = (GestureStatus.PLANNED, GestureStatus.SENT, GestureStatus.FAILED)
+# The advisory locks (PostgreSQL) that keep two plans of one week from running at once: "dlgt".
+PLAN_LOCKS = 0x646C6774
 
 
 @dataclass(frozen=True)
@@ -88,9 +93,29 @@ class GestureView:
     message: str | None
     for_day: date | None = None
     send_by: date | None = None
+    gift: str | None = None
     sent_by: str | None = None
     sent_at: datetime | None = None
     note: str | None = None
+    # How to reach them, only where the gesture needs it: the phone for a call, the address for the post.
+    phone: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class WeekList:
+    """`delight list`: a week's gestures, and how many of those not shown were held out or cancelled."""
+
+    week: str
+    gestures: list[GestureView]
+    held_out: int = 0
+    cancelled: int = 0
+    language: str = "en"  # the team's, for headings
 
 
 @dataclass(frozen=True)
@@ -152,13 +177,13 @@ _COUNTED = "(status IN ('sent', 'skipped', 'failed') OR (status = 'planned' AND 
 def load_history(connection: Connection, week: str, timezone: ZoneInfo) -> dict[int, list[PastGesture]]:
     """Every gesture that counts for planning ``week``: sent, logged, and planned for other weeks."""
     rows = connection.execute(
-        text(f"SELECT customer_id, week, kind, status, template, sent_at FROM gestures WHERE {_COUNTED}"),
+        text(f"SELECT customer_id, week, kind, status, template, sent_at, gift FROM gestures WHERE {_COUNTED}"),
         {"week": week},
     )
     history: dict[int, list[PastGesture]] = defaultdict(list)
-    for customer_id, gesture_week, kind, status, template, sent_at in rows:
+    for customer_id, gesture_week, kind, status, template, sent_at, gift in rows:
         sent_on = as_utc(sent_at).astimezone(timezone).date() if sent_at is not None else None
-        history[customer_id].append(PastGesture(customer_id, gesture_week, kind, status, template, sent_on))
+        history[customer_id].append(PastGesture(customer_id, gesture_week, kind, status, template, sent_on, gift))
     return history
 
 
@@ -221,6 +246,25 @@ def _week_so_far(session: Session, week: str, rules: RuleSet, before_run: int | 
     return so_far
 
 
+def facts_for_planning(rules: RuleSet) -> list[str]:
+    """The facts a plan reads: those the rules' conditions and reasons use, and what the planner
+    and the words need about everyone (language, open complaints, days to birthdays and
+    anniversaries, years as a customer, the latest items)."""
+    needed = {
+        "language",
+        "has_open_complaint",
+        "last_order_items",
+        "days_since_first_order",
+        "days_until_birthday",
+        "days_until_first_order_anniversary",
+    }
+    for rule in rules.rules:
+        needed.update(rule.condition(rules.currency).facts_used)
+        for language in LANGUAGES:
+            needed.update(rule.reason_facts(language))
+    return [fact.name for fact in FACTS if fact.name in needed]
+
+
 def _planning_request(
     session: Session,
     rules: RuleSet,
@@ -230,14 +274,16 @@ def _planning_request(
     budget: Decimal,
     templates: TemplateLibrary,
     so_far: _WeekSoFar,
+    customers: pl.DataFrame,
 ) -> tuple[PlanRequest, dict[int, Listening]]:
-    """Everything the planner needs for a week, loaded in the caller's transaction."""
+    """Everything the planner needs for a week besides the facts (``customers``), loaded in the
+    caller's transaction."""
     connection = session.connection()
     timezone = ZoneInfo(rules.timezone)
     history = load_history(connection, week, timezone)
     for gesture in so_far.planned:  # already planned (or held out) this week: they count as this week's
         history[gesture.customer_id].append(
-            PastGesture(gesture.customer_id, week, gesture.kind, gesture.status, gesture.template, None)
+            PastGesture(gesture.customer_id, week, gesture.kind, gesture.status, gesture.template, None, gesture.gift)
         )
     listening = load_listening(
         connection,
@@ -247,7 +293,6 @@ def _planning_request(
         low_rating=rules.low_rating,
         recovery_kinds=[kind.name for kind in rules.recovery_kinds],
     )
-    customers = load_fact_table(connection, as_of=as_of, timezone=timezone, currency=rules.currency, history=history)
     request = PlanRequest(
         week=week,
         as_of=as_of,
@@ -264,6 +309,8 @@ def _planning_request(
         words_this_week=so_far.words,
         listening=listening,
         wildcards_this_week=sum(1 for g in so_far.gestures if g.rule == WILDCARD_RULE),
+        gifts_left=gifts.left_to_plan(gifts.shelf(connection, rules)),
+        gifts_bought=gifts.bought_lookup(connection, rules),
     )
     return request, listening
 
@@ -306,11 +353,20 @@ def _plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None]
     lexicon = load_lexicon(options.lexicon_path)
     # A write transaction: logging at the same moment waits for the plan instead of failing.
     started = time.perf_counter()
-    with transaction(engine, write=True) as session, _collector_paused():
+    with transaction(engine, write=True) as session:
         connection = session.connection()
+        # One plan of a week at a time: a second waits, then plans on top of the first.
+        hold_lock(
+            connection,
+            (PLAN_LOCKS, int(week.replace("-W", ""))),
+            waiting=lambda: step(f"Waiting for another plan of {week} to finish"),
+            busy=f"another plan of week {week} is being made: try again when it is done",
+        )
+        rules = rules.in_shop_currency(shop_currency(connection))
         templates = load_templates(options.templates_dir, lexicon, connection)  # tone analyses remembered here
         step("Reading every customer's orders and feedback")
-        summaries.refresh(connection)  # customers changed by something other than delight since
+        # The facts as the store holds them now (committed: this plan has written nothing yet).
+        customers = load_facts(engine.url, as_of=as_of, timezone=rules.timezone, facts=facts_for_planning(rules))
         run = PlanRun(
             week=week,
             seed=seed,
@@ -329,7 +385,7 @@ def _plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None]
                 f"replaced by plan run {run.id}",
             )
         so_far = _week_so_far(session, week, rules)
-        request, listening = _planning_request(session, rules, week, as_of, seed, budget, templates, so_far)
+        request, listening = _planning_request(session, rules, week, as_of, seed, budget, templates, so_far, customers)
         # Listening first, in a week already planned too: a surprise for someone now owed a person goes.
         recovery = {kind.name for kind in rules.recovery_kinds}
         stale = [
@@ -341,7 +397,9 @@ def _plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None]
         if stale:
             _cancel(session, Gesture.id.in_(stale), "cancelled: they are owed a person first (listening first)")
             so_far = _week_so_far(session, week, rules)
-            request, listening = _planning_request(session, rules, week, as_of, seed, budget, templates, so_far)
+            request, listening = _planning_request(
+                session, rules, week, as_of, seed, budget, templates, so_far, customers
+            )
         kept = sum(1 for g in so_far.gestures if g.status == GestureStatus.PLANNED)
         loaded = time.perf_counter()
         step(f"Planning for {len(request.customers):,} customers")
@@ -351,13 +409,13 @@ def _plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None]
         created = utc_now()
         columns = (
             "customer_id plan_run_id week kind rule reason status cost_minor currency writer template message "
-            "opener for_day send_by feedback_id"
+            "opener for_day send_by feedback_id gift"
         )
         currency = rules.currency
         minor = {cost: to_minor(cost, currency) for cost in {g.cost for g in plan.gestures}}
         rows = (
             (g.customer_id, run.id, week, g.kind, g.rule, g.reason, g.status, minor[g.cost], currency,
-             g.writer, g.template, g.message, g.opener, g.for_day, g.send_by, g.feedback_id, created)
+             g.writer, g.template, g.message, g.opener, g.for_day, g.send_by, g.feedback_id, g.gift, created)
             for g in plan.gestures
         )  # fmt: skip
         # Straight to the driver: a plan holds thousands of held-out rows on a big shop.
@@ -458,68 +516,115 @@ def _waiting(session: Session, owed: Sequence[Listening], as_of: date) -> list[W
     ]
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a plan runs.
-
-    A plan builds a few hundred thousand small objects next to the big fact columns, and each
-    full collection walks them all (a third of the time on a big shop); nothing a plan makes
-    forms reference cycles, so the collector resumes afterwards with nothing lost.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+# What needs doing first: still planned, then what was logged, then the rest.
+_LIST_ORDER = case(
+    (Gesture.status == GestureStatus.PLANNED, 0),
+    (Gesture.status.in_(KEPT), 1),
+    (Gesture.status == GestureStatus.HELD_OUT, 2),
+    else_=3,
+)
+# Statuses `delight list` shows unless asked otherwise: what needs doing, and what was done.
+TO_DO = (GestureStatus.PLANNED, *KEPT)
+ALL = "all"
+_ADDRESS_FIELDS = ("address1", "address2", "city", "region", "postal_code", "country")
 
 
 def list_gestures_in(
-    session: Session, week: str, statuses: Sequence[str] | None = None, conditions: Sequence[ColumnElement[bool]] = ()
+    session: Session,
+    week: str,
+    statuses: Sequence[str] | None = None,
+    rules: RuleSet | None = None,
+    conditions: Sequence[ColumnElement[bool]] = (),
 ) -> list[GestureView]:
-    """A week's gestures with their customers, by writer, kind and customer (those meeting ``conditions``)."""
-    query = select(Gesture, Customer.external_id, Customer.name, Customer.language).join(
-        Customer, Customer.id == Gesture.customer_id
-    )
+    """A week's gestures with their customers: planned first, then logged, each by writer, kind and customer.
+
+    With ``rules``, a call carries the customer's phone and a posted gesture their address; with
+    ``conditions``, only the gestures meeting them.
+    """
+    query = select(
+        Gesture,
+        Customer.external_id,
+        Customer.name,
+        Customer.language,
+        Customer.phone,
+        Customer.address1,
+        Customer.address2,
+        Customer.city,
+        Customer.region,
+        Customer.postal_code,
+        Customer.country,
+    ).join(Customer, Customer.id == Gesture.customer_id)
     query = query.where(Gesture.week == week, *conditions)
     if statuses:
         query = query.where(Gesture.status.in_(list(statuses)))
-    query = query.order_by(Gesture.writer, Gesture.kind, Customer.name, Gesture.id)
-    return [
-        GestureView(
-            gesture_id=gesture.id,
-            customer_id=external_id,
-            customer_name=name or "(erased)",
-            language=language,
-            kind=gesture.kind,
-            rule=gesture.rule,
-            status=gesture.status,
-            cost=from_minor(gesture.cost_minor, gesture.currency),
-            currency=gesture.currency,
-            reason=gesture.reason,
-            week=gesture.week,
-            writer=gesture.writer,
-            message=gesture.message,
-            for_day=gesture.for_day,
-            send_by=gesture.send_by,
-            sent_by=gesture.sent_by,
-            sent_at=gesture.sent_at,
-            note=gesture.note,
+    query = query.order_by(_LIST_ORDER, Gesture.writer, Gesture.kind, Customer.name, Gesture.id)
+    kinds = rules.gestures if rules is not None else {}
+    views = []
+    for gesture, external_id, name, language, phone, *address in session.execute(query):
+        kind = kinds.get(gesture.kind)
+        contact: dict[str, str | None] = {}
+        if kind is not None and kind.recovery:
+            contact["phone"] = phone
+        if kind is not None and kind.physical:
+            contact.update(
+                zip(("address1", "address2", "city", "region", "postal_code", "country"), address, strict=True)
+            )
+        views.append(
+            GestureView(
+                gesture_id=gesture.id,
+                customer_id=external_id,
+                customer_name=name or "(erased)",
+                language=language,
+                kind=gesture.kind,
+                rule=gesture.rule,
+                status=gesture.status,
+                cost=from_minor(gesture.cost_minor, gesture.currency),
+                currency=gesture.currency,
+                reason=gesture.reason,
+                week=gesture.week,
+                writer=gesture.writer,
+                message=gesture.message,
+                for_day=gesture.for_day,
+                send_by=gesture.send_by,
+                gift=gesture.gift,
+                sent_by=gesture.sent_by,
+                sent_at=gesture.sent_at,
+                note=gesture.note,
+                **contact,
+            )
         )
-        for gesture, external_id, name, language in session.execute(query)
-    ]
+    return views
 
 
-def list_gestures(
-    engine: Engine, week: str | None, status: str | None, rules_path: Path | None = None
-) -> list[GestureView]:
-    """`delight list`: a week's gestures (default: this week in the shop's time zone), optionally one status."""
+def list_gestures(engine: Engine, week: str | None, status: str | None, rules_path: Path | None = None) -> WeekList:
+    """`delight list`: a week's gestures (default: this week in the shop's time zone).
+
+    Without ``status``, what needs doing and what was done: planned, then logged; the held-out and
+    cancelled ones are only counted. ``status`` "all" lists every gesture; any other, that status.
+    """
     rules = load_rules(rules_path)
     chosen = resolve_week(week, rules)
-    statuses = [status] if status else [s for s in GestureStatus if s != GestureStatus.CANCELLED]
+    statuses = None if status == ALL else [status] if status else list(TO_DO)
     with transaction(engine) as session:
-        return list_gestures_in(session, chosen, statuses)
+        gestures = list_gestures_in(session, chosen, statuses, rules)
+        hidden: dict[str, int] = {}
+        if status is None:
+            hidden = dict(
+                session.execute(
+                    select(Gesture.status, func.count())
+                    .where(
+                        Gesture.week == chosen, Gesture.status.in_([GestureStatus.HELD_OUT, GestureStatus.CANCELLED])
+                    )
+                    .group_by(Gesture.status)
+                ).all()
+            )
+    return WeekList(
+        chosen,
+        gestures,
+        hidden.get(GestureStatus.HELD_OUT, 0),
+        hidden.get(GestureStatus.CANCELLED, 0),
+        rules.team_language,
+    )
 
 
 def explain_customer(
@@ -531,28 +636,32 @@ def explain_customer(
     runs again as the week's latest plan run did (its seed and rules, the gestures the week held
     before it), so the decision is the one the plan made unless the data has changed since.
     """
-    with transaction(engine) as session, _collector_paused():
+    current = load_rules(rules_path)
+    chosen_week = resolve_week(week, current)
+    with transaction(engine) as session:
         customer = find_customer(session, customer_ref)
-        current = load_rules(rules_path)
-        chosen_week = resolve_week(week, current)
         run = session.execute(
             select(PlanRun).where(PlanRun.week == chosen_week).order_by(PlanRun.id.desc()).limit(1)
         ).scalar_one_or_none()
-        rules = current if run is None else _snapshot_rules(run.rules_snapshot)
+        if run is None:
+            rules = current.in_shop_currency(shop_currency(session.connection()))
+        else:  # the rules and currency the week was planned with
+            rules = replace(_snapshot_rules(run.rules_snapshot), currency=run.currency)
         as_of = run.as_of if run is not None else monday(chosen_week)
         budget = from_minor(run.budget_minor, run.currency) if run is not None else rules.weekly_budget
         so_far = _week_so_far(session, chosen_week, rules, before_run=run.id if run is not None else None)
+        everyone = load_facts(engine.url, as_of=as_of, timezone=rules.timezone)
         request, listening = _planning_request(
-            session, rules, chosen_week, as_of, run.seed if run else 0, budget, load_templates(), so_far
+            session, rules, chosen_week, as_of, run.seed if run else 0, budget, load_templates(), so_far, everyone
         )
-        customers = request.customers
-        assert isinstance(customers, FactTable)
-        row = customers.row_of(customer.id)
-        assert row is not None  # the customer was found in this transaction
-        profile = customers.profile(row)
+        theirs = everyone.filter(pl.col("customer_id") == customer.id)
+        profile = Customers(theirs, rules.currency).profile(0)
         facts = {fact.name: profile.facts[fact.name] for fact in FACTS}
         stored = [g for g in list_gestures_in(session, chosen_week) if g.customer_id == customer.external_id]
-        matched = [(rule.name, rule.gesture, rule.matches(facts)) for rule in rules.rules]
+        flags = theirs.select(
+            rule.condition(rules.currency).expression.alias(str(index)) for index, rule in enumerate(rules.rules)
+        ).row(0)
+        matched = [(rule.name, rule.gesture, bool(flag)) for rule, flag in zip(rules.rules, flags, strict=True)]
         this_week = [g for g in stored if g.status != GestureStatus.CANCELLED]
         decision = None
         if this_week:
@@ -589,29 +698,56 @@ def _snapshot_rules(snapshot: str) -> RuleSet:
 
 
 def find_customer(session: Session, reference: str) -> Customer:
-    """A customer by their id as imported (or email); a clear error when there is none."""
-    found = session.execute(select(Customer).where(Customer.external_id == reference)).scalar_one_or_none()
-    if found is None:
-        found = session.execute(
-            select(Customer).where(Customer.email == reference.lower()).order_by(Customer.id).limit(1)
-        ).scalar_one_or_none()
-    if found is None:
-        raise NotFound(f'no customer "{reference}": use the customer id as imported (see `delight facts`)')
-    return found
+    """A customer by their id as imported, email or name, any case; a clear error for none or several.
+
+    The id as imported wins outright; otherwise every customer whose id, email or whole name is
+    ``reference`` (ignoring case and spaces around it) is a match, and several are listed.
+    """
+    exact = session.execute(select(Customer).where(Customer.external_id == reference)).scalar_one_or_none()
+    if exact is not None:
+        return exact
+    wanted = reference.strip().lower()
+    matches = (
+        session.execute(
+            select(Customer)
+            .where(
+                or_(
+                    func.lower(Customer.external_id) == wanted,
+                    func.lower(Customer.email) == wanted,
+                    func.lower(Customer.name) == wanted,
+                )
+            )
+            .order_by(Customer.id)
+            .limit(SHOWN_MATCHES + 1)
+        )
+        .scalars()
+        .all()
+    )
+    if not matches:
+        raise NotFound(f'no customer "{reference}": give their id as imported, email or name (see `delight facts`)')
+    if len(matches) > 1:
+        shown = "; ".join(_who(customer) for customer in matches[:SHOWN_MATCHES])
+        more = ", and more" if len(matches) > SHOWN_MATCHES else ""
+        raise InputError(f'"{reference}" is more than one customer: {shown}{more}: give the id')
+    return matches[0]
 
 
-def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = None) -> tuple[list[str], list[tuple]]:
-    """`delight facts`: one row per customer (id as imported, then every fact), as of a date."""
+SHOWN_MATCHES = 5
+
+
+def _who(customer: Customer) -> str:
+    """A customer in a list of matches: id, name and email (what there is of them)."""
+    details = ", ".join(clean(part) for part in (customer.name, customer.email) if part)
+    return f"{customer.external_id} ({details})" if details else customer.external_id
+
+
+def export_facts(engine: Engine, as_of: date | None, rules_path: Path | None = None) -> pl.DataFrame:
+    """`delight facts`: one row per customer (id as imported, then every fact), as of a date;
+    money in the shop's currency's major unit."""
     rules = load_rules(rules_path)
     day = as_of or monday(current_week(ZoneInfo(rules.timezone)))
     with transaction(engine) as session:
-        connection = session.connection()
-        history = load_history(connection, "", ZoneInfo(rules.timezone))
-        customers = load_fact_table(
-            connection, as_of=day, timezone=ZoneInfo(rules.timezone), currency=rules.currency, history=history
-        )
-        names = [fact.name for fact in FACTS]
-        external_ids = [external_id for external_id, _name, _first_name in customers.people()]
-        columns = [external_ids, *(customers.column(name) for name in names)]
-        rows = list(zip(*columns, strict=True))
-    return ["customer_id", *names], rows
+        rules = rules.in_shop_currency(shop_currency(session.connection()))
+    frame = load_facts(engine.url, as_of=day, timezone=rules.timezone)
+    names = [fact.name for fact in FACTS]
+    return with_money(frame.select(pl.col("external_id").alias("customer_id"), *names), rules.currency)

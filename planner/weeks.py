@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from planner.errors import InputError
+from planner.limits import DATE_RANGE, in_date_range
 
 _WEEK = re.compile(r"(\d{4})-?W(\d{1,2})")
 
@@ -18,9 +19,11 @@ def parse_week(text: str) -> str:
         raise InputError(f'"{text}" is not an ISO week: write it like 2026-W49')
     year, number = int(found.group(1)), int(found.group(2))
     try:
-        date.fromisocalendar(year, number, 1)
+        first_day = date.fromisocalendar(year, number, 1)
     except ValueError:
         raise InputError(f'"{text}" is not an ISO week: {year} has no week {number}') from None
+    if not (in_date_range(first_day) and in_date_range(first_day + timedelta(days=6))):
+        raise InputError(f'week "{text}" is out of range: delight takes dates {DATE_RANGE}')
     return f"{year}-W{number:02d}"
 
 

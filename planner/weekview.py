@@ -19,12 +19,65 @@ from sqlmodel import Session
 from db.engine import transaction
 from db.models import Customer, Gesture, GestureStatus, PlanRun
 from db.money import format_money, from_minor
+from planner.listening import WHY_WORDS
 from planner.output import clean, table
 from planner.rules import load_rules
 from planner.weekly import TAKING_BUDGET, Waiting, resolve_week, waiting_in
 
 COUNTED = (GestureStatus.PLANNED, GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)
-NO_WRITER = "(no writer)"
+NO_WRITER = ""  # gestures nobody writes (messages, calls): named in the team's language when shown
+
+# `delight week` in the team's language (``team_language``).
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "nothing": "Week {week}: nothing planned. Plan it with `delight plan --week {week}`.",
+        "title": "Week {week}",
+        "statuses": "planned|sent|skipped|failed",
+        "kind": "kind",
+        "writer": "writer",
+        "total": "total",
+        "no_writer": "(no writer)",
+        "spent_no_budget": "Spent: {spent} (no plan run for this week, so no budget)",
+        "spent": "Spent: {spent} of {budget}; {planned} still planned",
+        "held_out": "Held out as control: {count}",
+        "open": "Still open ({count} planned, not yet logged):",
+        "open_headings": "id|customer|name|kind|writer",
+        "log_hint": "Log them with `delight log sent|skipped|failed ID...` or `delight log import FILE.csv`.",
+        "all_logged": "Nothing open: every planned gesture is logged.",
+        "waiting": "Waiting for a person ({why}): {count}",
+        "waiting_full": "recovery capacity is full: they come first next week",
+        "waiting_no_kind": "the rules have no recovery kind (recovery = true), so nobody calls them",
+        "waiting_line": "  {name} ({customer}): {why}, waiting {days}",
+        "day": "1 day",
+        "days": "{days} days",
+        "more": "  … and {count} more (`delight week` lists them all)",
+        "reply": "  Reply to them today: `delight feedback list --open`.",
+    },
+    "ko": {
+        "nothing": "{week} 주차: 계획된 것이 없어요. `delight plan --week {week}`으로 계획해 보세요.",
+        "title": "{week} 주차",
+        "statuses": "계획|보냄|건너뜀|실패",
+        "kind": "종류",
+        "writer": "작성자",
+        "total": "합계",
+        "no_writer": "(작성자 없음)",
+        "spent_no_budget": "쓴 돈: {spent} (이번 주 계획이 없어 예산도 없어요)",
+        "spent": "쓴 돈: {budget} 중 {spent}; 아직 계획만 된 것 {planned}",
+        "held_out": "대조군으로 제외: {count}건",
+        "open": "아직 남은 일 ({count}건 계획, 기록 전):",
+        "open_headings": "번호|고객|이름|종류|작성자",
+        "log_hint": "`delight log sent|skipped|failed 번호...` 또는 `delight log import 파일.csv`로 기록해 주세요.",
+        "all_logged": "남은 일 없음: 계획한 것을 모두 기록했어요.",
+        "waiting": "연락을 기다리는 고객 ({why}): {count}명",
+        "waiting_full": "회복 연락 인원이 다 찼어요: 다음 주에 가장 먼저 연락해요",
+        "waiting_no_kind": "규칙에 회복 연락 종류(recovery = true)가 없어 아무도 연락하지 않아요",
+        "waiting_line": "  {name} ({customer}): {why}, {days}째 기다리는 중",
+        "day": "1일",
+        "days": "{days}일",
+        "more": "  … 외 {count}명 (`delight week`에서 모두 볼 수 있어요)",
+        "reply": "  오늘 답을 남겨 주세요: `delight feedback list --open`.",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -99,6 +152,7 @@ class WeekSummary:
     open: list[OpenGesture] = field(default_factory=list)
     waiting: list[Waiting] = field(default_factory=list)  # owed a person, not reached this week
     sections: list[WeekSection] = field(default_factory=list)
+    language: str = "en"  # the team's
 
     @property
     def total(self) -> Tally:
@@ -155,6 +209,7 @@ def week_summary(engine: Engine, week: str | None = None, rules_path: Path | Non
             by_writer=dict(sorted(by_writer.items())),
             open=still_open,
             waiting=waiting_in(session, chosen, rules, run.as_of if run is not None else None),
+            language=rules.team_language,
         )
         context = WeekContext(session, chosen, timezone)
         summary.sections = [section for maker in _SECTION_MAKERS if (section := maker(context)) is not None]
@@ -162,57 +217,63 @@ def week_summary(engine: Engine, week: str | None = None, rules_path: Path | Non
 
 
 def week_text(summary: WeekSummary) -> str:
-    """The week at a glance, for a terminal."""
+    """The week at a glance, for a terminal, in the team's language."""
+    words = WORDS[summary.language]
     if not summary.by_kind and not summary.held_out:
-        lines = [f"Week {summary.week}: nothing planned. Plan it with `delight plan --week {summary.week}`."]
-        lines += waiting_lines(summary.waiting, shown=len(summary.waiting))
+        lines = [words["nothing"].format(week=summary.week)]
+        lines += waiting_lines(summary.waiting, shown=len(summary.waiting), language=summary.language)
         return "\n".join([*lines, *_sections_text(summary.sections)])
-    headers = ["planned", "sent", "skipped", "failed"]
+    headers = words["statuses"].split("|")
     total = summary.total
-    lines = [f"Week {summary.week}", ""]
+    lines = [words["title"].format(week=summary.week), ""]
     kinds = [[kind, *tally.row()] for kind, tally in summary.by_kind.items()]
-    lines.append(table(["kind", *headers], [*kinds, ["total", *total.row()]]))
+    lines.append(table([words["kind"], *headers], [*kinds, [words["total"], *total.row()]]))
     lines.append("")
-    writers = [[writer, *tally.row()] for writer, tally in summary.by_writer.items()]
-    lines.append(table(["writer", *headers], writers))
+    writers = [[writer or words["no_writer"], *tally.row()] for writer, tally in summary.by_writer.items()]
+    lines.append(table([words["writer"], *headers], writers))
     lines.append("")
     money = format_money(summary.spent, summary.currency)
     if summary.budget is None:
-        lines.append(f"Spent: {money} (no plan run for this week, so no budget)")
+        lines.append(words["spent_no_budget"].format(spent=money))
     else:
         budget = format_money(summary.budget, summary.currency)
-        lines.append(
-            f"Spent: {money} of {budget}; {format_money(summary.still_planned, summary.currency)} still planned"
-        )
+        planned = format_money(summary.still_planned, summary.currency)
+        lines.append(words["spent"].format(spent=money, budget=budget, planned=planned))
     if summary.held_out:
-        lines.append(f"Held out as control: {summary.held_out}")
+        lines.append(words["held_out"].format(count=summary.held_out))
     if summary.open:
-        lines += ["", f"Still open ({len(summary.open)} planned, not yet logged):"]
+        lines += ["", words["open"].format(count=len(summary.open))]
         rows = [[g.gesture_id, g.customer_id, clean(g.customer_name), g.kind, g.writer or ""] for g in summary.open]
-        lines.append(table(["id", "customer", "name", "kind", "writer"], rows, max_width=30))
-        lines.append("Log them with `delight log sent|skipped|failed ID...` or `delight log import FILE.csv`.")
+        lines.append(table(words["open_headings"].split("|"), rows, max_width=30))
+        lines.append(words["log_hint"])
     else:
-        lines += ["", "Nothing open: every planned gesture is logged."]
-    lines += waiting_lines(summary.waiting, shown=len(summary.waiting))
+        lines += ["", words["all_logged"]]
+    lines += waiting_lines(summary.waiting, shown=len(summary.waiting), language=summary.language)
     return "\n".join([*lines, *_sections_text(summary.sections)])
 
 
-def waiting_lines(waiting: Sequence[Waiting], *, has_recovery: bool = True, shown: int = 10) -> list[str]:
+def waiting_lines(
+    waiting: Sequence[Waiting], *, has_recovery: bool = True, shown: int = 10, language: str = "en"
+) -> list[str]:
     """Who is owed a person and was not reached this week, longest first: they come first next week."""
     if not waiting:
         return []
-    why = (
-        "recovery capacity is full: they come first next week"
-        if has_recovery
-        else "the rules have no recovery kind (recovery = true), so nobody calls them"
-    )
-    lines = ["", f"Waiting for a person ({why}): {len(waiting)}"]
+    words = WORDS[language]
+    why = words["waiting_full"] if has_recovery else words["waiting_no_kind"]
+    lines = ["", words["waiting"].format(why=why, count=len(waiting))]
     for person in waiting[:shown]:
-        days = "1 day" if person.days == 1 else f"{person.days} days"
-        lines.append(f"  {clean(person.customer_name)} ({person.customer_id}): {person.listening.why}, waiting {days}")
+        days = words["day"] if person.days == 1 else words["days"].format(days=person.days)
+        lines.append(
+            words["waiting_line"].format(
+                name=clean(person.customer_name),
+                customer=person.customer_id,
+                why=WHY_WORDS[language][person.listening.why],
+                days=days,
+            )
+        )
     if len(waiting) > shown:
-        lines.append(f"  … and {len(waiting) - shown} more (`delight week` lists them all)")
-    lines.append("  Reply to them today: `delight feedback list --open`.")
+        lines.append(words["more"].format(count=len(waiting) - shown))
+    lines.append(words["reply"])
     return lines
 
 

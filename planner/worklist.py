@@ -134,7 +134,7 @@ def worklist(engine: Engine, chosen: WorkFilter, rules_path: Path | None = None)
         if chosen.search and chosen.search.strip():
             conditions.append(_matches(chosen.search.strip()))
         statuses = [chosen.status] if chosen.status else list(TO_WORK)
-        rows = weekly.list_gestures_in(session, week, statuses, conditions)
+        rows = weekly.list_gestures_in(session, week, statuses, rules, conditions)
         kinds = sorted(session.scalars(select(Gesture.kind).where(Gesture.week == week).distinct()))
         counts = _counts(session, week)
     return Worklist(week, writer, rows[: chosen.most], counts, writers, kinds, watermark, len(rows))
@@ -150,11 +150,12 @@ def _matches(text: str) -> object:
     )
 
 
-def changes_since(engine: Engine, week: str, watermark: int) -> Changes:
+def changes_since(engine: Engine, week: str, watermark: int, rules_path: Path | None = None) -> Changes:
     """The week's gestures changed after ``watermark`` (an audit event id), for a page kept up to date.
 
     A change younger than ``SETTLE`` is sent again on the next visit (see ``_watermark``).
     """
+    rules = load_rules(rules_path)
     with transaction(engine) as session:
         now_at = _watermark(session)
         events = session.execute(
@@ -167,7 +168,7 @@ def changes_since(engine: Engine, week: str, watermark: int) -> Changes:
         replanned = bool(runs) and bool(
             session.execute(select(func.count()).where(PlanRun.id.in_(runs), PlanRun.week == week)).scalar_one()
         )
-        rows = weekly.list_gestures_in(session, week, SHOWN, [Gesture.id.in_(changed)]) if changed else []
+        rows = weekly.list_gestures_in(session, week, SHOWN, rules, [Gesture.id.in_(changed)]) if changed else []
         counts = _counts(session, week) if events else {}
     return Changes(rows, counts, max(watermark, now_at), replanned)
 
@@ -176,7 +177,12 @@ _Done = tuple[int, list[str], list[logbook.AlreadyLogged]]  # gestures changed, 
 
 
 def _then_rows(
-    engine: Engine, week: str, gesture_ids: Sequence[int], action: str, change: Callable[[], _Done]
+    engine: Engine,
+    week: str,
+    gesture_ids: Sequence[int],
+    action: str,
+    change: Callable[[], _Done],
+    rules_path: Path | None,
 ) -> Ticked:
     """Make a change (a logbook call), then read the rows it touched as they are now."""
     if not gesture_ids:
@@ -188,8 +194,9 @@ def _then_rows(
         problems = [*rejected.details, str(rejected)]
     except DelightError as error:
         problems = [str(error)]
+    rules = load_rules(rules_path)
     with transaction(engine) as session:
-        rows = weekly.list_gestures_in(session, week, SHOWN, [Gesture.id.in_(list(gesture_ids))])
+        rows = weekly.list_gestures_in(session, week, SHOWN, rules, [Gesture.id.in_(list(gesture_ids))])
     return Ticked(action, count, rows, lines, problems, already)
 
 
@@ -200,26 +207,27 @@ def tick(engine: Engine, week: str, status: str, gesture_ids: Sequence[int], opt
         result = logbook.log_gestures(engine, status, gesture_ids, options)
         return sum(result.logged.values()), result.describe(), result.already
 
-    return _then_rows(engine, week, gesture_ids, "logged", log)
+    return _then_rows(engine, week, gesture_ids, "logged", log, options.rules_path)
 
 
 def undo(engine: Engine, week: str, gesture_id: int, by: str, rules_path: Path | None = None) -> Ticked:
     """Take back a log entry (as `delight log undo`), then the row as it is."""
 
     def take_back() -> _Done:
-        return 1, [logbook.undo(engine, gesture_id, by, rules_path).describe()], []
+        (undone,) = logbook.undo(engine, [gesture_id], by, rules_path)
+        return 1, [undone.describe()], []
 
-    return _then_rows(engine, week, [gesture_id], "undone", take_back)
+    return _then_rows(engine, week, [gesture_id], "undone", take_back, rules_path)
 
 
-def take_over(engine: Engine, week: str, gesture_ids: Sequence[int], by: str) -> Ticked:
+def take_over(engine: Engine, week: str, gesture_ids: Sequence[int], by: str, rules_path: Path | None = None) -> Ticked:
     """``by`` takes over planned gestures from whoever's stack they were in, then the rows as they are."""
 
     def move() -> _Done:
         result = logbook.take_over(engine, gesture_ids, by, by)
         return result.moved, result.describe(), []
 
-    return _then_rows(engine, week, gesture_ids, "taken", move)
+    return _then_rows(engine, week, gesture_ids, "taken", move, rules_path)
 
 
 # --- A customer's page ------------------------------------------------------------------------------
@@ -274,6 +282,7 @@ def customer_file(
 ) -> CustomerFile:
     """A customer's page: the explanation for the week, their orders, what they told us, what we did."""
     explanation = weekly.explain_customer(engine, reference, week, rules_path)
+    rules = load_rules(rules_path)
     with transaction(engine) as session:
         customer = weekly.find_customer(session, explanation.customer_id)
         orders = session.execute(
@@ -299,7 +308,7 @@ def customer_file(
         gestures = [
             row
             for chosen_week in weeks
-            for row in weekly.list_gestures_in(session, chosen_week, None, [Gesture.customer_id == customer.id])
+            for row in weekly.list_gestures_in(session, chosen_week, None, rules, [Gesture.customer_id == customer.id])
         ]
         history = [
             AuditLine(event.entity_id, event.at, event.actor, event.action, event.detail)

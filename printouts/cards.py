@@ -1,4 +1,6 @@
-"""Note cards: a greeting, ruled lines to write on, a signature line and the shop's name.
+"""Note cards: the shop's name (or a small ornament), a greeting, ruled lines to write on and a
+signature line; at the bottom left, small and light, the mark that ties the card to its envelope
+and to the log ("#12 · MK").
 
 Cards are drawn with the canvas API (Platypus costs about twice as much for this).
 Nothing on a card says how it was chosen.
@@ -15,10 +17,11 @@ from reportlab.pdfgen.canvas import Canvas
 from printouts.data import NoteCard, PrintResult, stack_order
 from printouts.fonts import Fonts, load_fonts
 from printouts.layouts import CARD_SHEETS, Line, Rect, choose
+from printouts.marks import mark_text
 from printouts.output import new_canvas, require, write_pdf
 from printouts.styles import ACCENT, CROP_MARK, GUIDE, INK, MUTED, RULE, CardStyle, card_style
 from printouts.text import clip, draw, fit_size, wrap
-from printouts.words import CLOSING, GREETING, Language, language_of
+from printouts.words import CLOSING, GREETING, Language, language_of, without_address
 
 
 def _fit_line(text: str, fonts: Fonts, width: float, size: float, min_size: float) -> tuple[str, float]:
@@ -56,29 +59,26 @@ class _CardPainter:
         """Draw one card inside ``rect``."""
         style = self.style
         left = rect.x + style.margin
-        y = rect.top - style.margin
-        if self.brand:
-            y = self._brand(left, y)
+        y = self._brand(left, rect.top - style.margin)
         y = self._greeting(card, left, self.width, y)
         if self.guide and card.opener.strip():
-            y = self._guide(card.opener, left, self.width, y)
+            opener = without_address(card.opener, (card.first_name, card.display_name))
+            y = self._guide(opener, left, self.width, y)
         signature_top = rect.y + style.margin + 4.2 * style.closing_size
         self._lines(left, self.width, y, signature_top)
         self._signature(language_of(card.language), left + self.width, rect.y + style.margin)
+        mark = mark_text(card.gesture_id, card.writer)
+        if mark:
+            self.canvas.setFillColor(GUIDE)
+            draw(self.canvas, left, rect.y + style.margin * 0.4, mark, self.fonts, style.mark_size)
 
     def _brand(self, left: float, y: float) -> float:
+        """The shop's name over a short rule; without a name, the rule alone, so every card opens alike."""
         canvas, size = self.canvas, self.brand_size
         y -= size
-        canvas.setFillColor(ACCENT)
-        draw(
-            canvas,
-            left + self.brand_offset,
-            y,
-            self.brand,
-            self.fonts,
-            size,
-            char_space=self.brand_char_space,
-        )
+        if self.brand:
+            canvas.setFillColor(ACCENT)
+            draw(canvas, left + self.brand_offset, y, self.brand, self.fonts, size, char_space=self.brand_char_space)
         y -= size
         centre = left + self.width / 2
         canvas.setStrokeColor(ACCENT)

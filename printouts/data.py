@@ -23,6 +23,7 @@ class NoteCard:
     opener: str
     first_name: str = ""
     writer: str | None = None
+    gesture_id: int | None = None  # printed small with the writer's initials, to match and log it
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,16 @@ class PastGesture:
     words: str = ""
     status: str = "sent"  # or "failed" / "skipped": a recovery that did not reach them
     note: str = ""
+    by: str = ""  # who logged it
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """An order as a writer or caller needs it: when, what, how much (already in words)."""
+
+    on: date
+    items: str
+    total: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,12 @@ class BriefEntry:
     for_day: str = ""  # the birthday or anniversary it is for, as the team writes a date
     send_by: str = ""
     on_the_day: bool = False  # its words say "today": send it on ``for_day`` itself
+    gesture_id: int | None = None
+    gift: str = ""  # the gift to pack with the card
+    # A call sheet instead of an entry: a recovery, with the number to call and the order it is about.
+    call: bool = False
+    phone: str = ""
+    ordered: OrderSummary | None = None
 
 
 @dataclass(frozen=True)
@@ -93,26 +110,51 @@ class WeekSummary:
 
 
 @dataclass(frozen=True)
-class GiftLabel:
-    """A gift to post: the address label and its packing-list line.
-
-    ``street`` may hold several lines separated by newlines. ``country`` is an ISO 3166 code;
-    "KR" addresses are laid out the Korean way (postal code first, name last).
-    """
+class Address:
+    """A postal address. ``street`` may hold several lines separated by newlines. ``country`` is an
+    ISO 3166 code; "KR" addresses are laid out the Korean way (postal code first, name last)."""
 
     name: str
-    street: str
+    street: str = ""
     city: str = ""
     region: str = ""
     postal_code: str = ""
     country: str = ""
-    gift: str = ""
-    note: str = ""
 
     @property
     def has_address(self) -> bool:
         """Whether there is anything to post to."""
         return any(part.strip() for part in (self.street, self.city, self.postal_code))
+
+
+@dataclass(frozen=True)
+class Mailing:
+    """A physical gesture to post: who to, what goes in, and the gesture id and writer that tie it to the log."""
+
+    to: Address
+    kind: str = ""
+    gesture_id: int | None = None
+    writer: str | None = None
+    gift: str = ""  # the gift to pack; "" when only a card goes
+
+    @property
+    def has_address(self) -> bool:
+        """Whether there is anything to post to."""
+        return self.to.has_address
+
+
+@dataclass(frozen=True)
+class ShelfLine:
+    """One gift on the packing list's shelf count: how many to pack, and what the shelf should hold.
+
+    ``on_hand`` is None for a gift nobody counted (it never runs out).
+    """
+
+    gift: str
+    to_pack: int
+    on_hand: int | None = None
+    counted_on: date | None = None
+    sent_since_count: int = 0
 
 
 @dataclass(frozen=True)

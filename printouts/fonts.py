@@ -111,6 +111,8 @@ def _register(name: str, path: Path) -> frozenset[int]:
         raise PrintoutError(
             f"font {path}: {reason}; use a TrueType (.ttf) font, OpenType/CFF (.otf) cannot be embedded"
         ) from None
+    except Exception:  # ReportLab's parser trips over a damaged file in many ways (KeyError, ...)
+        raise PrintoutError(f"font {path} is damaged or not a font: use a TrueType (.ttf) font file") from None
     pdfmetrics.registerFont(font)
     return frozenset(font.face.charToGlyph)
 

@@ -129,6 +129,18 @@ LABEL_SHEETS: dict[str, Sheet] = {
 }
 
 
+# Envelopes, landscape, one per page (printers feed them one at a time). C6 takes an A6 card and DL
+# a 4x6-inch card or an A4 sheet folded in three; A2 takes a 4.25x5.5-inch card and #10 a 4x6-inch
+# card or a US Letter sheet folded in three.
+ENVELOPES: dict[str, tuple[float, float]] = {
+    "c6": (162 * mm, 114 * mm),
+    "dl": (220 * mm, 110 * mm),
+    "a2": (5.75 * inch, 4.375 * inch),
+    "no10": (9.5 * inch, 4.125 * inch),
+}
+DEFAULT_ENVELOPE = {"a4": "c6", "letter": "a2"}
+
+
 def choose(options: Mapping[str, T], name: str, what: str) -> T:
     """Look up a sheet or paper by name, or raise a one-line :class:`PrintoutError`."""
     try:

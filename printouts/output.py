@@ -8,6 +8,7 @@ from pathlib import Path
 from reportlab.pdfgen.canvas import Canvas
 
 from planner.errors import PrintoutError
+from planner.output_files import write_output_file
 
 # invariant=1 fixes the creation date and document id, so the same data gives the same bytes.
 INVARIANT = 1
@@ -25,11 +26,9 @@ def new_canvas(buffer: BytesIO, page_size: tuple[float, float], title: str, font
 
 
 def write_pdf(path: Path, data: bytes) -> None:
-    """Write finished PDF bytes to ``path`` (whole, after rendering succeeded)."""
-    try:
-        Path(path).write_bytes(data)
-    except OSError as error:
-        raise PrintoutError(f"cannot write {path}: {error.strerror or error}") from None
+    """Write finished PDF bytes to ``path`` (whole, after rendering succeeded; never over a file that
+    is not a PDF)."""
+    write_output_file(Path(path), "pdf", data)
 
 
 def require(items: list, what: str) -> None:

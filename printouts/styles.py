@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reportlab.lib.colors import HexColor
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A6
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -37,6 +38,7 @@ class CardStyle:
     closing_size: float
     signature_width: float
     name_blank_width: float
+    mark_size: float
 
 
 def card_style(width: float, height: float) -> CardStyle:
@@ -54,21 +56,43 @@ def card_style(width: float, height: float) -> CardStyle:
         closing_size=9 * scale,
         signature_width=95 * scale,
         name_blank_width=80 * scale,
+        mark_size=5.5 * scale,
     )
 
 
 @dataclass(frozen=True)
-class LabelStyle:
-    """Type sizes for address labels."""
+class AddressStyle:
+    """Type sizes for an address block (in points)."""
 
-    padding_x: float = 9.0
-    padding_y: float = 5.0
     max_size: float = 10.0
     min_size: float = 6.0
     leading: float = 1.2
 
 
+@dataclass(frozen=True)
+class LabelStyle:
+    """Address labels: padding, the strip with the return address and mark, and the address."""
+
+    padding_x: float = 9.0
+    padding_y: float = 5.0
+    strip_size: float = 5.5
+    address: AddressStyle = AddressStyle()
+
+
 LABEL_STYLE = LabelStyle()
+
+
+@dataclass(frozen=True)
+class EnvelopeStyle:
+    """Envelopes: margins, the return address, the recipient's block and the mark (in points)."""
+
+    margin: float = 10 * mm
+    sender: AddressStyle = AddressStyle(max_size=8.5, min_size=6.0, leading=1.3)
+    recipient: AddressStyle = AddressStyle(max_size=13.0, min_size=8.0, leading=1.35)
+    mark_size: float = 6.0
+
+
+ENVELOPE_STYLE = EnvelopeStyle()
 BRIEF_MARGIN = 18 * mm
 
 
@@ -93,6 +117,8 @@ def brief_styles(fonts: Fonts) -> dict[str, ParagraphStyle]:
         "flag": ParagraphStyle("flag", body, fontName=bold, fontSize=8.5, leading=12, textColor=WARNING),
         "opener": ParagraphStyle("opener", body, fontSize=10.5, leading=15, backColor=TINT, borderPadding=5),
         "cell": ParagraphStyle("cell", body, fontSize=9, leading=12.5),
+        "mark": ParagraphStyle("mark", body, fontSize=7.5, leading=10, textColor=MUTED, alignment=TA_RIGHT),
+        "phone": ParagraphStyle("phone", body, fontName=bold, fontSize=16, leading=21, spaceAfter=2),
         "head": ParagraphStyle("head", body, fontName=bold, fontSize=8.5, leading=11, textColor=MUTED),
     }
 

@@ -23,6 +23,12 @@ from planner.cli import cli
 PG_URL = os.environ.get("DELIGHT_TEST_PG_URL")
 
 
+@pytest.fixture(autouse=True)
+def someone_at_the_desk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands that record who acted take --by, else $DELIGHT_USER: here, as at a set-up desk, "ops"."""
+    monkeypatch.setenv("DELIGHT_USER", "ops")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of a fresh, empty database (no tables yet)."""

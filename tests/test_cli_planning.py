@@ -51,7 +51,7 @@ def test_plan_stores_and_shows_the_week(seeded: Callable[..., Result], db_url: s
     assert counts is not None
     assert int(counts.group(1)) == sum(1 for _, _, status, _ in stored if status == "planned")
     assert int(counts.group(2).replace(",", "")) == sum(1 for _, _, status, _ in stored if status == "held_out")
-    listed = json.loads(seeded("list", "--week", WEEK, "--format", "json").output)
+    listed = json.loads(seeded("list", "--week", WEEK, "--status", "all", "--format", "json").output)
     assert len(listed) == len(stored)
     assert set(listed[0]) >= {
         "gesture_id",
@@ -125,8 +125,8 @@ def test_plan_without_seed_prints_and_stores_the_one_it_chose(seeded: Callable[.
 def test_list_csv_is_spreadsheet_ready(seeded: Callable[..., Result]) -> None:
     seeded("plan", "--week", WEEK, "--seed", "1")
     output = seeded("list", "--week", WEEK, "--format", "csv").output
-    assert output.startswith("\ufeffgesture_id,customer_id,customer_name")
-    rows = list(csv.DictReader(io.StringIO(output.lstrip("\ufeff"))))
+    assert output.startswith("gesture_id,customer_id,customer_name")  # no BOM: stdout is not a file here
+    rows = list(csv.DictReader(io.StringIO(output)))
     assert rows and all(row["week"] == WEEK for row in rows)
 
 
@@ -143,8 +143,9 @@ def test_explain_says_why(seeded: Callable[..., Result]) -> None:
 
 def test_explain_names_the_constraint(seeded: Callable[..., Result]) -> None:
     seeded("plan", "--week", WEEK, "--seed", "2", "--budget", "0")
-    listed = {item["customer_id"] for item in json.loads(seeded("list", "--week", WEEK, "--format", "json").output)}
-    facts = list(csv.DictReader(io.StringIO(seeded("facts", "--as-of", "2026-11-30").output.lstrip("\ufeff"))))
+    everyone = seeded("list", "--week", WEEK, "--status", "all", "--format", "json").output
+    listed = {item["customer_id"] for item in json.loads(everyone)}
+    facts = list(csv.DictReader(io.StringIO(seeded("facts", "--as-of", "2026-11-30").output)))
     first_timer = next(
         row["customer_id"]
         for row in facts
@@ -162,7 +163,9 @@ def test_explain_names_the_constraint(seeded: Callable[..., Result]) -> None:
 def test_explain_unknown_customer(seeded: Callable[..., Result]) -> None:
     result = seeded("explain", "NOPE", "--week", WEEK)
     assert result.exit_code == 1
-    assert result.output == 'Error: no customer "NOPE": use the customer id as imported (see `delight facts`)\n'
+    assert (
+        result.output == 'Error: no customer "NOPE": give their id as imported, email or name (see `delight facts`)\n'
+    )
 
 
 def test_facts_csv_and_json(seeded: Callable[..., Result]) -> None:
@@ -227,5 +230,6 @@ def test_printing_an_unplanned_week(seeded: Callable[..., Result]) -> None:
     result = seeded("print", "cards", "--week", "2027-W01")
     assert result.exit_code == 1
     assert result.output == (
-        "Error: nothing to print: week 2027-W01 has no planned notes or gifts (run `delight plan --week 2027-W01`)\n"
+        "Error: nothing to print: week 2027-W01 has no planned handwritten note or small gift "
+        "(run `delight plan --week 2027-W01`)\n"
     )

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner, Result
@@ -42,9 +43,10 @@ from sqlmodel import Session
 
 from db.engine import make_engine
 from db.models import AuditEvent, Customer, Feedback, Gesture, PlanRun, User
-from planner import worklist
+from planner import prepare, worklist
 from planner.cli import cli
 from planner.desk import i18n
+from planner.rules import load_rules
 
 HTMX = {"HX-Request": "true"}
 pytestmark = pytest.mark.usefixtures("quick_passwords")
@@ -317,6 +319,14 @@ def test_the_week_filters_by_writer_kind_status_and_finds_customers(
     assert sorted(rows_on(writer[0].get(f"/week?week={WEEK}&writer=*").text)) == sorted(everyone)  # or everyone's
     notes = rows_on(client.get(f"/week?week={WEEK}&kind=handwritten_note").text)
     assert notes and all(status_of(engine_of_shop, g).kind == "handwritten_note" for g in notes)
+    # A call's row carries the phone number to call; other rows none.
+    page = client.get(f"/week?week={WEEK}&writer=*").text
+    calls = rows_on(client.get(f"/week?week={WEEK}&kind=recovery_call").text)
+    assert calls
+    for gesture_id in (*calls, notes[0]):
+        phone = customer_of(engine_of_shop, gesture_id).phone
+        row = re.search(rf'<tr id="g-{gesture_id}".*?</tr>', page, flags=re.S)
+        assert phone and row and (phone in row.group(0)) == (gesture_id in calls), gesture_id
     held_out = rows_on(client.get(f"/week?week={WEEK}&status=held_out").text)
     assert held_out and all(status_of(engine_of_shop, g).status == "held_out" for g in held_out)
     someone = customer_of(engine_of_shop, everyone[0])
@@ -456,8 +466,8 @@ def pdf_text(data: bytes) -> tuple[int, str]:
 
 
 @SQLITE_ONLY
-def test_print_a_writers_cards_and_the_weeks_briefs_labels_and_packing_list(
-    manager: tuple[TestClient, str], engine_of_shop: Engine
+def test_print_a_writers_cards_and_each_stacks_printouts(
+    manager: tuple[TestClient, str], shop: Shop, engine_of_shop: Engine
 ) -> None:
     client, _token = manager
     page = client.get(f"/print?week={WEEK}").text
@@ -471,15 +481,25 @@ def test_print_a_writers_cards_and_the_weeks_briefs_labels_and_packing_list(
             select(Customer.name)
             .join(Gesture, Gesture.customer_id == Customer.id)
             .where(Gesture.week == WEEK, Gesture.status == "planned", Gesture.writer == WRITER)
-            .where(Gesture.kind.in_(["handwritten_note", "small_gift"]))
+            .where(Gesture.kind.in_(prepare.physical_kinds(load_rules(shop.rules_path))))
         ).scalars()
         names = list(toms)
     assert names and pages == len(names)  # one A6 card a page, only Tom's
     for name in names:
         assert name[1:] in text  # the greeting uses the first name
-    for document in ("briefs", "labels", "packing-list"):
-        response = client.get(f"/print/{document}?week={WEEK}")
-        assert response.status_code == 200 and pdf_text(response.content)[0] >= 1, document
+    # Each stack offers what it can print, and only that: every other printout has nothing to print.
+    _week, stacks = prepare.stacks(engine_of_shop, WEEK, shop.rules_path)
+    assert [stack.writer for stack in stacks] == [None, WRITER, MANAGER]
+    assert stacks[0].printouts == prepare.PRINTOUTS
+    for stack in stacks:
+        query = f"?week={WEEK}" + (f"&writer={quote(stack.writer, safe='')}" if stack.writer else "")
+        for document in prepare.PRINTOUTS:
+            response = client.get(f"/print/{document}{query}", headers={"Accept-Language": "en"})
+            if document in stack.printouts:
+                assert response.status_code == 200 and pdf_text(response.content)[0] >= 1, (stack, document)
+                assert f"/print/{document}{query.replace('&', '&amp;')}" in page
+            else:
+                assert response.status_code == 404 and "nothing to print" in response.text, (stack, document)
     nothing = client.get(f"/print/cards?week={NEXT_WEEK}", headers={"Accept-Language": "en"})
     assert nothing.status_code == 404 and "nothing to print" in nothing.text
 

@@ -6,15 +6,18 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from db import summaries
 from db.engine import transaction
-from db.models import Customer, Feedback, Order, OrderItem
-from planner.facts import FACTS, LocalDays, PastGesture, gesture_facts, load_fact_table, rfm_scores
+from db.models import Customer, Feedback, Gesture, Order, OrderItem
+from planner.core.facts import FEEDBACK_SCHEMA, GESTURES_SCHEMA, FactTables, facts_frame
+from planner.facts import FACTS
+from planner.facts_frame import load_facts
+from planner.plan import Customers
 from planner.weeks import end_of_day
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -51,22 +54,10 @@ def add_order(
     return order.id
 
 
-def facts_of(engine: Engine, history=None) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
-    """Every customer's facts, checked three ways: one customer at a time and whole columns, from
-    rows not summarised yet (as tests write them) and again from the stored summaries."""
-    found = []
-    for summarised in (False, True):
-        with engine.begin() as connection:
-            if summarised:
-                assert summaries.refresh(connection) > 0
-            table = load_fact_table(connection, as_of=AS_OF, timezone=SEOUL, currency="KRW", history=history or {})
-            rows = {table.ids[row]: dict(table.profile(row).facts) for row in range(len(table))}
-            columns = {fact.name: table.column(fact.name) for fact in FACTS}
-            # A whole column and one customer's value come from the same definition and must agree.
-            assert all(rows[table.ids[row]] == {n: c[row] for n, c in columns.items()} for row in range(len(table)))
-            found.append({table.people()[row][0]: rows[table.ids[row]] for row in range(len(table))})
-    assert found[0] == found[1]
-    return found[1]
+def facts_of(engine: Engine) -> dict[str, dict[str, object]]:
+    """Every customer's facts as of ``AS_OF`` in Seoul, by their id as imported (money as Decimal)."""
+    customers = Customers(load_facts(engine.url, as_of=AS_OF, timezone="Asia/Seoul"), "KRW")
+    return {customers.profile(row).external_id: dict(customers.profile(row).facts) for row in range(len(customers))}
 
 
 def test_hand_computed_facts(engine: Engine) -> None:
@@ -187,23 +178,74 @@ def test_days_until_birthday(engine: Engine, birthday: date, expected: int) -> N
     assert facts_of(engine)["b"]["days_until_birthday"] == expected
 
 
-def test_gesture_facts_count_only_what_was_sent() -> None:
-    history = [
-        PastGesture(1, "2026-W10", "handwritten_note", "sent", "note-ko-1", date(2026, 3, 5)),
-        PastGesture(1, "2025-W40", "small_gift", "sent", "gift-ko-1", date(2025, 10, 1)),
-        PastGesture(1, "2026-W44", "cheer_message", "skipped", None, None),
-        PastGesture(1, "2026-W50", "cheer_message", "planned", None, None),
-    ]
-    assert gesture_facts(history, AS_OF) == {
-        "gestures_last_365_days": 1,
-        "days_since_last_gesture": (AS_OF - date(2026, 3, 5)).days,
-        "last_gesture_kind": "handwritten_note",
+def test_gesture_facts_count_only_what_was_sent(engine: Engine) -> None:
+    with transaction(engine) as s:
+        customer = add_customer(s, "g")
+        for week, kind, status, sent_on in (
+            ("2026-W10", "handwritten_note", "sent", date(2026, 3, 5)),
+            ("2025-W40", "small_gift", "sent", date(2025, 10, 1)),
+            ("2026-W44", "cheer_message", "skipped", date(2026, 10, 28)),
+            ("2026-W50", "cheer_message", "planned", None),
+        ):
+            s.add(
+                Gesture(
+                    customer_id=customer,
+                    week=week,
+                    kind=kind,
+                    status=status,
+                    currency="KRW",
+                    sent_at=at(sent_on.isoformat()) if sent_on else None,
+                )
+            )
+    facts = facts_of(engine)["g"]
+    assert (facts["gestures_last_365_days"], facts["days_since_last_gesture"], facts["last_gesture_kind"]) == (
+        1,
+        (AS_OF - date(2026, 3, 5)).days,
+        "handwritten_note",
+    )
+
+
+def rfm_of(buyers: dict[int, tuple[int, int, int]]) -> dict[int, tuple[int, int, int, str]]:
+    """RFM scores of buyers given as (days since their latest order, orders, spend), as the frame works them out."""
+    customers = pl.DataFrame(
+        {"customer_id": list(buyers), "external_id": [f"C{c}" for c in buyers], "language": ["ko"] * len(buyers)},
+        schema_overrides={"customer_id": pl.Int64},
+    ).with_columns(
+        pl.lit(None, pl.String).alias("name"),
+        pl.lit(None, pl.String).alias("first_name"),
+        pl.lit(False).alias("do_not_contact"),
+        pl.lit(False).alias("erased"),
+        pl.lit(False).alias("has_address"),
+        pl.lit(None, pl.Date).alias("birthday"),
+    )
+    until = end_of_day(AS_OF, SEOUL)
+    orders = pl.DataFrame(
+        {
+            "customer_id": list(buyers),
+            "purchases": [orders for _days, orders, _spend in buyers.values()],
+            "spent_minor": [spend for _days, _orders, spend in buyers.values()],
+            "first_purchase_at": [until - timedelta(days=days + 1) for days, _o, _s in buyers.values()],
+            "last_purchase_at": [until - timedelta(days=days, hours=12) for days, _o, _s in buyers.values()],
+        },
+        schema_overrides={"customer_id": pl.Int64},
+    ).with_columns(refunds=pl.lit(0), recent_purchases=pl.lit(0), recent_spent_minor=pl.lit(0))
+    empty = {
+        name: pl.DataFrame(schema=schema)
+        for name, schema in (("feedback", FEEDBACK_SCHEMA), ("gestures", GESTURES_SCHEMA))
     }
+    names = ["rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment"]
+    frame = facts_frame(
+        FactTables(customers, orders, empty["feedback"], empty["gestures"]),
+        as_of=AS_OF,
+        timezone="Asia/Seoul",
+        facts=names,
+    )
+    return {row["customer_id"]: tuple(row[name] for name in names) for row in frame.iter_rows(named=True)}
 
 
 def test_rfm_scores_and_segments() -> None:
     buyers = {1: (1, 50, 900), 2: (400, 1, 10), 3: (30, 10, 300), 4: (200, 2, 50), 5: (5, 1, 20)}
-    assert rfm_scores(buyers) == {
+    assert rfm_of(buyers) == {
         1: (5, 5, 5, "Champions"),
         2: (1, 1, 1, "Lost"),
         3: (3, 4, 4, "Loyal"),
@@ -212,14 +254,14 @@ def test_rfm_scores_and_segments() -> None:
     }
 
 
-@given(st.lists(st.integers(min_value=-5, max_value=40), min_size=1, max_size=60))
+@settings(deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=60))
 def test_quintile_scores_follow_the_definition_with_ties(values: list[int]) -> None:
     # Each score is 1 + 5 * rank // count, where rank counts the values strictly below.
-    frequency = {row: (0, value, 0) for row, value in enumerate(values)}
-    scores = rfm_scores(frequency)
+    scores = rfm_of({row + 1: (3, value, 1000) for row, value in enumerate(values)})
     for row, value in enumerate(values):
         below = sum(1 for other in values if other < value)
-        assert scores[row][1] == 1 + 5 * below // len(values)
+        assert scores[row + 1][1] == 1 + 5 * below // len(values)
 
 
 def test_every_segment_is_reachable() -> None:
@@ -239,44 +281,3 @@ def test_every_segment_is_reachable() -> None:
         "Hibernating",
         "Lost",
     }
-
-
-_INSTANTS = st.lists(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31)), max_size=20)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    columns=st.lists(_INSTANTS, min_size=1, max_size=3),
-    zone=st.sampled_from(["Asia/Seoul", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Europe/London"]),
-)
-def test_local_days_agree_with_the_exact_conversion(columns: list[list[datetime]], zone: str) -> None:
-    """The shortcuts give the same local day as converting each instant, clock changes included,
-    for several columns in turn (each reusing what the ones before found)."""
-    days = LocalDays(ZoneInfo(zone))
-    for instants in columns:
-        epochs = [int(instant.replace(tzinfo=UTC).timestamp()) for instant in instants]  # as summaries store them
-        exact = [instant.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date().toordinal() for instant in instants]
-        assert days.column([*epochs, None]) == [*exact, None]
-        assert days.column(epochs) == exact  # again, from what the first call kept
-
-
-def test_local_days_around_a_clock_change() -> None:
-    def epoch(text: str) -> int:
-        return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp())
-
-    def days(zone: str, *instants: str) -> list[str | None]:
-        found = LocalDays(ZoneInfo(zone)).column([epoch(instant) for instant in instants])
-        return [date.fromordinal(day).isoformat() if day else None for day in found]
-
-    # UTC+5:30: the day turns at 18:30 UTC, inside an hour.
-    assert days("Asia/Kolkata", "2026-11-29 18:29:59", "2026-11-29 18:30:00", "2026-11-29 18:00:00") == [
-        "2026-11-29",
-        "2026-11-30",
-        "2026-11-29",
-    ]
-    # New York falls back from UTC-4 to UTC-5 at 06:00 UTC on 1 November 2026.
-    assert days("America/New_York", "2026-11-01 03:59:59", "2026-11-01 04:00:00", "2026-11-02 04:30:00") == [
-        "2026-10-31",
-        "2026-11-01",
-        "2026-11-01",
-    ]

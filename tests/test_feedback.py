@@ -106,7 +106,7 @@ def test_the_inbox_lists_newest_first_with_who_is_waiting(initialised: Callable[
     assert "OVERDUE" in table.output and "none for 30 days" in table.output
     assert "4 shown; 1 overdue (no reply from a person within 2 days)." in table.output
     csv_out = initialised("feedback", "list", "--format", "csv").output
-    assert csv_out.startswith("\ufefffeedback_id,reference,customer_id")
+    assert csv_out.startswith("feedback_id,reference,customer_id")
     bad = initialised("feedback", "list", "--kind", "praise")
     assert bad.exit_code == 1 and bad.output.startswith('Error: --kind "praise" is not a feedback kind')
 
@@ -149,7 +149,9 @@ def test_reply_and_resolve_keep_who_and_when(initialised: Callable[..., Result],
     assert [tuple(e) for e in events] == [("Minji", "reply"), ("Jun", "resolve")]
 
 
-def test_reply_errors_change_nothing(initialised: Callable[..., Result], db_url: str) -> None:
+def test_reply_errors_change_nothing(
+    initialised: Callable[..., Result], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     add_shop(db_url)
     missing = initialised("feedback", "reply", "999", "--by", "Minji", "--text", "hi")
     assert missing.exit_code == 1
@@ -157,7 +159,8 @@ def test_reply_errors_change_nothing(initialised: Callable[..., Result], db_url:
     empty = initialised("feedback", "reply", "F2", "--by", " ", "--text", "hi")
     assert empty.output == "Error: --by: say who replied, e.g. --by 지민\n"
     assert initialised("feedback", "reply", "F2", "--by", "Minji", "--text", "  ").exit_code == 1
-    assert initialised("feedback", "reply", "F2", "--text", "hi").exit_code == 2  # --by is required
+    monkeypatch.delenv("DELIGHT_USER")
+    assert initialised("feedback", "reply", "F2", "--text", "hi").exit_code == 2  # --by, or $DELIGHT_USER
     assert all(i["replied_by"] is None for i in listed(initialised))
 
 

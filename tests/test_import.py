@@ -11,56 +11,21 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import Result
 from sqlalchemy import Engine, select, update
+from store_rows import customers_by_external_id, items_of, lines, orders_by_external_id, snapshot
 
 from db.importers import ImportOptions, import_file, load_mapping
 from db.importers.parsing import parse_amount, parse_datetime
-from db.models import Customer, Feedback, Order, OrderItem
+from db.models import Customer, Feedback
 from planner.errors import InputError, RejectedImport
 
 DATA = Path(__file__).parent / "data" / "import"
 SEOUL = ZoneInfo("Asia/Seoul")
 TRANSACTION_MAP = ("--map", "member=customer_id", "--map", "date=placed_at", "--map", "amount=total")
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the tables an import writes, for comparing before and after."""
-    tables = {"customers": Customer, "orders": Order, "order_items": OrderItem, "feedback": Feedback}
-    with engine.connect() as connection:
-        return {
-            name: sorted(tuple(row) for row in connection.execute(select(model.__table__)))  # type: ignore[attr-defined]
-            for name, model in tables.items()
-        }
-
-
-def orders_by_external_id(engine: Engine) -> dict[str, Any]:
-    with engine.connect() as connection:
-        return {row.external_id: row for row in connection.execute(select(Order.__table__))}
-
-
-def customers_by_external_id(engine: Engine) -> dict[str, Any]:
-    with engine.connect() as connection:
-        return {row.external_id: row for row in connection.execute(select(Customer.__table__))}
-
-
-def items_of(engine: Engine, external_id: str) -> list[tuple[str, str | None, int, int]]:
-    items, orders = OrderItem.__table__, Order.__table__
-    query = (
-        select(items.c.name, items.c.sku, items.c.quantity, items.c.unit_price_minor)
-        .join(orders, orders.c.id == items.c.order_id)
-        .where(orders.c.external_id == external_id)
-    )
-    with engine.connect() as connection:
-        return sorted(tuple(row) for row in connection.execute(query))
-
-
-def lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line]
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -446,11 +411,15 @@ def test_dry_run_reports_and_writes_nothing(initialised: Callable[..., Result], 
     [
         ("empty.csv", b"", "Error: empty.csv: the file is empty (expected a header line and rows)"),
         ("blank.csv", b"\xef\xbb\xbf\r\n\r\n", "Error: blank.csv: the file is empty (expected a header line and rows)"),
-        ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "Error: photo.csv: not a text file"),
+        (
+            "photo.csv",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+            "Error: photo.csv: not a text file or an Excel workbook",
+        ),
         (
             "orders.xlsx",
             b"PK\x03\x04\x14\x00\x06\x00" + bytes(200),
-            "Error: orders.xlsx: not a text file (an Excel workbook? save it as CSV first)",
+            "Error: orders.xlsx: a damaged ZIP file or workbook: save it again from Excel",
         ),
         (
             "customers.csv",

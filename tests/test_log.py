@@ -18,7 +18,7 @@ NEXT_WEEK = "2026-W50"
 
 
 def listed(run: Callable[..., Result], week: str = WEEK) -> list[dict]:
-    return json.loads(run("list", "--week", week, "--format", "json").output)
+    return json.loads(run("list", "--week", week, "--status", "all", "--format", "json").output)
 
 
 def with_status(run: Callable[..., Result], status: str, count: int) -> list[int]:

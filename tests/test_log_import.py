@@ -31,10 +31,13 @@ def seeded(initialised: Callable[..., Result], store: Engine) -> Callable[..., R
     return initialised
 
 
-def exported(run: Callable[..., Result]) -> tuple[list[str], list[dict[str, str]]]:
-    text = run("list", "--week", WEEK, "--format", "csv").output
+def exported(run: Callable[..., Result], folder: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """The week as `delight list -o week.csv` writes it for Excel (with a BOM)."""
+    path = folder / "exported-week.csv"
+    assert run("list", "--week", WEEK, "--status", "all", "-o", str(path)).exit_code == 0
+    text = path.read_bytes().decode("utf-8")
     assert text.startswith("\ufeff")
-    reader = csv.DictReader(io.StringIO(text[1:]))
+    reader = csv.DictReader(io.StringIO(text[1:], newline=""))
     return list(reader.fieldnames or []), list(reader)
 
 
@@ -56,7 +59,7 @@ def statuses(store: Engine) -> dict[int, tuple[str, str | None, str | None]]:
 def test_the_list_csv_round_trips_through_log_import(
     seeded: Callable[..., Result], store: Engine, tmp_path: Path
 ) -> None:
-    header, rows = exported(seeded)
+    header, rows = exported(seeded, tmp_path)
     tricky = next(row for row in rows if row["customer_name"] == "'" + FORMULA_NAME)  # the exporter's guard
     korean = next(row for row in rows if row["language"] == "ko" and row["status"] == "planned" and row is not tricky)
     planned = [row for row in rows if row["status"] == "planned" and row not in (tricky, korean)]
@@ -79,7 +82,7 @@ def test_the_list_csv_round_trips_through_log_import(
         actors = set(session.execute(select(AuditEvent.actor).where(AuditEvent.entity == "gesture")).scalars())
     assert actors == {"=cmd|' /C calc'!A0", "지민", "ana"}
     # The exported names survive the trip, and the next export is still safe to open.
-    _, again = exported(seeded)
+    _, again = exported(seeded, tmp_path)
     assert {row["customer_name"] for row in again} == {row["customer_name"] for row in rows}
     # Importing the same file again changes nothing and says so.
     repeat = seeded("log", "import", str(tmp_path / "week.csv"))
@@ -90,7 +93,7 @@ def test_the_list_csv_round_trips_through_log_import(
 
 
 def test_excel_cp949_semicolons_and_no_bom(seeded: Callable[..., Result], store: Engine, tmp_path: Path) -> None:
-    header, rows = exported(seeded)
+    header, rows = exported(seeded, tmp_path)
     rows = [row for row in rows if row["customer_name"] != "'" + FORMULA_NAME]
     korean = [row for row in rows if row["status"] == "planned" and row["language"] == "ko"][:2]
     for row in korean:
@@ -111,7 +114,7 @@ def test_excel_cp949_semicolons_and_no_bom(seeded: Callable[..., Result], store:
 def test_every_bad_row_is_listed_with_its_line_and_nothing_is_logged(
     seeded: Callable[..., Result], store: Engine, tmp_path: Path
 ) -> None:
-    header, rows = exported(seeded)
+    header, rows = exported(seeded, tmp_path)
     before = statuses(store)
     planned = [row for row in rows if row["status"] == "planned"]
     held = next(row for row in rows if row["status"] == "held_out")
@@ -129,6 +132,7 @@ def test_every_bad_row_is_listed_with_its_line_and_nothing_is_logged(
     result = seeded("log", "import", str(save(tmp_path / "bad.csv", header, rows)))
     assert result.exit_code == 1
     owner = planned[3]
+    _, again = exported(seeded, tmp_path)
     expected = sorted(
         [
             f'line {line_of[id(planned[1])]}: gesture {planned[1]["gesture_id"]}: status is "done": '
@@ -139,7 +143,7 @@ def test_every_bad_row_is_listed_with_its_line_and_nothing_is_logged(
             f'line {line_of[id(bad_at)]}: gesture {bad_at["gesture_id"]}: at "tomorrow-ish" is not a date and time '
             "like 2026-12-01T15:30 (or 2026-12-01T15:30+09:00)",
             f"line {line_of[id(owner)]}: gesture {owner['gesture_id']} belongs to customer "
-            f"{next(r for r in exported(seeded)[1] if r['gesture_id'] == owner['gesture_id'])['customer_id']}, "
+            f"{next(r for r in again if r['gesture_id'] == owner['gesture_id'])['customer_id']}, "
             'not "C9999999": was the file re-sorted?',
             f"line {line_of[id(planned[5])]}: gesture 987654 does not exist (see `delight list` for ids)",
             f"line {line_of[id(held)]}: gesture {held['gesture_id']} is held out (control group): "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -17,22 +18,28 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4, A6, LETTER
 
-from planner.errors import PrintoutError
+from planner.errors import OutputFileError, PrintoutError
 from printouts import (
+    Address,
     BriefEntry,
     Feedback,
-    GiftLabel,
+    Mailing,
     NoteCard,
+    OrderSummary,
     PastGesture,
+    ShelfLine,
+    WaitingPerson,
     WeekSummary,
     format_money,
     render_briefs,
     render_cards,
+    render_envelopes,
     render_labels,
     render_packing_list,
 )
 from printouts.fonts import BUNDLED_BOLD, BUNDLED_REGULAR, FONT_DIR, load_fonts
 from printouts.layouts import LABEL_SHEETS
+from printouts.marks import mark_text
 from printouts.styles import card_style
 
 MINJI = NoteCard("김민지", "ko", "handwritten_note", "지난번 주문해 주신 찻잔은 잘 쓰고 계신가요?", first_name="민지")
@@ -315,10 +322,10 @@ def test_printable_drops_emoji_and_marks_missing_scripts() -> None:
 # --- errors ----------------------------------------------------------------------------------
 
 
-def test_unwritable_path_is_a_printout_error(tmp_path: Path) -> None:
-    with pytest.raises(PrintoutError, match="cannot write"):
+def test_unwritable_path_is_an_output_file_error(tmp_path: Path) -> None:
+    with pytest.raises(OutputFileError, match=r"cannot write .*: folder .* does not exist"):
         render_cards([SARAH], tmp_path / "no" / "such" / "dir" / "cards.pdf")
-    with pytest.raises(PrintoutError, match="cannot write"):
+    with pytest.raises(OutputFileError, match=r"cannot write .*: it is a folder"):
         render_cards([SARAH], tmp_path)
 
 
@@ -423,17 +430,20 @@ def test_same_brief_gives_the_same_bytes(tmp_path: Path) -> None:
 
 # --- labels and packing list -----------------------------------------------------------------
 
-KOREAN_ADDRESS = GiftLabel(
+KOREAN_ADDRESS = Address(
     "김민지", "테헤란로 123\n4층 401호", city="강남구", region="서울특별시", postal_code="06236", country="KR"
 )
-US_ADDRESS = GiftLabel(
-    "Sarah Connor", "1600 Main St", city="Springfield", region="IL", postal_code="62701", country="US"
-)
+US_ADDRESS = Address("Sarah Connor", "1600 Main St", city="Springfield", region="IL", postal_code="62701", country="US")
+SHOP = Address("마루 잡화점", "성수이로 7길 12", city="성동구", region="서울특별시", postal_code="04782", country="KR")
+
+
+def mail(address: Address, gesture_id: int | None = None, writer: str | None = None, gift: str = "") -> Mailing:
+    return Mailing(address, "handwritten_note", gesture_id, writer, gift)
 
 
 def test_31_labels_on_letter30_take_two_pages(tmp_path: Path) -> None:
     path = tmp_path / "labels.pdf"
-    labels = [GiftLabel(f"Customer {n:02}", f"{n} Main St", city="Springfield") for n in range(31)]
+    labels = [mail(Address(f"Customer {n:02}", f"{n} Main St", city="Springfield")) for n in range(31)]
     result = render_labels(labels, path, sheet="letter30")
     texts = pages_text(path)
     assert result.pages == len(texts) == 2
@@ -443,14 +453,14 @@ def test_31_labels_on_letter30_take_two_pages(tmp_path: Path) -> None:
 
 def test_22_labels_on_a4x21_take_two_pages(tmp_path: Path) -> None:
     path = tmp_path / "labels.pdf"
-    result = render_labels([US_ADDRESS] * 22, path, sheet="a4x21")
+    result = render_labels([mail(US_ADDRESS)] * 22, path, sheet="a4x21")
     assert result.pages == 2 and page_sizes(path) == {size(A4)}
 
 
 def test_empty_addresses_are_skipped_and_named(tmp_path: Path) -> None:
     path = tmp_path / "labels.pdf"
-    labels = [US_ADDRESS, GiftLabel("Nobody Home", "  \n "), KOREAN_ADDRESS, GiftLabel("No Street", "")]
-    result = render_labels(labels, path)
+    labels = [US_ADDRESS, Address("Nobody Home", "  \n "), KOREAN_ADDRESS, Address("No Street", "")]
+    result = render_labels([mail(label) for label in labels], path)
     assert result.skipped == ("Nobody Home", "No Street") and result.printed == 2
     text = pages_text(path)[0]
     assert "Nobody Home" not in text and "No Street" not in text
@@ -458,12 +468,12 @@ def test_empty_addresses_are_skipped_and_named(tmp_path: Path) -> None:
 
 def test_only_empty_addresses_is_a_printout_error(tmp_path: Path) -> None:
     with pytest.raises(PrintoutError, match="skipped: Nobody"):
-        render_labels([GiftLabel("Nobody", "")], tmp_path / "labels.pdf")
+        render_labels([mail(Address("Nobody", ""))], tmp_path / "labels.pdf")
 
 
 def test_korean_address_runs_big_to_small_and_ends_with_the_name(tmp_path: Path) -> None:
     path = tmp_path / "labels.pdf"
-    render_labels([KOREAN_ADDRESS, US_ADDRESS], path, home_country="US")
+    render_labels([mail(KOREAN_ADDRESS), mail(US_ADDRESS)], path, home_country="US")
     lines = pages_text(path)[0].splitlines()
     korean = lines[lines.index("06236") : lines.index("김민지 님") + 1]
     assert korean == ["06236", "서울특별시 강남구", "테헤란로 123", "4층 401호", "김민지 님"]
@@ -472,17 +482,7 @@ def test_korean_address_runs_big_to_small_and_ends_with_the_name(tmp_path: Path)
     assert "US" not in english
 
 
-def test_long_addresses_stay_inside_their_labels(tmp_path: Path) -> None:
-    path = tmp_path / "labels.pdf"
-    long = GiftLabel(
-        "Jean-Baptiste Emmanuel Zorg & Sons <b>" * 3,
-        "Apartment 1234, Building of Unreasonably Long Street Names\n" * 8,
-        city="Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch",
-        postal_code="LL61 5UJ",
-        country="GB",
-    )
-    render_labels([long, KOREAN_ADDRESS, long], path)
-    slots = LABEL_SHEETS["letter30"].slots
+def inside_slots(path: Path, slots) -> None:
     with pdfplumber.open(path) as pdf:
         page = pdf.pages[0]
         for char in page.chars:
@@ -493,22 +493,290 @@ def test_long_addresses_stay_inside_their_labels(tmp_path: Path) -> None:
             ), char["text"]
 
 
-def test_packing_list_lists_every_gift_and_flags_missing_addresses(tmp_path: Path) -> None:
+LONG_ADDRESS = Address(
+    "Jean-Baptiste Emmanuel Zorg & Sons <b>" * 3,
+    "Apartment 1234, Building of Unreasonably Long Street Names\n" * 8,
+    city="Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch",
+    postal_code="LL61 5UJ",
+    country="GB",
+)
+
+
+def test_long_addresses_stay_inside_their_labels(tmp_path: Path) -> None:
+    path = tmp_path / "labels.pdf"
+    long = mail(LONG_ADDRESS, 123456, "Bartholomew Maximilian Zorg")
+    render_labels([long, mail(KOREAN_ADDRESS, 7, "지민"), long], path, return_address=LONG_ADDRESS)
+    inside_slots(path, LABEL_SHEETS["letter30"].slots)
+
+
+def test_every_label_carries_its_mark_and_the_return_address(tmp_path: Path) -> None:
+    path = tmp_path / "labels.pdf"
+    labels = [mail(KOREAN_ADDRESS, 12, "Minji Kim"), mail(US_ADDRESS, 13, "지민"), mail(US_ADDRESS, 14)]
+    render_labels(labels, path, sheet="a4x21", return_address=SHOP)
+    lines = pages_text(path)[0].splitlines()
+    for mark in ("#12 · MK", "#13 · 지민", "#14"):
+        assert lines[lines.index(mark) - 1].startswith("마루 잡화점 · 04782 서울특별시 성동구 성수이로 7길")
+
+
+def test_packing_list_says_which_gift_for_whom_with_the_labels_mark(tmp_path: Path) -> None:
     path = tmp_path / "packing.pdf"
-    labels = [
-        GiftLabel("김민지", "테헤란로 1", country="KR", gift="유자차 세트", note="늘 감사합니다"),
-        GiftLabel("Tom & Jerry", "", gift="Mug", note="Cheese <not> included"),
+    parcels = [
+        Mailing(Address("김민지", "테헤란로 1", country="KR"), "small_gift", 21, "Minji Kim", "유자차 세트"),
+        Mailing(Address("Tom & Jerry <b>", ""), "small_gift", 22, None, "Mug"),
+        Mailing(Address("Noah", "1 Main St"), "small_gift", 23, None, ""),
     ]
-    result = render_packing_list(labels, path, title="2025-W23", paper="letter")
+    shelf = [
+        ShelfLine("유자차 세트", 1, on_hand=5, counted_on=date(2025, 6, 1), sent_since_count=2),
+        ShelfLine("Mug", 1),
+    ]
+    result = render_packing_list(parcels, path, shelf=shelf, title="2025-W23", paper="letter")
     text = pages_text(path)[0]
     assert result.pages == 1 and page_sizes(path) == {size(LETTER)}
     assert "Packing list · 2025-W23" in text
-    assert "유자차 세트" in text and "늘 감사합니다" in text and "Cheese <not> included" in text
-    assert "Tom & Jerry" in text and "no address: no label printed" in text
+    flat = " ".join(text.split())
+    assert "유자차 세트 1 5 counted on 2025-06-01, 2 logged sent since 4" in flat
+    assert "Mug 1 not counted" in flat
+    assert "#21 · MK 김민지 유자차 세트 Card by Minji Kim □" in flat
+    assert "#22 Tom & Jerry <b> no address: no label printed Mug With the card □" in flat
+    assert "#23 Noah no gift chosen: pick one from the shelf" in flat
     assert all(font_files(path).values())
+
+
+def test_packing_list_in_korean(tmp_path: Path) -> None:
+    path = tmp_path / "packing.pdf"
+    parcels = [Mailing(Address("김민지", "테헤란로 1", country="KR"), "small_gift", 21, None, "유자차 세트")]
+    render_packing_list(parcels, path, shelf=[ShelfLine("유자차 세트", 1, 3, date(2025, 6, 1))], language="ko")
+    text = pages_text(path)[0]
+    assert "포장 목록" in text and "꺼낼 선물" in text and "받는 분" in text and "카드 동봉" in text
 
 
 def test_same_labels_give_the_same_bytes(tmp_path: Path) -> None:
     for name in ("one.pdf", "two.pdf"):
-        render_labels([KOREAN_ADDRESS, US_ADDRESS], tmp_path / name, sheet="a4x21")
+        render_labels([mail(KOREAN_ADDRESS, 1), mail(US_ADDRESS, 2)], tmp_path / name, sheet="a4x21")
     assert (tmp_path / "one.pdf").read_bytes() == (tmp_path / "two.pdf").read_bytes()
+
+
+# --- envelopes -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("envelope", "width_mm", "height_mm"),
+    [("c6", 162, 114), ("dl", 220, 110), ("a2", 146.05, 111.125), ("no10", 241.3, 104.775)],
+)
+def test_one_envelope_per_page_at_the_envelopes_size(tmp_path: Path, envelope: str, width_mm, height_mm) -> None:
+    path = tmp_path / "envelopes.pdf"
+    result = render_envelopes([mail(KOREAN_ADDRESS, 1), mail(US_ADDRESS, 2, "Tom")], path, size=envelope)
+    assert result.pages == result.printed == 2
+    assert page_sizes(path) == {(round(width_mm * 72 / 25.4, 2), round(height_mm * 72 / 25.4, 2))}
+    chars_inside(path, 10 * 72 / 25.4)
+
+
+def test_envelope_has_the_return_address_top_left_and_the_recipient_below_right(tmp_path: Path) -> None:
+    path = tmp_path / "envelopes.pdf"
+    render_envelopes([mail(KOREAN_ADDRESS, 12, "Minji Kim")], path, return_address=SHOP, home_country="KR")
+    with pdfplumber.open(path) as pdf:
+        page = pdf.pages[0]
+        words = page.extract_words()
+    lines = pages_text(path)[0].splitlines()
+    assert lines[:4] == ["04782", "서울특별시 성동구", "성수이로 7길 12", "마루 잡화점"]  # no 님 for the shop
+    assert lines[4:9] == ["06236", "서울특별시 강남구", "테헤란로 123", "4층 401호", "김민지 님"]
+    assert lines[-1] == "#12 · MK"
+    sender = next(w for w in words if w["text"] == "04782")
+    recipient = next(w for w in words if w["text"] == "06236")
+    assert sender["x0"] < page.width / 4 and sender["top"] < page.height / 4
+    assert recipient["x0"] > page.width / 3 and recipient["top"] > page.height / 2
+
+
+def test_envelopes_skip_and_name_who_has_no_address(tmp_path: Path) -> None:
+    path = tmp_path / "envelopes.pdf"
+    result = render_envelopes([mail(US_ADDRESS, 1), mail(Address("Nobody", ""), 2)], path)
+    assert result.printed == 1 and result.skipped == ("Nobody",)
+    with pytest.raises(PrintoutError, match='unknown envelope size "b5"'):
+        render_envelopes([mail(US_ADDRESS)], path, size="b5")
+
+
+def test_long_addresses_stay_on_the_envelope(tmp_path: Path) -> None:
+    path = tmp_path / "envelopes.pdf"
+    render_envelopes(
+        [mail(LONG_ADDRESS, 99999, "Bartholomew Maximilian Zorg")], path, size="a2", return_address=LONG_ADDRESS
+    )
+    chars_inside(path, 10 * 72 / 25.4 - 0.5)
+
+
+# --- marks -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("gesture_id", "writer", "mark"),
+    [
+        (12, "Minji Kim", "#12 · MK"),
+        (12, "Tom", "#12 · T"),
+        (7, "지민", "#7 · 지민"),
+        (7, "  ", "#7"),
+        (None, "Tom", ""),
+    ],
+)
+def test_mark_is_the_id_and_the_writers_initials(gesture_id, writer, mark: str) -> None:
+    assert mark_text(gesture_id, writer) == mark
+
+
+# --- marks, headers and guides on cards ----------------------------------------------------------
+
+
+def test_every_card_carries_its_mark_small_at_the_bottom(tmp_path: Path) -> None:
+    path = tmp_path / "cards.pdf"
+    cards = [
+        NoteCard("김민지", "ko", "handwritten_note", "", first_name="민지", writer="지민", gesture_id=12),
+        NoteCard("Sarah", "en", "handwritten_note", "", writer="Minji Kim", gesture_id=13),
+        NoteCard("Noah", "en", "handwritten_note", ""),
+    ]
+    render_cards(cards, path, layout="a4x4")
+    with pdfplumber.open(path) as pdf:
+        page = pdf.pages[0]
+        marks = {word["text"]: word for word in page.extract_words() if word["text"].startswith("#")}
+        assert set(marks) == {"#12", "#13"}
+        for mark in marks.values():
+            assert mark["bottom"] - mark["top"] < 6  # small
+            assert any(abs(mark["bottom"] - edge) < 20 for edge in (page.height / 2, page.height - 2))
+    text = pages_text(path)[0]
+    assert "#12 · 지민" in text and "#13 · MK" in text
+
+
+def test_a_card_without_a_shop_name_still_opens_with_its_ornament(tmp_path: Path) -> None:
+    render_cards([SARAH], tmp_path / "bare.pdf")
+    render_cards([SARAH], tmp_path / "named.pdf", shop_name="Maru")
+    with pdfplumber.open(tmp_path / "bare.pdf") as bare, pdfplumber.open(tmp_path / "named.pdf") as named:
+        ornament = [line for line in bare.pages[0].lines if line["top"] < A6_MARGIN + 30]
+        assert len(ornament) == 1 and abs((ornament[0]["x0"] + ornament[0]["x1"]) / 2 - A6[0] / 2) < 1
+        greeting = next(w for w in bare.pages[0].extract_words() if w["text"] == "Dear")
+        named_greeting = next(w for w in named.pages[0].extract_words() if w["text"] == "Dear")
+        assert greeting["top"] == named_greeting["top"]  # the greeting sits where it always does
+
+
+@pytest.mark.parametrize(
+    ("card", "guide"),
+    [
+        (NoteCard("Donald Duck", "en", "note", "Donald, I hope the mug is keeping your tea warm.", "Donald"), "I hope"),
+        (NoteCard("Donald Duck", "en", "note", "Hi Donald! thanks for the order.", "Donald"), "Thanks for"),
+        (NoteCard("김민지", "ko", "note", "민지님, 세 번째 주문 정말 감사드려요.", "민지"), "세 번째 주문"),
+        (NoteCard("김민지", "ko", "note", "김민지님, 늘 고마워요.", "민지"), "늘 고마워요."),
+        (NoteCard("김민지", "ko", "note", "민지님께 어울릴 것 같아 골랐어요.", "민지"), "민지님께 어울릴"),
+    ],
+)
+def test_the_guide_never_says_the_name_again_after_the_greeting(tmp_path: Path, card: NoteCard, guide: str) -> None:
+    path = tmp_path / "card.pdf"
+    render_cards([card], path, guide=True)
+    lines = pages_text(path)[0].splitlines()
+    assert lines[1].startswith(guide)
+
+
+# --- call sheets and headings in the brief ---------------------------------------------------------
+
+CALL = BriefEntry(
+    "박서준",
+    "ko",
+    "recovery_call",
+    "서준님이 2025년 5월 25일(3일 전) 불편을 말씀하셨고 아직 해결되지 않았어요: 전화로 이야기를 듣고 바로잡아 주세요",
+    "서준님, 불편을 드려 정말 죄송해요.",
+    customer_since=date(2024, 1, 2),
+    orders_count=4,
+    last_feedback=Feedback("찻잔이 깨져서 왔어요.", date(2025, 5, 25), 1, is_complaint=True, days_without_reply=3),
+    past_gestures=(PastGesture("recovery_call", date(2025, 5, 27), status="failed", note="받지 않으심", by="지민"),),
+    send_by="2025년 6월 4일 (수)",
+    gesture_id=41,
+    call=True,
+    phone="010-1234-5678",
+    ordered=OrderSummary(date(2025, 5, 20), "백자 찻잔 세트, 차 거름망", "₩54,000"),
+)
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_a_call_prints_as_a_call_sheet_with_everything_to_make_the_call(tmp_path: Path, language: str) -> None:
+    path = tmp_path / "brief.pdf"
+    render_briefs(WEEK, [*ENTRIES, CALL], path, language=language)
+    texts = pages_text(path)
+    (sheet,) = [text for text in texts if "#41" in text]
+    flat = " ".join(sheet.split())
+    assert "010-1234-5678" in flat and "“찻잔이 깨져서 왔어요.”" in flat
+    assert "2025-05-20 · 백자 찻잔 세트, 차 거름망 · ₩54,000" in flat
+    assert "2025-05-27 · 회복 연락 · 연결되지 않음 · 지민 · 받지 않으심" in flat if language == "ko" else True
+    words = {
+        "ko": [
+            "통화 기록지 · 회복 연락",
+            "전화번호",
+            "주문한 것",
+            "이전 연락",
+            "통화 결과",
+            "□ 통화함",
+            "2025년 6월 4일 (수)까지 전화",
+        ],
+        "en": [
+            "Call sheet · Recovery calls",
+            "Phone",
+            "What they ordered",
+            "Tried before",
+            "How it went",
+            "□ Reached them",
+        ],
+    }[language]
+    assert all(word in flat for word in words), flat
+    assert "delight log sent 41" in flat
+    with pdfplumber.open(path) as pdf:  # room to write: ten ruled lines on the sheet's page
+        page = pdf.pages[texts.index(sheet)]
+        assert len([line for line in page.lines if line["x1"] - line["x0"] > 400]) >= 10
+
+
+def test_a_call_without_a_phone_number_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "brief.pdf"
+    render_briefs(WEEK, [replace(CALL, phone="")], path, language="ko")
+    assert "등록된 전화번호가 없어요" in "".join(pages_text(path))
+
+
+def test_calls_come_first_each_on_a_page_of_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "brief.pdf"
+    calls = [replace(CALL, display_name=f"고객{n}", gesture_id=50 + n, writer=None) for n in range(3)]
+    notes = [BriefEntry(f"Note {n}", "en", "handwritten_note", "r", "o", gesture_id=60 + n) for n in range(2)]
+    render_briefs(WEEK, [*notes, *calls], path, language="ko")
+    texts = pages_text(path)[1:]
+    assert ["#50" in texts[0], "#51" in texts[1], "#52" in texts[2]] == [True, True, True]
+    assert "작성자 미정" in texts[0] and "#60" in texts[3] and "#61" in texts[3]
+
+
+def test_every_entry_in_the_brief_carries_its_mark(tmp_path: Path) -> None:
+    path = tmp_path / "brief.pdf"
+    entries = [replace(entry, gesture_id=number) for number, entry in enumerate(ENTRIES, start=7)]
+    render_briefs(WEEK, entries, path)
+    text = "".join(pages_text(path))
+    assert "#7 · 지수 · Korean" in text and "#8 · A · English" in text and "#9 · A · English" in text
+
+
+def last_line(text: str) -> str:
+    return [line.strip() for line in text.splitlines() if line.strip()][-1]
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_no_heading_is_ever_left_alone_at_the_bottom_of_a_page(tmp_path: Path, paper: str) -> None:
+    headings = {
+        "Handwritten notes",
+        "Small gifts",
+        "Cheer messages",
+        "Writer: Alex",
+        "Writer: Bo",
+        "Waiting for a person",
+    }
+    seen_break_before_heading = False
+    for count in range(1, 12):
+        entries = [
+            replace(ENTRIES[0], display_name=f"Customer {n}", writer="Alex", kind="handwritten_note")
+            for n in range(count)
+        ]
+        entries += [replace(ENTRIES[2], display_name=f"Gift {n}", writer="Alex") for n in range(3)]
+        entries += [replace(ENTRIES[2], display_name=f"Cheer {n}", writer="Bo", kind="cheer_message") for n in range(2)]
+        week = replace(WEEK, waiting=tuple(WaitingPerson(f"P{n}", f"C{n}", "open complaint", 3) for n in range(30)))
+        path = tmp_path / f"brief-{count}.pdf"
+        render_briefs(week, entries, path, paper=paper)
+        texts = pages_text(path)
+        for text in texts:
+            assert last_line(text) not in headings, (count, text)
+        seen_break_before_heading |= any(text.splitlines()[1].strip() == "Small gifts" for text in texts[1:])
+    assert seen_break_before_heading  # the counts tried do push a heading over a page end

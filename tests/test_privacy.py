@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import Result
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
 
 from db.models import AuditEvent, Customer, Feedback, Gesture, Order
-from db.packing import unpack
+from planner.facts_frame import load_facts
 
 # A week far ahead, so that "this week and later" holds whenever the tests run.
 WEEK = "2030-W10"
@@ -125,14 +126,9 @@ def test_forget_erases_personal_data_and_keeps_counts(seeded: Callable[..., Resu
         for name in ("name", "first_name", "email", "phone", "birthday", "postal_code", "city", "address1", "address2")
     )
     assert _counts(store, target.id) == {**counts_before, "gestures": counts_before["gestures"] + 1}
-    with store.connect() as connection:  # nor does the summaries' copy keep them, nor the plan's copy of that
-        copy = dict(connection.execute(text("SELECT name, content FROM summary_arrays")).all())
-        row = connection.execute(
-            text("SELECT birthday FROM customer_summaries WHERE customer_id = :id"), {"id": target.id}
-        )
-        assert row.scalar_one() is None
-        if copy:  # SQLite keeps one
-            assert unpack(copy["birthday"])[unpack(copy["customer_id"]).index(target.id)] is None
+    facts = load_facts(store.url, as_of=date(2026, 11, 30), timezone="Asia/Seoul")  # nothing kept elsewhere
+    theirs = facts.filter(pl.col("customer_id") == target.id).row(0, named=True)
+    assert (theirs["name"], theirs["first_name"], theirs["days_until_birthday"]) == (None, None, None)
     with Session(store) as session:
         texts = session.execute(select(Feedback.text, Feedback.reply).where(Feedback.customer_id == target.id)).all()
         assert texts and all(row == (None, None) for row in texts)
@@ -156,7 +152,10 @@ def test_unknown_customer_is_one_line(seeded: Callable[..., Result]) -> None:
     for action in ("optout", "forget"):
         result = seeded("customer", action, "NOPE")
         assert result.exit_code == 1
-        assert result.output == 'Error: no customer "NOPE": use the customer id as imported (see `delight facts`)\n'
+        assert (
+            result.output
+            == 'Error: no customer "NOPE": give their id as imported, email or name (see `delight facts`)\n'
+        )
 
 
 def _counts(store: Engine, customer_id: int) -> dict[str, int]:

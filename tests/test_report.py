@@ -169,3 +169,20 @@ def test_plant_effect_out_of_range_is_refused(initialised: Callable[..., Result]
     result = initialised("seed", "--customers", "10", "--plant-effect", "0.9")
     assert result.exit_code == 1
     assert result.output.startswith("Error: --plant-effect 0.9 is out of range")
+
+
+def test_a_young_shop_says_too_early_once_per_group_and_a_pdf_report_prints_only_where_it_went(
+    engine: Engine, run: Callable[..., Result], tmp_path: Path
+) -> None:
+    add_gestures(engine, week_of(TODAY), 80, 80)
+    text = run("report", "--until", TODAY.isoformat()).output
+    too_early = [line for line in text.splitlines() if "too early to tell" in line]
+    groups = [line for line in too_early if " (overall): " in line or " (rule): " in line or " (kind): " in line]
+    assert len(groups) == 3  # overall, the rule, the kind: one sentence each, not a row per window
+    assert groups[0].startswith(
+        "overall (overall): too early to tell at 30, 60 and 90 days: no 30-day window has ended by 2026-11-25"
+    )
+    pdf = tmp_path / "report.pdf"
+    result = run("report", "--until", TODAY.isoformat(), "--pdf", str(pdf))
+    assert result.exit_code == 0
+    assert result.output == f"Wrote {pdf} (1 page).\n"

@@ -1,34 +1,36 @@
-"""Import a shop's customers, orders and feedback from Shopify exports or any CSV with a mapping.
+"""Import a shop's customers, orders and feedback: Shopify and SmartStore exports, or any table with a mapping.
 
 One call, one transaction: ``import_file`` reads and checks the whole file, upserts
 by external id, and either commits everything good (with ``skip_bad``) or nothing at
 all when a row is bad. A dry run does all the work and rolls it back.
 
-Module map: ``reading`` (encoding, delimiter, rows with line numbers), ``parsing``
-(dates, amounts), ``mapping`` (fields, ``--map``, TOML), ``shopify`` (export layouts),
-``customers`` / ``orders`` / ``feedback`` (the upserts), ``store`` (batched database
-work), ``results`` (summary, bad rows).
+Module map: ``reading`` (CSV and xlsx, encoding, delimiter, header, rows with line numbers),
+``parsing`` (dates, amounts), ``mapping`` (fields, ``--map``, TOML), ``layout`` (columns to
+fields), ``shopify`` and ``smartstore`` (export layouts), ``customers`` / ``orders`` /
+``feedback`` (the upserts), ``store`` (batched database work), ``results`` (summary, bad rows).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from db import summaries
-from db.engine import transaction
-from db.importers import shopify
+from db.engine import database_path, transaction
+from db.importers import shopify, smartstore
 from db.importers.customers import import_customers
 from db.importers.feedback import import_feedback
+from db.importers.layout import Layout
 from db.importers.mapping import FIELDS, KINDS, Mapping, load_mapping, resolve_columns
 from db.importers.orders import import_orders
 from db.importers.reading import ENCODINGS, SourceFile, inspect_file
 from db.importers.results import BadRow, BadRowSink, Counts, ImportSummary, rejection
-from db.importers.shopify import Layout
 from planner.errors import InputError
+from planner.output_files import open_output_file
+from planner.spreadsheet import sheet_format
 
 __all__ = [
     "ENCODINGS",
@@ -44,7 +46,7 @@ __all__ = [
     "load_mapping",
 ]
 
-FORMATS = ("auto", "shopify", "csv")
+FORMATS = ("auto", "shopify", "smartstore", "csv")
 IMPORTERS = {"customers": import_customers, "orders": import_orders, "feedback": import_feedback}
 # At least one field of each tuple must have a column, or the file is not of that kind.
 REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -63,6 +65,7 @@ class ImportOptions:
     mapping: Mapping = field(default_factory=Mapping)
     dry_run: bool = False
     skip_bad: Path | None = None
+    password: str | None = None
 
 
 class _DryRun(Exception):
@@ -85,29 +88,44 @@ def import_file(
     options = options or ImportOptions()
     if kind not in IMPORTERS:
         raise InputError(f'cannot import "{kind}": use one of {", ".join(KINDS)}')
-    source = inspect_file(path, options.encoding)
-    layout = choose_layout(kind, source, options)
-    summary = ImportSummary(
-        kind, path, layout.source, source.encoding, dry_run=options.dry_run, skip_file=options.skip_bad
-    )
-    sink = BadRowSink(summary, source.header, options.skip_bad)
-    try:
-        with transaction(engine) as session:
-            IMPORTERS[kind](session.connection(), source, layout, options.mapping, sink, summary, progress)
-            if summary.bad_count and options.skip_bad is None:
-                raise rejection(summary)
-            if options.dry_run:
-                raise _DryRun
-            summaries.refresh(session.connection())
-    except _DryRun:
-        pass
-    finally:
-        sink.close()
+    with inspect_file(path, options.encoding, options.password) as opened, ExitStack() as files:
+        source, layout = choose_layout(kind, opened, options)
+        summary = ImportSummary(
+            kind,
+            path,
+            layout.source,
+            source.encoding_name,
+            source.header_line,
+            dry_run=options.dry_run,
+            skip_file=options.skip_bad,
+        )
+        skip_file = None
+        if options.skip_bad is not None:
+            # Moved into place once the import is done; never over the database or the file read.
+            skip_file = files.enter_context(
+                open_output_file(
+                    options.skip_bad, sheet_format(options.skip_bad), database=database_path(engine), reading=[path]
+                )
+            )
+        sink = BadRowSink(summary, source.header, skip_file, sheet_format(options.skip_bad))
+        try:
+            with transaction(engine, write=True) as session:
+                IMPORTERS[kind](session.connection(), source, layout, options.mapping, sink, summary, progress)
+                if summary.bad_count and options.skip_bad is None:
+                    raise rejection(summary)
+                sink.finish()  # the bad rows are safe in their file before the good ones are committed
+                if options.dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
     return summary
 
 
-def choose_layout(kind: str, source: SourceFile, options: ImportOptions) -> Layout:
-    """Shopify's layout when asked for or recognised, else the file's columns through the mapping."""
+def choose_layout(kind: str, source: SourceFile, options: ImportOptions) -> tuple[SourceFile, Layout]:
+    """The export's layout when asked for or recognised (Shopify, SmartStore), else the file's columns.
+
+    Returns the file too: a SmartStore export's header may sit below a title row.
+    """
     if options.format not in FORMATS:
         raise InputError(f'unknown format "{options.format}": use one of {", ".join(FORMATS)}')
     name = source.path.name
@@ -117,9 +135,20 @@ def choose_layout(kind: str, source: SourceFile, options: ImportOptions) -> Layo
         if not shopify.detect(kind, source.header):
             missing = ", ".join(shopify.missing_columns(kind, source.header)) or "Accepts Email Marketing"
             raise InputError(f"{name}: not a Shopify {kind} export (no column {missing})")
-        return shopify.layout(kind, source.header)
-    if options.format == "auto" and not options.mapping.columns and shopify.detect(kind, source.header):
-        return shopify.layout(kind, source.header)
+        return source, shopify.layout(kind, source.header)
+    smartstore_header = smartstore.detect(source) if kind == "orders" else None
+    if options.format == "smartstore":
+        if kind != "orders":
+            raise InputError(f"SmartStore's order export holds orders: import it with `delight import orders {name}`")
+        if smartstore_header is None:
+            missing = ", ".join(smartstore.missing_columns(source))
+            raise InputError(f"{name}: not a SmartStore order export (no column {missing})")
+    automatic = options.format == "auto" and not options.mapping.columns
+    if smartstore_header is not None and (automatic or options.format == "smartstore"):
+        source = source.with_header_at(smartstore_header)
+        return source, smartstore.layout(source.header, options.mapping)
+    if automatic and shopify.detect(kind, source.header):
+        return source, shopify.layout(kind, source.header)
     indices = resolve_columns(kind, source.header, options.mapping, name)
     for alternatives in REQUIRED[kind]:
         if not any(field_name in indices for field_name in alternatives):
@@ -132,4 +161,4 @@ def choose_layout(kind: str, source: SourceFile, options: ImportOptions) -> Layo
                 f"{name}: not {article} {kind} file: no column for {wanted} (its columns: {columns}); "
                 f'name one with --map "COLUMN={alternatives[0]}"'
             )
-    return Layout("CSV", indices)
+    return source, Layout("CSV" if source.format == "csv" else "Excel", indices)

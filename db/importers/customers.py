@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from db.importers.layout import Layout
 from db.importers.mapping import Mapping
 from db.importers.parsing import parse_bool, parse_date
 from db.importers.reading import SourceFile, read_rows
 from db.importers.results import BadRowSink, ImportSummary
-from db.importers.shopify import Layout
 from db.importers.store import (
     CUSTOMER_COLUMNS,
     NEW_CUSTOMER_COLUMNS,
@@ -73,8 +73,14 @@ SOURCES = {
     "city": ("city",),
     "address1": ("address1",),
     "address2": ("address2",),
+    "address_name": ("address_name",),
+    "address_source": ("address1",),
     "do_not_contact": ("do_not_contact",),
 }
+# Where a customer's address came from (``customers.address_source``): an order's delivery address,
+# which a later order's replaces, or a customers file; empty: entered another way, never replaced.
+ORDER_ADDRESS = "order"
+CUSTOMERS_ADDRESS = "customers"
 
 
 def customer_key(record: dict[str, str]) -> str:
@@ -87,8 +93,13 @@ def columns_present(fields: frozenset[str]) -> tuple[str, ...]:
     return tuple(column for column in CUSTOMER_COLUMNS if any(name in fields for name in SOURCES[column]))
 
 
-def customer_values(record: dict[str, str], columns: tuple[str, ...], mapping: Mapping) -> dict[str, Any]:
-    """The table values of ``columns`` from one row's text; ``ValueError("field: reason")`` if one is bad."""
+def customer_values(
+    record: dict[str, str], columns: tuple[str, ...], mapping: Mapping, origin: str = CUSTOMERS_ADDRESS
+) -> dict[str, Any]:
+    """The table values of ``columns`` from one row's text; ``ValueError("field: reason")`` if one is bad.
+
+    ``origin`` is where an address in the row comes from (``ORDER_ADDRESS`` or ``CUSTOMERS_ADDRESS``).
+    """
     values: dict[str, Any] = {}
     for column in columns:
         if column == "name":
@@ -103,6 +114,8 @@ def customer_values(record: dict[str, str], columns: tuple[str, ...], mapping: M
                 raise ValueError(f"birthday: {exc}") from None
         elif column == "country":
             values["country"] = _country(record.get("country", ""))
+        elif column == "address_source":
+            values["address_source"] = origin if record.get("address1") else None
         elif column == "do_not_contact":
             try:
                 values["do_not_contact"] = parse_bool(record.get("do_not_contact", ""))
@@ -119,9 +132,11 @@ def customer_values(record: dict[str, str], columns: tuple[str, ...], mapping: M
     return values
 
 
-def new_customer_values(record: dict[str, str], columns: tuple[str, ...], mapping: Mapping) -> dict[str, Any]:
+def new_customer_values(
+    record: dict[str, str], columns: tuple[str, ...], mapping: Mapping, origin: str = CUSTOMERS_ADDRESS
+) -> dict[str, Any]:
     """Values for a customer created from this row; the language guessed from the name if not given."""
-    values = customer_values(record, columns, mapping)
+    values = customer_values(record, columns, mapping, origin)
     if "language" not in values:
         values["language"] = _language("", record, mapping)
     return values
@@ -174,7 +189,7 @@ def import_customers(
     columns = columns_present(layout.fields)
     batch = _CustomerBatch(connection, columns, summary)
     seen: dict[str, tuple[int, dict[str, Any]]] = {}
-    for line, cells in read_rows(source, progress):
+    for line, cells in read_rows(source, progress, sink.ragged):
         summary.rows += 1
         record = layout.record(cells)
         key = customer_key(record)

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from db.importers.layout import Layout
 from db.importers.mapping import Mapping
 from db.importers.parsing import parse_datetime, parse_int
 from db.importers.reading import SourceFile, read_rows
 from db.importers.results import BadRowSink, ImportSummary
-from db.importers.shopify import Layout
 from db.importers.store import CustomerDirectory, insert_rows, rows_by_key, update_rows
 from db.models import Feedback, Order
 
@@ -59,7 +59,7 @@ def import_feedback(
     occurrences: dict[bytes, int] = {}
     seen: dict[str, int] = {}
     pending: list[tuple[int, list[str], str, str, dict[str, Any]]] = []
-    for line, cells in read_rows(source, progress):
+    for line, cells in read_rows(source, progress, sink.ragged):
         summary.rows += 1
         record = layout.record(cells)
         try:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from db.money import exponent
 from planner.errors import InputError
+from planner.textfiles import parse_toml, read_utf8
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "customers": (
@@ -113,14 +113,8 @@ def load_mapping(path: Path | None, pairs: Iterable[str] = (), **overrides: obje
 
 
 def _read_toml(path: Path) -> Mapping:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError(f"mapping file {path}: no such file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"mapping file {path}: not UTF-8 text (save it as UTF-8)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"mapping file {path}: not valid TOML ({exc})") from None
+    text = read_utf8(path, "mapping file", InputError)
+    data = parse_toml(f"mapping file {path}", text, InputError)
     unknown = sorted(set(data) - {"columns", "status", *OPTION_KEYS})
     if unknown:
         raise InputError(
@@ -168,9 +162,15 @@ def resolve_columns(kind: str, header: list[str], mapping: Mapping, where: str) 
     positions = {name.strip().lstrip("\ufeff"): index for index, name in enumerate(header)}
     folded = {name.lower(): index for name, index in positions.items()}
     resolved: dict[str, int] = {}
+    mapped = set(mapping.columns.values())  # a field --map names is read from that column alone
     for index, name in enumerate(header):
         normal = normalise_header(name)
-        if normal in fields and normal not in resolved:
+        if normal in fields and normal not in mapped:
+            if normal in resolved:
+                raise InputError(
+                    f'{where}: the columns "{header[resolved[normal]]}" and "{name}" both read as {normal}: '
+                    "rename or remove one"
+                )
             resolved[normal] = index
     for source, target in mapping.columns.items():
         if target not in fields:

@@ -1,10 +1,21 @@
 """Import orders, streaming: one row per order or one row per line item (rows sharing an order id).
 
-Rows of one order are expected together, as Shopify writes them. An order id that
-comes back further down is accepted only if it repeats the earlier rows exactly;
+Rows of one order are expected together, as Shopify and SmartStore write them. An order id
+that comes back further down is accepted only if it repeats the earlier rows exactly;
 otherwise it is a bad row. A file without order ids (a bare transaction list) gets
 stable synthetic ids, so re-importing it changes nothing while genuine repeats
 (same customer, time and amount) stay separate orders.
+
+An item without a unit price is stored without one; an order with neither a total nor
+prices for all its items is a bad row.
+
+Contact details an orders file carries (a delivery address, a phone) are kept for the
+customer: a customer the file creates gets them; a known customer gets a phone if they
+have none, and the delivery address of their latest order (latest of everything stored,
+not only of this file) when their address is empty or itself came from an order
+(``customers.address_source = "order"``). An address from a customers file
+(``"customers"``) or entered any other way (empty source: by a person, or before delight
+kept track) is never replaced by an order's.
 """
 
 from __future__ import annotations
@@ -15,17 +26,31 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, func, select
 
-from db.importers.customers import columns_present, customer_key, new_customer_values
+from db.importers.customers import (
+    ORDER_ADDRESS,
+    columns_present,
+    customer_key,
+    customer_values,
+    new_customer_values,
+)
+from db.importers.layout import GroupRow, Layout
 from db.importers.mapping import Mapping
-from db.importers.parsing import parse_amount, parse_datetime, parse_int
+from db.importers.parsing import parse_datetime, parse_int, row_amount
 from db.importers.reading import SourceFile, read_rows
-from db.importers.results import BadRowSink, Counts, ImportSummary
-from db.importers.shopify import Layout
-from db.importers.store import CustomerDirectory, finish, insert_rows, next_id, rows_by_key, update_rows
+from db.importers.results import BadRowSink, Counts, ImportSummary, RowError
+from db.importers.store import (
+    ADDRESS_COLUMNS,
+    CustomerDirectory,
+    finish,
+    insert_rows,
+    next_id,
+    rows_by_key,
+    update_rows,
+)
 from db.models import Customer, Order, OrderItem
-from db.money import CURRENCIES, to_minor
+from db.money import CURRENCIES, shop_currency, to_minor
 
 BATCH = 5000
 MAX_ID_LENGTH = 100
@@ -59,7 +84,13 @@ STATUS_WORDS = {
     "취소완료": "cancelled",
 }
 
-Item = tuple[str, str | None, int, int]
+Item = tuple[str, str | None, int, int | None]
+
+
+def _item_key(item: Item) -> tuple[str, str, int, int]:
+    """Items sorted for comparing an order with what is stored (an unknown price sorts first)."""
+    name, sku, quantity, price = item
+    return (name, sku or "", quantity, -1 if price is None else price)
 
 
 @dataclass(slots=True)
@@ -74,13 +105,6 @@ class _Order:
     items: list[Item] = field(default_factory=list)
 
 
-class _BadGroup(Exception):
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
-        self.line = line
-        self.reason = reason
-
-
 def import_orders(
     connection: Connection,
     source: SourceFile,
@@ -92,9 +116,9 @@ def import_orders(
 ) -> None:
     """Upsert every good order (and its items) by external id; bad rows go to ``sink``."""
     importer = _OrderImporter(connection, layout, mapping, sink, summary)
-    group: list[tuple[int, list[str], dict[str, str]]] = []
+    group: list[GroupRow] = []
     current = ""
-    for line, cells in read_rows(source, progress):
+    for line, cells in read_rows(source, progress, sink.ragged):
         summary.rows += 1
         record = layout.record(cells)
         order_id = record.get("order_id", "")
@@ -109,6 +133,8 @@ def import_orders(
     importer.flush()
     finish(connection, Customer.__table__, Order.__table__)
     summary.customers = importer.customer_counts()
+    if layout.notes is not None:
+        summary.notes += layout.notes()
 
 
 class _OrderImporter:
@@ -124,28 +150,39 @@ class _OrderImporter:
         self.summary = summary
         self.synthetic = "order_id" not in layout.fields
         self.has_items = "item_name" in layout.fields
+        self.fold = layout.fold
         self.customer_columns = columns_present(layout.fields & {"email", "name", *_CUSTOMER_EXTRAS})
+        self.contact_columns = columns_present(layout.fields & {"phone", *ADDRESS_COLUMNS})
+        self.keeps_contacts = "phone" in self.contact_columns or "address1" in self.contact_columns
+        # Per customer: the newest order of this file and the contact details on it.
+        self.contacts: dict[int, tuple[datetime, dict[str, Any]]] = {}
         self.directory = CustomerDirectory(connection)
         self.pending: list[_Order] = []
         self.pending_ids: set[str] = set()
         self.seen: set[str] = set()
         self.occurrences: dict[bytes, int] = {}
         self.next_id = next_id(connection, Order.__table__)
+        self.shop_currency = shop_currency(connection)  # the first order's, in an empty shop
 
     # -- validating -------------------------------------------------------------------------
 
-    def take(self, group: list[tuple[int, list[str], dict[str, str]]]) -> None:
+    def take(self, group: list[GroupRow]) -> None:
         """Validate one order's rows and queue it, or report every row of it as bad."""
         first_line, _cells, first = group[0]
         try:
-            order, customer_record = self._parse(group)
+            parsed = self._parse(group)
+            if parsed is None:
+                return
+            order, customer_record = parsed
             if not self.synthetic:
                 if order.external_id in self.seen:
                     self._repeat(order, group)
                     return
                 self.seen.add(order.external_id)
             customer_id = self._customer(customer_record, first_line)
-        except _BadGroup as bad:
+            if customer_id is not None and self.keeps_contacts:
+                self._keep_contacts(customer_id, order.placed_at, customer_record, first_line)
+        except RowError as bad:
             for line, cells, _record in group:
                 reason = bad.reason if line == bad.line else f"another row of this order is bad (line {bad.line})"
                 self.sink.add(line, reason, cells)
@@ -160,53 +197,54 @@ class _OrderImporter:
         if len(self.pending) >= BATCH:
             self.flush()
 
-    def _parse(self, group: list[tuple[int, list[str], dict[str, str]]]) -> tuple[_Order, dict[str, str]]:
+    def _parse(self, group: list[GroupRow]) -> tuple[_Order, dict[str, str]] | None:
+        if self.fold is not None:
+            group = self.fold(group)
+            if not group:
+                return None
         first_line, _cells, first = group[0]
         for line, _cells, record in group[1:]:
             for name in ORDER_LEVEL:
                 value = record.get(name, "")
                 if value and value != first.get(name, ""):
-                    raise _BadGroup(
+                    raise RowError(
                         line,
                         f'duplicate order "{first.get("order_id")}" with a different {name}: '
                         f'"{value}" here, "{first.get(name, "")}" on line {first_line}',
                     )
         key = customer_key(first)
         if not key:
-            raise _BadGroup(first_line, "missing customer (no customer_id or email)")
+            raise RowError(first_line, "missing customer (no customer_id or email)")
         if len(key) > MAX_ID_LENGTH:
-            raise _BadGroup(first_line, "customer_id: longer than 100 characters")
+            raise RowError(first_line, "customer_id: longer than 100 characters")
         text = first.get("placed_at", "")
         try:
             placed_at = parse_datetime(text, self.zone, self.mapping.date_format)
         except ValueError as exc:
-            raise _BadGroup(first_line, f"placed_at: {exc}") from None
+            raise RowError(first_line, f"placed_at: {exc}") from None
         total_text = first.get("total", "")
         total, symbol = None, None
         if total_text:
-            try:
-                total, symbol = parse_amount(total_text, self.mapping.decimal_comma)
-            except ValueError as exc:
-                raise _BadGroup(first_line, f"total: {exc}") from None
-            if total < 0:
-                raise _BadGroup(first_line, f'total: "{total_text}" is negative')
+            total, symbol = row_amount(total_text, self.mapping.decimal_comma, first_line, "total")
         currency = self._currency(first.get("currency", ""), symbol, first_line)
         status = self._status(first.get("status", ""), first_line)
         items = self._items(group, currency) if self.has_items else []
         if total is not None:
             total_minor = to_minor(total, currency)
+        elif items and all(price is not None for *_item, price in items):
+            total_minor = sum(quantity * price for _name, _sku, quantity, price in items)  # type: ignore[operator]
         elif items:
-            total_minor = sum(quantity * price for _name, _sku, quantity, price in items)
+            raise RowError(first_line, "total: no amount, and not every line item has a unit price to add up")
         else:
-            raise _BadGroup(first_line, "total: no amount (and no line items to add up)")
+            raise RowError(first_line, "total: no amount (and no line items to add up)")
         if self.synthetic:
             external_id = self._synthetic_id(key, placed_at, total_minor, currency)
         else:
             external_id = first.get("order_id", "")
             if not external_id:
-                raise _BadGroup(first_line, "order_id: missing")
+                raise RowError(first_line, "order_id: missing")
             if len(external_id) > MAX_ID_LENGTH:
-                raise _BadGroup(first_line, "order_id: longer than 100 characters")
+                raise RowError(first_line, "order_id: longer than 100 characters")
             if not self.has_items:
                 for line, _cells, _record in group[1:]:
                     self.summary.warn(f'line {line} repeats order "{external_id}" from line {first_line}: ignored')
@@ -216,19 +254,25 @@ class _OrderImporter:
     def _currency(self, text: str, symbol: str | None, line: int) -> str:
         currency = text.upper() if text else symbol or self.mapping.currency
         if currency not in CURRENCIES:
-            raise _BadGroup(line, f'currency: unknown currency "{text or currency}"')
+            raise RowError(line, f'currency: unknown currency "{text or currency}"')
+        if self.shop_currency is None:
+            self.shop_currency = currency
+        elif currency != self.shop_currency:
+            raise RowError(
+                line, f"currency: {currency}, but the shop's orders are in {self.shop_currency} (money is kept in one)"
+            )
         return currency
 
     def _status(self, text: str, line: int) -> str:
         word = text.lower()
         status = self.mapping.statuses.get(word) or STATUS_WORDS.get(word)
         if status is None:
-            raise _BadGroup(
+            raise RowError(
                 line, f'status: unknown status "{text}" (use paid, refunded or cancelled, or map it under [status])'
             )
         return status
 
-    def _items(self, group: list[tuple[int, list[str], dict[str, str]]], currency: str) -> list[Item]:
+    def _items(self, group: list[GroupRow], currency: str) -> list[Item]:
         items: list[Item] = []
         for line, _cells, record in group:
             name = record.get("item_name", "")
@@ -238,22 +282,20 @@ class _OrderImporter:
             try:
                 quantity = parse_int(quantity_text) if quantity_text else 1
             except ValueError as exc:
-                raise _BadGroup(line, f"quantity: {exc}") from None
+                raise RowError(line, f"quantity: {exc}") from None
             if quantity < 0:
-                raise _BadGroup(line, f"quantity: {quantity} is negative")
+                raise RowError(line, f"quantity: {quantity} is negative")
             if quantity == 0:
-                raise _BadGroup(line, "quantity: 0 (a line item needs at least 1)")
+                raise RowError(line, "quantity: 0 (a line item needs at least 1)")
             price_text = record.get("unit_price", "")
-            try:
-                price, _symbol = parse_amount(price_text, self.mapping.decimal_comma) if price_text else (0, None)
-            except ValueError as exc:
-                raise _BadGroup(line, f"unit_price: {exc}") from None
-            if price < 0:
-                raise _BadGroup(line, f'unit_price: "{price_text}" is negative')
+            price_minor = None
+            if price_text:
+                price, _symbol = row_amount(price_text, self.mapping.decimal_comma, line, "unit_price")
+                price_minor = to_minor(price, currency)
             sku = record.get("item_sku", "") or None
             if sku and len(sku) > MAX_ID_LENGTH:
-                raise _BadGroup(line, "item_sku: longer than 100 characters")
-            items.append((name, sku, quantity, to_minor(price, currency)))  # type: ignore[arg-type]
+                raise RowError(line, "item_sku: longer than 100 characters")
+            items.append((name, sku, quantity, price_minor))
         return items
 
     def _synthetic_id(self, key: str, placed_at: datetime, total_minor: int, currency: str) -> str:
@@ -271,9 +313,9 @@ class _OrderImporter:
         customer_id = directory.find(key, record.get("email", ""))
         if customer_id is None:
             try:
-                values = new_customer_values(record, self.customer_columns, self.mapping)
+                values = new_customer_values(record, self.customer_columns, self.mapping, ORDER_ADDRESS)
             except ValueError as exc:
-                raise _BadGroup(line, str(exc)) from None
+                raise RowError(line, str(exc)) from None
             return directory.create(key, values)
         if customer_id in directory.erased:
             self.summary.records.skipped_erased += 1
@@ -283,7 +325,7 @@ class _OrderImporter:
             directory.opt_out(customer_id)
         return customer_id
 
-    def _repeat(self, order: _Order, group: list[tuple[int, list[str], dict[str, str]]]) -> None:
+    def _repeat(self, order: _Order, group: list[GroupRow]) -> None:
         """An order id seen before, not next to its other rows: fine only if it says the same."""
         if order.external_id in self.pending_ids:
             self.flush()
@@ -293,7 +335,7 @@ class _OrderImporter:
             order.total_minor,
             order.currency,
             order.status,
-            sorted(order.items) if self.has_items else None,
+            sorted(order.items, key=_item_key) if self.has_items else None,
         )
         if same:
             self.summary.warn(f'line {order.line} repeats order "{order.external_id}" exactly: ignored')
@@ -323,7 +365,7 @@ class _OrderImporter:
         for row in rows_by_key(self.connection, OrderItem.__table__, "order_id", order_ids, ITEM_COLUMNS):
             stored.setdefault(row.order_id, []).append((row.name, row.sku, row.quantity, row.unit_price_minor))
         for items in stored.values():
-            items.sort()
+            items.sort(key=_item_key)
         return stored
 
     # -- writing ----------------------------------------------------------------------------
@@ -375,7 +417,7 @@ class _OrderImporter:
                 and current.currency == order.currency
                 and current.status == order.status
             )
-            items_same = not self.has_items or stored_items.get(current.id, []) == sorted(order.items)
+            items_same = not self.has_items or stored_items.get(current.id, []) == sorted(order.items, key=_item_key)
             if fields_same and items_same:
                 counts.unchanged += 1
                 continue
@@ -402,11 +444,62 @@ class _OrderImporter:
         insert_rows(self.connection, OrderItem.__table__, ITEM_COLUMNS, new_items)
         self.pending = []
         self.pending_ids = set()
+        self._store_contacts()
+
+    # -- contact details ---------------------------------------------------------------------
+
+    def _keep_contacts(self, customer_id: int, placed_at: datetime, record: dict[str, str], line: int) -> None:
+        """Remember the phone and address on this customer's newest order in the file."""
+        kept = self.contacts.get(customer_id)
+        if kept is not None and kept[0] > placed_at:
+            return
+        try:
+            values = customer_values(record, self.contact_columns, self.mapping, ORDER_ADDRESS)
+        except ValueError as exc:
+            raise RowError(line, str(exc)) from None
+        if values.get("phone") or values.get("address1"):
+            self.contacts[customer_id] = (placed_at, values)
+
+    def _store_contacts(self) -> None:
+        """Give known customers the phone and delivery address of their newest order (see the module's notes)."""
+        if not self.contacts:
+            return
+        table, orders = Customer.__table__, Order.__table__
+        wanted = ("id", "erased_at", "phone", "address_source", *ADDRESS_COLUMNS)
+        ids = list(self.contacts)
+        latest: dict[int, datetime] = {}
+        for start in range(0, len(ids), 2000):
+            chunk = ids[start : start + 2000]
+            query = (
+                select(orders.c.customer_id, func.max(orders.c.placed_at))
+                .where(orders.c.customer_id.in_(chunk))
+                .group_by(orders.c.customer_id)
+            )
+            latest.update((customer_id, moment) for customer_id, moment in self.connection.execute(query))
+        updates = []
+        for row in rows_by_key(self.connection, table, "id", ids, wanted):
+            placed_at, values = self.contacts[row.id]
+            if row.erased_at is not None:
+                continue
+            current = {name: getattr(row, name) for name in ("phone", "address_source", *ADDRESS_COLUMNS)}
+            wanted_values = dict(current)
+            if values.get("phone") and not row.phone:
+                wanted_values["phone"] = values["phone"]
+            replaceable = not row.address1 or row.address_source == ORDER_ADDRESS
+            if values.get("address1") and replaceable and placed_at >= latest.get(row.id, placed_at):
+                # The address as a whole: a part the file does not give is not kept from an older one.
+                wanted_values.update({name: values.get(name) for name in ADDRESS_COLUMNS}, address_source=ORDER_ADDRESS)
+            if wanted_values != current:
+                updates.append({"id": row.id, **wanted_values})
+                if row.id < self.directory.first_new_id:
+                    self.directory.updated += 1
+        update_rows(self.connection, table, updates)
+        self.contacts = {}
 
     def customer_counts(self) -> Counts:
         """Customers this import created or opted out."""
         return Counts(added=self.directory.added, updated=self.directory.updated)
 
 
-# Customer details an orders file may carry (Shopify's shipping address, marketing consent).
-_CUSTOMER_EXTRAS = ("phone", "address1", "address2", "city", "region", "postal_code", "country", "do_not_contact")
+# Customer details an orders file may carry (a delivery address, marketing consent).
+_CUSTOMER_EXTRAS = ("phone", *ADDRESS_COLUMNS, "do_not_contact")

@@ -10,6 +10,9 @@ import re
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
+from db.importers.results import RowError
+from planner.limits import DATE_RANGE, MAX_AMOUNT, MAX_COUNT, in_amount_range, in_date_range
+
 _OFFSET_AFTER_SPACE = re.compile(r"^(.*\d)\s+(Z|UTC|GMT|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 _DOTTED = re.compile(r"^(\d{4})[./](\d{1,2})[./](\d{1,2})\.?(?:[ T](.*))?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[ T]?(\d{2})(\d{2})(\d{2})?)?$")
@@ -37,6 +40,7 @@ def parse_datetime(text: str, shop_zone: tzinfo, date_format: str | None = None)
         moment = datetime.fromisoformat(value)
     except ValueError:
         moment = _parse_other(value, date_format)
+    _check_range(value, moment.date())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=shop_zone)
     return moment.astimezone(UTC)
@@ -92,13 +96,19 @@ def parse_date(text: str, date_format: str | None = None) -> date:
     """A calendar date (a birthday) in any of the formats ``parse_datetime`` reads."""
     value = text.strip()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
-        pass
-    try:
-        return _parse_other(value, date_format).date()
-    except ValueError:
-        raise ValueError(f'unparseable date "{value}"') from None
+        try:
+            day = _parse_other(value, date_format).date()
+        except ValueError:
+            raise ValueError(f'unparseable date "{value}"') from None
+    return _check_range(value, day)
+
+
+def _check_range(value: str, day: date) -> date:
+    if not in_date_range(day):
+        raise ValueError(f'date "{value}" is out of range: delight takes dates {DATE_RANGE}')
+    return day
 
 
 def parse_amount(text: str, decimal_comma: bool = False) -> tuple[Decimal, str | None]:
@@ -109,7 +119,7 @@ def parse_amount(text: str, decimal_comma: bool = False) -> tuple[Decimal, str |
     """
     value = text.strip()
     if _NUMBER.match(value):
-        return Decimal(value), None
+        return _amount_in_range(text, Decimal(value)), None
     currency = None
     for symbol, code in CURRENCY_SYMBOLS.items():
         if symbol in value:
@@ -132,7 +142,24 @@ def parse_amount(text: str, decimal_comma: bool = False) -> tuple[Decimal, str |
         amount = Decimal(value)
     except InvalidOperation:
         raise ValueError(f'unparseable amount "{text.strip()}"') from None
-    return (-amount if negative else amount), currency
+    return _amount_in_range(text, -amount if negative else amount), currency
+
+
+def _amount_in_range(text: str, amount: Decimal) -> Decimal:
+    if not in_amount_range(amount):
+        raise ValueError(f'amount "{text.strip()}" is out of range: amounts go up to {MAX_AMOUNT:,.0f}')
+    return amount
+
+
+def row_amount(text: str, decimal_comma: bool, line: int, column: str) -> tuple[Decimal, str | None]:
+    """An amount that may not be negative, from the row on ``line``; ``RowError`` naming ``column`` if bad."""
+    try:
+        amount, currency = parse_amount(text, decimal_comma)
+    except ValueError as exc:
+        raise RowError(line, f"{column}: {exc}") from None
+    if amount < 0:
+        raise RowError(line, f'{column}: "{text.strip()}" is negative')
+    return amount, currency
 
 
 def parse_bool(text: str) -> bool:
@@ -152,6 +179,10 @@ def parse_int(text: str) -> int:
         number = Decimal(value)
     except InvalidOperation:
         raise ValueError(f'"{text.strip()}" is not a number') from None
+    if not number.is_finite():
+        raise ValueError(f'"{text.strip()}" is not a number')
+    if number.copy_abs() > MAX_COUNT:
+        raise ValueError(f'"{text.strip()}" is out of range: at most {MAX_COUNT:,}')
     if number != number.to_integral_value():
         raise ValueError(f'"{text.strip()}" is not a whole number')
     return int(number)

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
-from planner.errors import InputError, RejectedImport
+from planner.errors import RejectedImport
+from planner.spreadsheet import SheetWriter
 
 SHOWN_BAD_ROWS = 50
 SHOWN_WARNINGS = 20
+
+
+class RowError(Exception):
+    """A row (or a group of rows, such as one order's) that cannot be imported: the line to blame and why."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,8 @@ class ImportSummary:
     kind: str
     path: Path
     source: str = "CSV"
-    encoding: str = "utf-8"
+    encoding: str = "UTF-8"
+    header_line: int = 1
     rows: int = 0
     records: Counts = field(default_factory=Counts)
     customers: Counts | None = None
@@ -60,6 +70,7 @@ class ImportSummary:
     bad_rows: list[BadRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     warning_count: int = 0
+    notes: list[str] = field(default_factory=list)
     dry_run: bool = False
     skip_file: Path | None = None
 
@@ -71,13 +82,12 @@ class ImportSummary:
 
     def describe(self) -> list[str]:
         """Lines a person reads after the import."""
-        encoding = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "cp949": "CP949", "utf-16": "UTF-16"}.get(
-            self.encoding, self.encoding
-        )
-        lines = [f"{self.path.name} ({self.source}, {encoding}): {self.rows:,} rows read."]
+        header = f", header on line {self.header_line}" if self.header_line != 1 else ""
+        lines = [f"{self.path.name} ({self.source}, {self.encoding}{header}): {self.rows:,} rows read."]
         lines.append(self.records.describe(self.kind) + ".")
         if self.customers is not None and self.customers.total:
             lines.append(self.customers.describe("customers") + ".")
+        lines += self.notes
         if self.bad_count:
             where = f", written to {self.skip_file}" if self.skip_file else ""
             lines.append(f"{self.bad_count:,} bad rows skipped{where}.")
@@ -110,20 +120,28 @@ def rejection(summary: ImportSummary) -> RejectedImport:
 
 
 class BadRowSink:
-    """Collects bad rows: counts them, keeps the first few, and streams them all to --skip-bad FILE."""
+    """Collects bad rows: counts them, keeps the first few, and streams them all to --skip-bad FILE.
 
-    def __init__(self, summary: ImportSummary, header: list[str], skip_file: Path | None) -> None:
+    FILE is for a person to fix in Excel: an .xlsx workbook if it is named so, else CSV with a
+    BOM; its cells are formula-safe like every table delight writes (``planner.spreadsheet``).
+    """
+
+    def __init__(
+        self, summary: ImportSummary, header: list[str], skip_file: IO[bytes] | None, file_format: str = "csv"
+    ) -> None:
+        """``skip_file``: the open --skip-bad file (``file_format`` "csv" or "xlsx"), or None."""
         self._summary = summary
-        self._handle: TextIO | None = None
+        self._handle = skip_file
         if skip_file is not None:
-            try:
-                # UTF-8 with a BOM, so Excel opens Korean text in it correctly.
-                self._handle = skip_file.open("w", encoding="utf-8-sig", newline="")
-            except OSError as exc:
-                raise InputError(f"--skip-bad {skip_file}: cannot write it ({exc.strerror})") from None
-            self._writer = csv.writer(self._handle)
-            self._writer.writerow([*header, "line", "reason"])
+            self._writer = SheetWriter(skip_file, file_format, [*header, "line", "reason"], bom=True, title="bad rows")
             self._width = len(header)
+
+    def finish(self) -> None:
+        """Write out every bad row (a full disk is an error now, not after the commit)."""
+        if self._handle is not None:
+            self._writer.close()
+            self._handle.flush()
+            self._handle = None
 
     def add(self, line: int, reason: str, cells: list[str] | tuple[str, ...]) -> None:
         """Record one bad row."""
@@ -132,10 +150,10 @@ class BadRowSink:
             self._summary.bad_rows.append(BadRow(line, reason, tuple(cells)))
         if self._handle is not None:
             padded = list(cells[: self._width]) + [""] * (self._width - len(cells))
-            self._writer.writerow([*padded, line, reason])
+            # Cells past the header's last column (a ragged row) follow the reason, so none is lost.
+            self._writer.write([*padded, line, reason, *cells[self._width :]])
 
-    def close(self) -> None:
-        """Finish the --skip-bad file."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+    def ragged(self, line: int, reason: str, cells: list[str]) -> None:
+        """A row with cells past the header's last column: read, and bad."""
+        self._summary.rows += 1
+        self.add(line, reason, cells)

@@ -12,8 +12,7 @@ so orders and customers exported separately meet.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from db.importers.layout import Layout, find_columns, positions
 
 ORDERS_SIGNATURE = ("Name", "Email", "Financial Status", "Created at", "Lineitem name", "Lineitem quantity")
 CUSTOMERS_SIGNATURE = ("First Name", "Last Name", "Email", "Total Spent", "Total Orders")
@@ -34,6 +33,7 @@ ORDER_COLUMNS = {
     "order_id": ("Name",),
     "email": ("Email",),
     "name": ("Billing Name", "Shipping Name"),
+    "address_name": ("Shipping Name",),
     "placed_at": ("Created at",),
     "total": ("Total",),
     "currency": ("Currency",),
@@ -70,28 +70,9 @@ CUSTOMER_COLUMNS = {
 }
 
 
-@dataclass(frozen=True)
-class Layout:
-    """How to turn a row's cells into canonical field text: a column index per field, then a fix-up."""
-
-    source: str
-    indices: dict[str, int]
-    finish: Callable[[dict[str, str]], dict[str, str]] | None = None
-
-    @property
-    def fields(self) -> frozenset[str]:
-        return frozenset(self.indices) | _DERIVED.get(self.source, frozenset())
-
-    def record(self, cells: list[str]) -> dict[str, str]:
-        """Field → stripped cell text ("" where the row is short)."""
-        width = len(cells)
-        record = {name: cells[index].strip() if index < width else "" for name, index in self.indices.items()}
-        return self.finish(record) if self.finish else record
-
-
 def detect(kind: str, header: list[str]) -> bool:
     """True when ``header`` is Shopify's export for ``kind``."""
-    names = {name.strip().lstrip("\ufeff") for name in header}
+    names = set(positions(header))
     signature = {"orders": ORDERS_SIGNATURE, "customers": CUSTOMERS_SIGNATURE}.get(kind)
     if signature is None:
         return False
@@ -101,24 +82,18 @@ def detect(kind: str, header: list[str]) -> bool:
 
 def missing_columns(kind: str, header: list[str]) -> list[str]:
     """The signature columns ``header`` lacks, for an error message."""
-    names = {name.strip().lstrip("\ufeff") for name in header}
+    names = set(positions(header))
     signature = {"orders": ORDERS_SIGNATURE, "customers": CUSTOMERS_SIGNATURE}.get(kind, ())
     return [name for name in signature if name not in names]
 
 
 def layout(kind: str, header: list[str]) -> Layout:
     """The layout for a Shopify export of ``kind`` (already recognised by ``detect``)."""
-    columns = ORDER_COLUMNS if kind == "orders" else CUSTOMER_COLUMNS
-    positions = {name.strip().lstrip("\ufeff"): index for index, name in enumerate(header)}
-    indices = {}
-    for field_name, candidates in columns.items():
-        for candidate in candidates:
-            if candidate in positions:
-                indices[field_name] = positions[candidate]
-                break
     if kind == "orders":
-        return Layout("Shopify orders export", indices, _finish_order)
-    return Layout("Shopify customers export", indices, _finish_customer)
+        derived = frozenset({"customer_id", "status", "do_not_contact"})
+        return Layout("Shopify orders export", find_columns(header, ORDER_COLUMNS), _finish_order, derived)
+    derived = frozenset({"customer_id", "do_not_contact"})
+    return Layout("Shopify customers export", find_columns(header, CUSTOMER_COLUMNS), _finish_customer, derived)
 
 
 def _unquote(value: str) -> str:
@@ -155,9 +130,3 @@ def _contact_fields(record: dict[str, str]) -> dict[str, str]:
         if name in record:
             record[name] = _unquote(record[name])
     return record
-
-
-_DERIVED = {
-    "Shopify orders export": frozenset({"customer_id", "status", "do_not_contact"}),
-    "Shopify customers export": frozenset({"customer_id", "do_not_contact"}),
-}

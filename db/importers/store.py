@@ -17,6 +17,8 @@ from db.models import Customer, utc_now
 
 LOOKUP_CHUNK = 2000
 
+# A postal address, as one whole (``address_name``: who it is for, when not the customer's name).
+ADDRESS_COLUMNS = ("address1", "address2", "city", "region", "postal_code", "country", "address_name")
 CUSTOMER_COLUMNS = (
     "name",
     "first_name",
@@ -24,12 +26,8 @@ CUSTOMER_COLUMNS = (
     "phone",
     "language",
     "birthday",
-    "postal_code",
-    "country",
-    "region",
-    "city",
-    "address1",
-    "address2",
+    *ADDRESS_COLUMNS,
+    "address_source",
     "do_not_contact",
 )
 NEW_CUSTOMER_COLUMNS = ("id", "external_id", *CUSTOMER_COLUMNS, "created_at")
@@ -101,6 +99,7 @@ class CustomerDirectory:
             if do_not_contact:
                 self.opted_out.add(customer_id)
         self._next_id = next_id(connection, table)
+        self.first_new_id = self._next_id  # customers from here on are this import's
         self._now = utc_now()
         self._pending: list[tuple[Any, ...]] = []
         self._opt_outs: list[int] = []

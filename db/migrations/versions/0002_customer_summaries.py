@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from db import summaries
+from db.migrations import summary_triggers
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -54,12 +54,12 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.PrimaryKeyConstraint("customer_id"),
     )
-    summaries.create_triggers(op.get_bind())
+    summary_triggers.create()
     op.execute("INSERT INTO stale_summaries (customer_id) SELECT id FROM customers")
 
 
 def downgrade() -> None:
-    summaries.drop_triggers(op.get_bind())
+    summary_triggers.drop()
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION mark_owner_stale()")
         op.execute("DROP FUNCTION mark_customer_stale()")

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from db import summaries
+from db.migrations import summary_triggers
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name"),
     )
     if op.get_bind().dialect.name == "sqlite":
-        op.execute(summaries.ARRAYS_TRIGGER)
+        op.execute(summary_triggers.ARRAYS_TRIGGER)
 
 
 def downgrade() -> None:

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from db import summaries
+from db.migrations import summary_triggers
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -44,7 +44,7 @@ def _remake(content: sa.types.TypeEngine) -> None:
         sa.PrimaryKeyConstraint("name"),
     )
     if sqlite:
-        op.execute(summaries.ARRAYS_TRIGGER)
+        op.execute(summary_triggers.ARRAYS_TRIGGER)
 
 
 def upgrade() -> None:
@@ -64,7 +64,7 @@ def downgrade() -> None:
 
 def _remake_triggers() -> None:
     """The triggers as ``db.summaries`` defines them now, and every customer stale."""
-    summaries.drop_triggers(op.get_bind())
-    summaries.create_triggers(op.get_bind())
+    summary_triggers.drop()
+    summary_triggers.create()
     op.execute("DELETE FROM stale_summaries")
     op.execute("INSERT INTO stale_summaries (customer_id) SELECT id FROM customers")

@@ -165,7 +165,7 @@ def log(request: Request, account: TokenHolder, entry: LogIn) -> LogOut | JSONRe
 @router.post("/gestures/{gesture_id}/undo", response_model=UndoOut, summary="Take back a log entry")
 def undo(request: Request, account: TokenHolder, gesture_id: int) -> UndoOut:
     desk = desk_of(request)
-    undone = logbook.undo(desk.engine, gesture_id, account.name, desk.rules_path)
+    (undone,) = logbook.undo(desk.engine, [gesture_id], account.name, desk.rules_path)
     return UndoOut(gesture_id=undone.gesture_id, was=undone.was, now=undone.now)
 
 

@@ -68,4 +68,5 @@ def resolve(
     request: Request, account: Manager, feedback_id: int, return_to: Annotated[str, Form()] = "/listen"
 ) -> Response:
     desk = desk_of(request)
-    return _item(request, feedback.resolve(desk.engine, str(feedback_id), account.name, desk.rules_path), [], return_to)
+    (resolved,) = feedback.resolve(desk.engine, [str(feedback_id)], account.name, desk.rules_path)
+    return _item(request, resolved, [], return_to)

@@ -1,4 +1,5 @@
-"""Print: the week's cards, briefs, labels and packing list as PDFs, for the whole week or one writer's stack.
+"""Print: the week's cards, envelopes, labels, packing list and briefs as PDFs, for the whole week or one
+writer's stack.
 
 The PDFs come from the same printouts code as `delight print`, written to a temporary folder
 and sent as a download.
@@ -12,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from planner import prepare, weekview
+from planner import prepare
 from planner.accounts import Account
 from planner.desk.auth import signed_in
 from planner.desk.pages import pdf_download, render
@@ -20,16 +21,21 @@ from planner.desk.state import desk_of
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Account, Depends(signed_in)]
-Document = Literal["cards", "briefs", "labels", "packing-list"]
+Document = Literal["cards", "envelopes", "labels", "packing-list", "briefs"]
+PRINT = {
+    "cards": prepare.print_cards,
+    "envelopes": prepare.print_envelopes,
+    "labels": lambda engine, options: prepare.print_labels(engine, options)[0],
+    "packing-list": prepare.print_packing_list,
+    "briefs": prepare.print_briefs,
+}
 
 
 @router.get("/print")
 def print_page(request: Request, _account: SignedIn, week: str | None = None) -> Response:
     desk = desk_of(request)
-    summary = weekview.week_summary(desk.engine, week or None, desk.rules_path)
-    stacks = [("", summary.total.planned)]  # the whole week, then each writer's stack
-    stacks += [(writer, tally.planned) for writer, tally in summary.by_writer.items() if writer != weekview.NO_WRITER]
-    return render(request, "print.html", {"summary": summary, "stacks": stacks})
+    chosen, stacks = prepare.stacks(desk.engine, week or None, desk.rules_path)
+    return render(request, "print.html", {"week": chosen, "stacks": stacks})
 
 
 @router.get("/print/{document}")
@@ -56,12 +62,7 @@ def print_document(
             rules_path=desk.rules_path,
             writer=stack,
         )
-        if document == "cards":
-            return prepare.print_cards(desk.engine, options).path
-        if document == "briefs":
-            return prepare.print_briefs(desk.engine, options).path
-        labels, packing = prepare.print_labels(desk.engine, options)
-        return packing.path if document == "packing-list" else labels.path
+        return PRINT[document](desk.engine, options).path
 
     name = "-".join(part for part in (document, week or "this-week", stack) if part)
     return pdf_download(make, f"{name}.pdf")

@@ -48,7 +48,8 @@ def week_page(
 
 @router.get("/week/changes")
 def week_changes(request: Request, _account: SignedIn, week: str, watermark: int = 0) -> Response:
-    changes = worklist.changes_since(desk_of(request).engine, week, watermark)
+    desk = desk_of(request)
+    changes = worklist.changes_since(desk.engine, week, watermark, desk.rules_path)
     return render(request, "changes.html", {"week": week, "changes": changes})
 
 
@@ -100,7 +101,7 @@ def tick_selection(
 ) -> Response:
     desk = desk_of(request)
     if status == "take-over":
-        ticked = worklist.take_over(desk.engine, week, ids, account.name)
+        ticked = worklist.take_over(desk.engine, week, ids, account.name, desk.rules_path)
     else:
         options = logbook.LogOptions(by=account.name, note=note or None, rules_path=desk.rules_path)
         ticked = worklist.tick(desk.engine, week, status, ids, options)

@@ -1,7 +1,7 @@
 """desk users: people who sign in to `delight serve`, their API tokens, and the desk's settings
 
-Revision ID: 0008
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02 09:00:00
 
 ``users`` holds each person's name (the ``by`` of what they log), role (manager or writer), an
@@ -18,9 +18,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0008"
-# "0007" (gift choices) is on another branch; the chain is joined when both are merged.
-down_revision: str | None = "0006"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
