@@ -1,4 +1,4 @@
-"""The store's tables read straight into polars: what the customer facts are made from.
+"""The store's tables read straight into polars: what the customer facts are made from (``load_facts``).
 
 Each query's result goes from the database into Arrow and polars through ADBC (the Arrow
 Database Connectivity drivers for SQLite and PostgreSQL), never through Python rows: for the
@@ -13,15 +13,18 @@ SQLite hands over instants and dates (text, as ``UTCDateTime`` stores them) and 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date
 from urllib.parse import quote
 
 import adbc_driver_manager
 import polars as pl
 from sqlalchemy.engine import URL
 
-from planner.core.facts import (
+from planner.core.errors import DatabaseError
+from planner.core.facts import FACTS
+from planner.core.facts_frame import (
     CUSTOMERS_SCHEMA,
     FEEDBACK_SCHEMA,
     GESTURES_SCHEMA,
@@ -30,8 +33,9 @@ from planner.core.facts import (
     PAID,
     FactTables,
     Moments,
+    facts_frame,
+    moments,
 )
-from planner.errors import DatabaseError
 
 # The ADBC SQLite driver infers each column's type from its first batch of rows (a column null
 # throughout it becomes an integer, and text later on is an error): one batch holds them all.
@@ -199,3 +203,11 @@ def _conformed(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.Dat
             column = column.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", time_unit="us")
         columns.append(column.cast(dtype))
     return frame.select(columns)
+
+
+def load_facts(url: URL, *, as_of: date, timezone: str, facts: Iterable[str] | None = None) -> pl.DataFrame:
+    """Every customer's facts (or only ``facts``) as of the end of ``as_of`` in ``timezone``, one row each
+    (``planner.core.facts_frame.facts_frame``), from the committed state of the store at ``url``."""
+    names = [fact.name for fact in FACTS] if facts is None else list(facts)
+    tables = read_fact_tables(url, moments(as_of, timezone), items="last_order_items" in names)
+    return facts_frame(tables, as_of=as_of, timezone=timezone, facts=names)

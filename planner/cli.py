@@ -13,15 +13,18 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import Engine
 
-from db.engine import database_url, make_engine
-from db.models import GestureStatus
-from db.seed import LOCALES
-from planner import limits, spreadsheet
-from planner.errors import DelightError, RejectedImport
+from db.catalogue import LOCALES
+from db.vocabulary import GestureStatus
+from planner.core import limits
+from planner.core.errors import DelightError, RejectedImport
+from planner.files import spreadsheet
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 class DelightGroup(click.Group):
@@ -38,12 +41,16 @@ class App:
     """What every command shares: the database location and, once needed, its engine."""
 
     def __init__(self, db: str | None) -> None:
+        from db.engine import database_url
+
         self.url = database_url(db)
         self._engine: Engine | None = None
 
     def engine(self, *, check_schema: bool = True) -> Engine:
         """The engine, built once; by default refuses a missing or out-of-date database."""
         if self._engine is None:
+            from db.engine import make_engine
+
             self._engine = make_engine(self.url)
         if check_schema:
             from db import schema
@@ -102,7 +109,7 @@ def by_option(*, required: bool = True, what: str = "did it") -> Callable[[Calla
     """
 
     def actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-        from planner.output import checked_name
+        from planner.terminal import checked_name
 
         if value is None:
             if required:
@@ -263,7 +270,7 @@ def demo(directory: Path, force: bool, customers: int, seed_value: int) -> None:
     Example:
       delight demo && cd delight-demo && delight list
     """
-    from planner import demo as demo_module
+    from planner.services import demo as demo_module
 
     with progress_bar(customers, "Seeding") as advance:
         summary = demo_module.make_demo(directory, force=force, customers=customers, seed=seed_value, progress=advance)
@@ -381,12 +388,13 @@ def plan(
       delight plan --rules our-rules.toml
       delight plan --week 2026-W49 --replace --yes
     """
-    from planner import views, weekly
+    from planner import views
+    from planner.services import planning
 
     if yes and not replace:
         raise click.UsageError("--yes only goes with --replace")
     if replace and not yes:
-        chosen, planned, held_out = weekly.week_plan_size(app.engine(), week, rules_path)
+        chosen, planned, held_out = planning.week_plan_size(app.engine(), week, rules_path)
         question = (
             f"Redraw {chosen}? Its {planned} planned gestures and {held_out} held out are cancelled "
             "(cards already printed for them go stale); what was logged stays."
@@ -394,10 +402,10 @@ def plan(
         if not sys.stdin.isatty():
             raise click.UsageError(f"{question} Add --yes to redraw it without asking.")
         click.confirm(question, abort=True, err=True)
-    options = weekly.PlanOptions(
+    options = planning.PlanOptions(
         week=week, rules_path=rules_path, budget=budget, seed=seed_value, as_of=as_of, replace=replace
     )
-    result = weekly.plan_week(app.engine(), options, step=status_line)
+    result = planning.plan_week(app.engine(), options, step=status_line)
     click.echo(views.plan_summary(result))
 
 
@@ -431,9 +439,10 @@ def list_(
       delight list --week 2026-W49 --status planned --format csv > week.csv
       delight list --week 2026-W49 -o week.xlsx
     """
-    from planner import views, weekly
+    from planner import views
+    from planner.services import planning
 
-    listed = weekly.list_gestures(app.engine(), week, status, rules_path)
+    listed = planning.list_gestures(app.engine(), week, status, rules_path)
     emit(views.gestures_output(listed.gestures, output_format, listed.language), output_format, output)
     note = views.not_listed(listed)
     if note and output_format == "table" and output is None:  # csv and json are data: only what was asked for
@@ -456,9 +465,10 @@ def explain(app: App, customer: str, week: str | None, rules_path: Path | None) 
       delight explain C0000042 --week 2026-W49
       delight explain "kim minji"
     """
-    from planner import views, weekly
+    from planner import views
+    from planner.services import planning
 
-    click.echo(views.explanation(weekly.explain_customer(app.engine(), customer, week, rules_path)))
+    click.echo(views.explanation(planning.explain_customer(app.engine(), customer, week, rules_path)))
 
 
 @cli.command()
@@ -476,9 +486,10 @@ def facts(app: App, as_of: date | None, output_format: str, output: Path | None,
       delight facts --as-of 2026-11-30 > facts.csv
       delight facts -o facts.xlsx
     """
-    from planner import views, weekly
+    from planner import views
+    from planner.services import planning
 
-    frame = weekly.export_facts(app.engine(), as_of, rules_path)
+    frame = planning.export_facts(app.engine(), as_of, rules_path)
     emit(views.rows_output(frame.columns, frame.iter_rows(), output_format), output_format, output)
 
 
@@ -495,7 +506,7 @@ def rules_show() -> None:
     Example:
       delight rules show > our-rules.toml
     """
-    from planner.rules import default_rules_text
+    from planner.core.rules import default_rules_text
 
     click.echo(default_rules_text(), nl=False)
 
@@ -509,7 +520,7 @@ def rules_check(file: Path) -> None:
     Example:
       delight rules check our-rules.toml
     """
-    from planner.rules import load_rules
+    from planner.core.rules import load_rules
 
     ruleset = load_rules(file).check_conditions()
     click.echo(f"{file}: OK — {len(ruleset.rules)} rules, {len(ruleset.gestures)} gesture kinds.")
@@ -569,12 +580,13 @@ def print_cards(
       delight print cards
       delight print cards --layout a4x4 --guide -o cards.pdf
     """
-    from planner import prepare, views
+    from planner import views
+    from planner.services import printing
 
-    options = prepare.PrintOptions(
+    options = printing.PrintOptions(
         week=week, output=output, layout=layout, guide=guide, font_path=font_path, rules_path=rules_path
     )
-    click.echo(views.printed(prepare.print_cards(app.engine(), options), "note cards"))
+    click.echo(views.printed(printing.print_cards(app.engine(), options), "note cards"))
 
 
 @print_.command("briefs")
@@ -594,10 +606,11 @@ def print_briefs(
     Example:
       delight print briefs --paper letter
     """
-    from planner import prepare, views
+    from planner import views
+    from planner.services import printing
 
-    options = prepare.PrintOptions(week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path)
-    click.echo(views.printed(prepare.print_briefs(app.engine(), options), "briefs"))
+    options = printing.PrintOptions(week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path)
+    click.echo(views.printed(printing.print_briefs(app.engine(), options), "briefs"))
 
 
 kind_option = click.option(
@@ -635,12 +648,13 @@ def print_labels(
       delight print labels --paper letter -o gifts.pdf
       delight print labels --kind small_gift
     """
-    from planner import prepare, views
+    from planner import views
+    from planner.services import printing
 
-    options = prepare.PrintOptions(
+    options = printing.PrintOptions(
         week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path, kinds=kinds
     )
-    labels, packing = prepare.print_labels(app.engine(), options)
+    labels, packing = printing.print_labels(app.engine(), options)
     click.echo(views.printed(labels, "address labels"))
     if packing is not None:
         click.echo(views.printed(packing, "packing list"))
@@ -678,9 +692,10 @@ def print_envelopes(
       delight print envelopes
       delight print envelopes --paper letter --size no10 -o envelopes.pdf
     """
-    from planner import prepare, views
+    from planner import views
+    from planner.services import printing
 
-    options = prepare.PrintOptions(
+    options = printing.PrintOptions(
         week=week,
         output=output,
         paper=paper,
@@ -689,7 +704,7 @@ def print_envelopes(
         kinds=kinds,
         envelope=size,
     )
-    click.echo(views.printed(prepare.print_envelopes(app.engine(), options), "envelopes"))
+    click.echo(views.printed(printing.print_envelopes(app.engine(), options), "envelopes"))
 
 
 @cli.group()
@@ -712,22 +727,23 @@ def export_messages(
       delight export messages --week 2026-W49 > cheer.csv
       delight export messages -o cheer.xlsx
     """
-    from planner import prepare, views
+    from planner import views
+    from planner.services import printing
 
-    messages = prepare.cheer_messages(app.engine(), week, rules_path)
+    messages = printing.cheer_messages(app.engine(), week, rules_path)
     emit(views.messages_output(messages, output_format), output_format, output)
 
 
 def import_options(command: Callable[..., None]) -> Callable[..., None]:
     """The FILE argument and options every ``delight import`` command shares."""
-    from db import importers  # imported here so that the import commands stay one block
+    from planner.files.reading import ENCODINGS, FORMATS
 
     decorators = [
         click.argument("file", type=click.Path(dir_okay=False, path_type=Path)),
         click.option(
             "--format",
             "file_format",
-            type=click.Choice(importers.FORMATS),
+            type=click.Choice(FORMATS),
             default="auto",
             show_default=True,
             help="shopify, smartstore: that export; csv: columns by name or --map; auto: an export if recognised.",
@@ -745,7 +761,7 @@ def import_options(command: Callable[..., None]) -> Callable[..., None]:
             type=click.Path(dir_okay=False, path_type=Path),
             help="A TOML file: [columns], [status], decimal_comma, currency, timezone, date_format, language.",
         ),
-        click.option("--encoding", type=click.Choice(importers.ENCODINGS), default="auto", show_default=True),
+        click.option("--encoding", type=click.Choice(ENCODINGS), default="auto", show_default=True),
         click.option("--dry-run", is_flag=True, help="Check and count everything; write nothing."),
         click.option(
             "--skip-bad",
@@ -848,7 +864,7 @@ def feedback_list(
       delight feedback list --max-rating 2 --format csv > low-ratings.csv
       delight feedback list --open -o waiting.xlsx
     """
-    from planner import feedback as inbox  # imported here so that the feedback commands stay one block
+    from planner.services import feedback as inbox  # imported here so that the feedback commands stay one block
 
     filters = inbox.FeedbackFilter(
         open_only=open_only, overdue_only=overdue_only, max_rating=max_rating, kind=kind, limit=limit or None
@@ -872,7 +888,7 @@ def feedback_reply(app: App, feedback_id: str, by: str, reply_text: str, rules_p
     Example:
       delight feedback reply 42 --by Minji --text "보내주신 말씀 잘 받았습니다. 곧 좋은 답변 드릴게요!"
     """
-    from planner import feedback as inbox
+    from planner.services import feedback as inbox
 
     say(inbox.describe_change(inbox.reply_to(app.engine(), feedback_id, by, reply_text, rules_path), "reply"))
 
@@ -892,7 +908,7 @@ def feedback_resolve(app: App, feedback_ids: tuple[str, ...], by: str, rules_pat
     Example:
       delight feedback resolve 42 43 --by Minji
     """
-    from planner import feedback as inbox
+    from planner.services import feedback as inbox
 
     report_rejected(
         lambda: [
@@ -952,7 +968,7 @@ def tone_check(
       delight tone check --file reply.txt
       delight tone check --templates --templates-dir delight-templates
     """
-    from planner import tone  # imported here so that the tone commands stay one block
+    from planner.words import tone  # imported here so that the tone commands stay one block
 
     if sum((text is not None, file is not None, all_templates)) != 1:
         raise click.UsageError("give one of TEXT, --file FILE or --templates")
@@ -971,7 +987,7 @@ def tone_check(
 
 def report_rejected(run: Callable[[], list[str]]) -> None:
     """Print a batch command's lines; for a rejected batch, each bad entry to stderr, then the error."""
-    from planner.errors import BatchRejected
+    from planner.core.errors import BatchRejected
 
     try:
         lines = run()
@@ -1030,7 +1046,7 @@ def _log_command(status: str) -> None:
     def command(
         app: App, gesture_ids: tuple[int, ...], by: str, note: str | None, at: str | None, rules_path: Path | None
     ) -> None:
-        from planner import logbook
+        from planner.services import logbook
 
         options = logbook.LogOptions(by=by, note=note, at=at, rules_path=rules_path)
         report_rejected(lambda: logbook.log_gestures(app.engine(), status, gesture_ids, options).describe())
@@ -1054,7 +1070,7 @@ def log_undo(app: App, gesture_ids: tuple[int, ...], by: str, rules_path: Path |
     Example:
       delight log undo 12 13 --by 지민
     """
-    from planner import logbook
+    from planner.services import logbook
 
     report_rejected(lambda: [result.describe() for result in logbook.undo(app.engine(), gesture_ids, by, rules_path)])
 
@@ -1070,7 +1086,7 @@ def log_history(app: App, gesture_id: int, rules_path: Path | None) -> None:
     Example:
       delight log history 12
     """
-    from planner import logbook
+    from planner.services import logbook
 
     click.echo(logbook.gesture_history(app.engine(), gesture_id, rules_path).describe())
 
@@ -1095,7 +1111,7 @@ def log_import(app: App, file: Path, by: str | None, at: str | None, encoding: s
       delight list --week 2026-W49 -o week.xlsx
       delight log import week.xlsx --by 지민
     """
-    from planner import logbook
+    from planner.services import logbook
 
     options = logbook.LogOptions(by=by, at=at, rules_path=rules_path, encoding=encoding)
     report_rejected(lambda: logbook.import_log(app.engine(), file, options).describe())
@@ -1112,9 +1128,9 @@ def week_(app: App, week: str | None, rules_path: Path | None) -> None:
     Example:
       delight week --week 2026-W49
     """
-    from planner import weekview
+    from planner.services import overview
 
-    click.echo(weekview.week_text(weekview.week_summary(app.engine(), week, rules_path)))
+    click.echo(overview.week_text(overview.week_summary(app.engine(), week, rules_path)))
 
 
 @cli.group("customer")
@@ -1142,7 +1158,7 @@ def customer_optout(app: App, customer: str, by: str, rules_path: Path | None) -
     Example:
       delight customer optout C0000042 --by 지민
     """
-    from planner import privacy
+    from planner.services import privacy
 
     click.echo(privacy.opt_out(app.engine(), customer, by, rules_path).describe())
 
@@ -1163,7 +1179,7 @@ def customer_forget(app: App, customer: str, by: str, rules_path: Path | None) -
     Example:
       delight customer forget C0000042 --by 지민
     """
-    from planner import privacy
+    from planner.services import privacy
 
     click.echo(privacy.forget(app.engine(), customer, by, rules_path).describe())
 
@@ -1202,14 +1218,14 @@ def report(
       delight report --since 2026-06-01 --format json > outcomes.json
       delight report --pdf outcome-report.pdf
     """
-    from planner import report as report_module
+    from planner.services import report as report_module
 
     options = report_module.ReportOptions(since=since, until=until, rules_path=rules_path, pdf=pdf_path)
     result = report_module.make_report(app.engine(), options)
     if result.pdf_path is None or output_format != "table":  # with --pdf, the table is in the file
         say(report_module.report_output(result, output_format))
     if result.pdf_path is not None:
-        from planner.views import plural
+        from planner.terminal import plural
 
         click.echo(f"Wrote {result.pdf_path} ({plural(result.pdf_pages, 'page')}).", err=output_format != "table")
 

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from decimal import Decimal
 
-from db.money import format_money
-from planner.output import clean, table, to_json
-from planner.plan import PLANNED
-from planner.prepare import Message
-from planner.spreadsheet import Sheet
-from planner.weekly import Explanation, GestureView, PlanResult, WeekList
-from planner.weekview import waiting_lines
+from planner.core.money import format_money
+from planner.core.plan import PLANNED
+from planner.files.spreadsheet import Sheet
+from planner.services.overview import waiting_lines
+from planner.services.planning import Explanation, GestureView, PlanResult, WeekList
+from planner.services.printing import Message
+from planner.terminal import clean, plural, table, to_json
 from printouts import PrintResult
 
 SHEETS = ("csv", "xlsx")
@@ -214,11 +214,6 @@ def _fact_text(value: object) -> str:
     if isinstance(value, tuple):
         return ", ".join(value) or "(none)"
     return str(value)
-
-
-def plural(count: int, noun: str) -> str:
-    """ "1 page", "2 pages"."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def printed(result: PrintResult, what: str) -> str:

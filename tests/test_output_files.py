@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from planner.cli import cli
-from planner.errors import OutputFileError
-from planner.output_files import open_output_file
+from planner.core.errors import OutputFileError
+from planner.files.output_files import open_output_file
 
 DATA = Path(__file__).parent / "data" / "import"
 
