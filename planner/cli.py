@@ -318,14 +318,14 @@ def table_output(*formats: str, default: str) -> Callable[[Callable[..., None]],
     return decorate
 
 
-def emit(content: str | spreadsheet.Sheet, output_format: str, output: Path | None) -> None:
+def emit(content: str | spreadsheet.Sheet | spreadsheet.FrameSheet, output_format: str, output: Path | None) -> None:
     """A command's result to -o FILE or stdout; CSV gets a BOM only where Excel may open it (a file, not a pipe)."""
     if output is not None:
         with spreadsheet.open_output(output) as handle:
-            if isinstance(content, spreadsheet.Sheet):
-                spreadsheet.write_sheet(content, output_format, handle, bom=True)
-            else:
+            if isinstance(content, str):
                 handle.write(content.encode("utf-8") + (b"" if content.endswith("\n") else b"\n"))
+            else:
+                spreadsheet.write_sheet(content, output_format, handle, bom=True)
         click.echo(f"Wrote {output}.", err=True)
     elif isinstance(content, str):
         say(content)
@@ -490,7 +490,7 @@ def facts(app: App, as_of: date | None, output_format: str, output: Path | None,
     from planner.services import planning
 
     frame = planning.export_facts(app.engine(), as_of, rules_path)
-    emit(views.rows_output(frame.columns, frame.iter_rows(), output_format), output_format, output)
+    emit(views.facts_output(frame, output_format), output_format, output)
 
 
 @cli.group()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterable, Sequence
@@ -28,10 +29,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from planner.core.errors import InputError
 from planner.files.output_files import open_output_file
+
+if TYPE_CHECKING:
+    import polars as pl
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 SHEET_FORMATS = ("csv", "xlsx")
@@ -167,13 +171,43 @@ class SheetWriter:
         return cell
 
 
+def _safe_column(name: str, dtype: pl.DataType) -> pl.Expr:
+    """``spreadsheet_safe`` for a whole column: numbers, dates and booleans as they are; lists joined
+    with "; "; text that would start a formula gets a leading apostrophe."""
+    import polars as pl
+
+    column = pl.col(name)
+    if isinstance(dtype, pl.List):
+        column = column.list.join("; ")
+    elif dtype != pl.String:
+        return column
+    starts_a_formula = column.str.contains("^[" + re.escape("".join(FORMULA_START)) + "]")
+    empty = column == ""  # written as nothing, as csv.writer does, not as ""
+    return pl.when(starts_a_formula).then(pl.lit("'") + column).when(~empty).then(column).alias(name)
+
+
 def _sheet_title(title: str) -> str:
     # Excel: at most 31 characters, none of []:*?/\
     return "".join(" " if char in "[]:*?/\\" else char for char in title)[:31] or "delight"
 
 
-def write_sheet(sheet: Sheet, file_format: str, handle: IO[bytes], *, bom: bool) -> None:
+@dataclass(frozen=True)
+class FrameSheet:
+    """A table held as a polars DataFrame (every customer's facts): polars writes its CSV."""
+
+    frame: pl.DataFrame
+    title: str = "delight"
+
+
+def write_sheet(sheet: Sheet | FrameSheet, file_format: str, handle: IO[bytes], *, bom: bool) -> None:
     """Write a whole table to ``handle`` as CSV or xlsx."""
+    if isinstance(sheet, FrameSheet):
+        if file_format == "csv":
+            safe = sheet.frame.select(_safe_column(name, dtype) for name, dtype in sheet.frame.schema.items())
+            safe.write_csv(handle, include_bom=bom, line_terminator="\r\n", null_value="")
+            handle.flush()
+            return
+        sheet = Sheet(sheet.frame.columns, sheet.frame.iter_rows(), sheet.title)
     writer = SheetWriter(handle, file_format, sheet.headers, bom=bom, title=sheet.title)
     for row in sheet.rows:
         writer.write(row)

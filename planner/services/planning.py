@@ -410,11 +410,9 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
             )
         )
         session.flush()
-        added_ids = select(Gesture.id).where(Gesture.plan_run_id == run.id)
+        added_ids = set(session.scalars(select(Gesture.id).where(Gesture.plan_run_id == run.id)))
         stored = [
-            g
-            for g in list_gestures_in(session, week, statuses=(GestureStatus.PLANNED,))
-            if g.gesture_id in set(session.scalars(added_ids))
+            g for g in list_gestures_in(session, week, statuses=(GestureStatus.PLANNED,)) if g.gesture_id in added_ids
         ]
         waiting = _waiting(session, plan.waiting, as_of)
     seconds = {"facts": loaded - started, "planning": planned - loaded, "storing": time.perf_counter() - planned}
