@@ -128,7 +128,9 @@ def reading(url: URL) -> Iterator[Reader]:
 
             if not url.database or url.database == ":memory:":
                 raise DatabaseError("the facts are read from a database file or server, not an in-memory database")
-            database = driver.connect(f"file:{quote(url.database)}?mode=ro")
+            # Read-write (never create), not read-only: a read-only connection cannot take a read mark
+            # in a WAL whose marks are all behind it, and SQLite says "locking protocol" instead.
+            database = driver.connect(f"file:{quote(url.database)}?mode=rw")
         else:
             import adbc_driver_postgresql as driver
 
