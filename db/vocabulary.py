@@ -35,3 +35,7 @@ class GestureStatus(enum.StrEnum):
     SKIPPED = "skipped"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+# What takes from a week's budget: what is planned, and what was sent or tried.
+TAKING_BUDGET = (GestureStatus.PLANNED, GestureStatus.SENT, GestureStatus.FAILED)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from planner.core.errors import InputError
 from planner.core.limits import DATE_RANGE, in_date_range
+
+if TYPE_CHECKING:
+    from planner.core.rules import RuleSet
 
 _WEEK = re.compile(r"(\d{4})-?W(\d{1,2})")
 
@@ -52,3 +56,8 @@ def current_week(timezone: ZoneInfo) -> str:
 def end_of_day(day: date, timezone: ZoneInfo) -> datetime:
     """The first instant after ``day`` ends in the shop's time zone, in UTC."""
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=timezone).astimezone(UTC)
+
+
+def resolve_week(week: str | None, rules: RuleSet) -> str:
+    """The ISO week asked for, or this week in the shop's time zone."""
+    return parse_week(week) if week else current_week(ZoneInfo(rules.timezone))

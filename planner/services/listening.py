@@ -16,9 +16,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Integer, Text, bindparam, text
+from sqlalchemy import Connection, Integer, Text, bindparam, select, text
+from sqlmodel import Session
 
+from db.models import Customer, Gesture, GestureStatus
 from db.types import UTCDateTime
+from planner.core.rules import RuleSet
+from planner.core.weeks import end_of_day, monday
 from planner.words import phrases
 
 OPEN_COMPLAINT = "open complaint"
@@ -226,3 +230,59 @@ def load_listening(
             attempts=tried,
         )
     return found
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A customer owed a person whom this week's recovery capacity could not reach: first next week."""
+
+    customer_id: str
+    customer_name: str
+    listening: Listening
+    days: int  # waiting so far
+
+
+def waiting_in(session: Session, week: str, rules: RuleSet, as_of: date | None = None) -> list[Waiting]:
+    """Who is owed a person and has no recovery gesture in ``week`` (planned, sent or logged), longest first."""
+    as_of = as_of or monday(week)
+    timezone = ZoneInfo(rules.timezone)
+    recovery = [kind.name for kind in rules.recovery_kinds]
+    listening = load_listening(
+        session.connection(),
+        until=end_of_day(as_of, timezone),
+        week=week,
+        timezone=timezone,
+        low_rating=rules.low_rating,
+        recovery_kinds=recovery,
+    )
+    reached = set(
+        session.scalars(
+            select(Gesture.customer_id).where(
+                Gesture.week == week, Gesture.kind.in_(recovery), Gesture.status != GestureStatus.CANCELLED
+            )
+        )
+    )
+    unreachable = set(
+        session.scalars(select(Customer.id).where(Customer.do_not_contact | Customer.erased_at.is_not(None)))
+    )
+    owed = [item for item in listening.values() if item.owed and item.customer_id not in reached | unreachable]
+    return waiting_for(session, sorted(owed, key=lambda item: item.first_in_line), as_of)
+
+
+def waiting_for(session: Session, owed: Sequence[Listening], as_of: date) -> list[Waiting]:
+    """The customers left waiting for a person, with their ids and names as ops staff know them."""
+    if not owed:
+        return []
+    query = select(Customer.id, Customer.external_id, Customer.name).where(
+        Customer.id.in_([listening.customer_id for listening in owed])
+    )
+    people = {row.id: row for row in session.execute(query)}
+    return [
+        Waiting(
+            people[listening.customer_id].external_id,
+            people[listening.customer_id].name or "(erased)",
+            listening,
+            listening.waiting_days(as_of),
+        )
+        for listening in owed
+    ]

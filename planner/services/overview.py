@@ -18,10 +18,11 @@ from sqlmodel import Session
 
 from db.engine import transaction
 from db.models import Customer, Gesture, GestureStatus, PlanRun
+from db.vocabulary import TAKING_BUDGET
 from planner.core.money import format_money, from_minor
 from planner.core.rules import load_rules
-from planner.services.listening import WHY_WORDS
-from planner.services.planning import TAKING_BUDGET, Waiting, resolve_week, waiting_in
+from planner.core.weeks import resolve_week
+from planner.services.listening import WHY_WORDS, Waiting, waiting_in
 from planner.terminal import clean, table
 
 COUNTED = (GestureStatus.PLANNED, GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from db.engine import bulk_insert, hold_lock, transaction
 from db.frames import load_facts
 from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun, utc_now
+from db.vocabulary import TAKING_BUDGET
 from planner.core.errors import InputError, NotFound
 from planner.core.facts import FACTS, PastGesture, Profile, as_utc
 from planner.core.facts_frame import with_money
@@ -38,9 +39,9 @@ from planner.core.plan import (
     words_timing,
 )
 from planner.core.rules import LANGUAGES, RuleSet, load_rules, parse_rules
-from planner.core.weeks import current_week, end_of_day, monday, parse_week
+from planner.core.weeks import current_week, end_of_day, monday, resolve_week
 from planner.services import gifts
-from planner.services.listening import Listening, load_listening
+from planner.services.listening import Listening, Waiting, load_listening, waiting_for
 from planner.terminal import clean
 from planner.words.templates import TemplateLibrary, load_templates
 from planner.words.tone import load_lexicon
@@ -50,7 +51,6 @@ KEPT = (GestureStatus.SENT, GestureStatus.SKIPPED, GestureStatus.FAILED)
 # A week's gestures that take its writing capacity (a skipped or failed one frees its place)...
 TAKING_CAPACITY = (GestureStatus.PLANNED, GestureStatus.SENT)
 # ...and its budget (a failed one was paid for: the card, the postage).
-TAKING_BUDGET = (GestureStatus.PLANNED, GestureStatus.SENT, GestureStatus.FAILED)
 # The advisory locks (PostgreSQL) that keep two plans of one week from running at once: "dlgt".
 PLAN_LOCKS = 0x646C6774
 
@@ -113,16 +113,6 @@ class WeekList:
 
 
 @dataclass(frozen=True)
-class Waiting:
-    """A customer owed a person whom this week's recovery capacity could not reach: first next week."""
-
-    customer_id: str
-    customer_name: str
-    listening: Listening
-    days: int  # waiting so far
-
-
-@dataclass(frozen=True)
 class PlanResult:
     """A stored plan: the run's id and inputs, the gestures made, and the planner's totals."""
 
@@ -157,11 +147,6 @@ class Explanation:
     stored: list[GestureView]
     blocked_by: str | None
     listening: Listening | None = None
-
-
-def resolve_week(week: str | None, rules: RuleSet) -> str:
-    """The ISO week asked for, or this week in the shop's time zone."""
-    return parse_week(week) if week else current_week(ZoneInfo(rules.timezone))
 
 
 # The gestures that count when planning a week: what people acted on, and plans for other weeks.
@@ -414,7 +399,7 @@ def plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None] 
         stored = [
             g for g in list_gestures_in(session, week, statuses=(GestureStatus.PLANNED,)) if g.gesture_id in added_ids
         ]
-        waiting = _waiting(session, plan.waiting, as_of)
+        waiting = waiting_for(session, plan.waiting, as_of)
     seconds = {"facts": loaded - started, "planning": planned - loaded, "storing": time.perf_counter() - planned}
     held_out = sum(1 for gesture in plan.gestures if gesture.status == GestureStatus.HELD_OUT)
     added = sum(1 for gesture in plan.gestures if gesture.status == GestureStatus.PLANNED)
@@ -440,52 +425,6 @@ def week_plan_size(engine: Engine, week: str | None, rules_path: Path | None = N
 def _cancel(session: Session, which: object, note: str) -> int:
     """Cancel the gestures ``which`` selects, saying why; how many."""
     return session.execute(update(Gesture).where(which).values(status=GestureStatus.CANCELLED, note=note)).rowcount
-
-
-def waiting_in(session: Session, week: str, rules: RuleSet, as_of: date | None = None) -> list[Waiting]:
-    """Who is owed a person and has no recovery gesture in ``week`` (planned, sent or logged), longest first."""
-    as_of = as_of or monday(week)
-    timezone = ZoneInfo(rules.timezone)
-    recovery = [kind.name for kind in rules.recovery_kinds]
-    listening = load_listening(
-        session.connection(),
-        until=end_of_day(as_of, timezone),
-        week=week,
-        timezone=timezone,
-        low_rating=rules.low_rating,
-        recovery_kinds=recovery,
-    )
-    reached = set(
-        session.scalars(
-            select(Gesture.customer_id).where(
-                Gesture.week == week, Gesture.kind.in_(recovery), Gesture.status != GestureStatus.CANCELLED
-            )
-        )
-    )
-    unreachable = set(
-        session.scalars(select(Customer.id).where(Customer.do_not_contact | Customer.erased_at.is_not(None)))
-    )
-    owed = [item for item in listening.values() if item.owed and item.customer_id not in reached | unreachable]
-    return _waiting(session, sorted(owed, key=lambda item: item.first_in_line), as_of)
-
-
-def _waiting(session: Session, owed: Sequence[Listening], as_of: date) -> list[Waiting]:
-    """The customers left waiting for a person, with their ids and names as ops staff know them."""
-    if not owed:
-        return []
-    query = select(Customer.id, Customer.external_id, Customer.name).where(
-        Customer.id.in_([listening.customer_id for listening in owed])
-    )
-    people = {row.id: row for row in session.execute(query)}
-    return [
-        Waiting(
-            people[listening.customer_id].external_id,
-            people[listening.customer_id].name or "(erased)",
-            listening,
-            listening.waiting_days(as_of),
-        )
-        for listening in owed
-    ]
 
 
 # What needs doing first: still planned, then what was logged, then the rest.

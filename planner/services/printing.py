@@ -32,11 +32,11 @@ from planner.core.errors import InputError, NotFound
 from planner.core.money import from_minor
 from planner.core.plan import words_timing
 from planner.core.rules import PostalAddress, RuleSet, load_rules
+from planner.core.weeks import resolve_week
 from planner.files.output_files import check_output_file
 from planner.services import gifts
 from planner.services.feedback import is_overdue
-from planner.services.listening import WHY_WORDS
-from planner.services.planning import resolve_week, waiting_in
+from planner.services.listening import WHY_WORDS, waiting_in
 from planner.words import phrases
 from printouts import (
     Address,
