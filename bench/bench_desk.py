@@ -64,7 +64,7 @@ SHARED = 100  # gestures everybody ticks now and then: each must be logged once
 
 def rules_text() -> str:
     """The default rules, with room for 500 gestures a week and two writers."""
-    from planner.rules import default_rules_text
+    from planner.core.rules import default_rules_text
 
     text = default_rules_text().replace("weekly_budget = 300000", "weekly_budget = 5000000")
     for kind, capacity in CAPACITIES.items():
@@ -76,7 +76,7 @@ def prepared(shop: Path, clients: int) -> tuple[Path, Path]:
     """The shop with the week planned and the users added, made once and kept in the temp folder."""
     from db import schema
     from db.engine import database_url, make_engine
-    from planner import accounts, weekly
+    from planner.services import accounts, planning
 
     folder = Path(tempfile.gettempdir()) / "delight-bench-desk"
     folder.mkdir(exist_ok=True)
@@ -90,7 +90,7 @@ def prepared(shop: Path, clients: int) -> tuple[Path, Path]:
     shutil.copyfile(shop, partial)
     engine = make_engine(database_url(str(partial)))
     schema.upgrade(engine)
-    result = weekly.plan_week(engine, weekly.PlanOptions(week=WEEK, rules_path=rules, seed=1, replace=True))
+    result = planning.plan_week(engine, planning.PlanOptions(week=WEEK, rules_path=rules, seed=1, replace=True))
     assert len(result.gestures) == PLANNED, f"planned {len(result.gestures)}, not {PLANNED}: adjust CAPACITIES"
     accounts.add_user(engine, MANAGER, "manager", PASSWORD, "bench")
     for number in range(clients):

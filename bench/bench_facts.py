@@ -15,7 +15,7 @@ memory is its own; modules are imported before the clock starts, as a command ha
 - order totals (the facts' one aggregate over the orders, with its windows) through each reader:
   the driver's rows made into a frame, ADBC, and connectorx when it is installed (it is not a
   dependency: it needs pyarrow, and takes no query parameters);
-- frame: every fact for every customer (``planner.facts_frame.load_facts``), items included;
+- frame: every fact for every customer (``db.frames.load_facts``), items included;
 - frame + rules: the facts the default rules and their reasons use, and each rule's matches
   (conditions compiled to polars, rule-engine imported before the clock);
 - frame, orders grouped by polars: the same totals from every order read into polars and
@@ -61,9 +61,9 @@ FRAME_CSV = """
 import sys
 from datetime import date, datetime
 from db.engine import database_url, make_engine
-from planner.core.facts import with_money
-from planner.facts_frame import load_facts
-from planner.facts import FACTS
+from planner.core.facts_frame import with_money
+from db.frames import load_facts
+from planner.core.facts import FACTS
 engine = make_engine(database_url(sys.argv[1]))
 frame = with_money(load_facts(engine.url, as_of=date(2026, 11, 30), timezone="Asia/Seoul"), "KRW")
 columns = ["external_id", *(fact.name for fact in FACTS)]
@@ -128,7 +128,7 @@ def baseline_adbc(db: str) -> Callable[[], int]:
 def _order_totals_query(db: str):  # type: ignore[no-untyped-def]
     """The order totals query of ``db.frames`` with its parameters, for the readers compared below."""
     from db import frames
-    from planner.core.facts import PAID, moments
+    from planner.core.facts_frame import PAID, moments
 
     when = moments(AS_OF, TIMEZONE)
     return frames._ORDER_TOTALS_SQL, [when.until, when.orders_since, when.spend_since, PAID]
@@ -168,7 +168,7 @@ def _named(parameters: list) -> dict:
 
 def orders_adbc(db: str) -> Callable[[], int]:
     from db.frames import reading
-    from planner.core.facts import ORDER_TOTALS_SCHEMA
+    from planner.core.facts_frame import ORDER_TOTALS_SCHEMA
 
     url = _url(db)
     sql, parameters = _order_totals_query(db)
@@ -196,7 +196,7 @@ def orders_connectorx(db: str) -> Callable[[], int]:
 
 
 def frame(db: str) -> Callable[[], int]:
-    from planner.facts_frame import load_facts
+    from db.frames import load_facts
 
     url = _url(db)
     return lambda: load_facts(url, as_of=AS_OF, timezone=TIMEZONE).height
@@ -205,9 +205,9 @@ def frame(db: str) -> Callable[[], int]:
 def frame_and_rules(db: str) -> Callable[[], int]:
     import rule_engine  # noqa: F401  (imported before the clock, as the rules loader has it by then)
 
+    from db.frames import load_facts
     from planner.core.conditions import compile_condition, matches
-    from planner.facts_frame import load_facts
-    from planner.rules import load_rules
+    from planner.core.rules import load_rules
 
     url, rules = _url(db), load_rules().rules
 
@@ -230,7 +230,7 @@ def frame_grouped_by_polars(db: str) -> Callable[[], int]:
     import polars as pl
 
     from db import frames
-    from planner.core.facts import ORDER_TOTALS_SCHEMA, FactTables, facts_frame, moments
+    from planner.core.facts_frame import ORDER_TOTALS_SCHEMA, FactTables, facts_frame, moments
 
     url, when = _url(db), moments(AS_OF, TIMEZONE)
     instant = ORDER_TOTALS_SCHEMA["last_purchase_at"]
@@ -265,9 +265,9 @@ def today(db: str) -> Callable[[], int]:
     from zoneinfo import ZoneInfo
 
     from db.engine import database_url, make_engine
-    from planner.facts import load_fact_table
-    from planner.rules import load_rules
-    from planner.weekly import load_history
+    from planner.core.facts_frame import load_fact_table
+    from planner.core.rules import load_rules
+    from planner.services.planning import load_history
 
     engine, rules = make_engine(database_url(db)), load_rules().rules
 
@@ -329,7 +329,7 @@ STARTUP = {
     "import polars": "import polars",
     "import rule_engine (builds its parser)": "import rule_engine",
     "import planner.ruleengine (today: tables patched in)": "import planner.ruleengine",
-    "import planner.facts (FACTS; SQLAlchemy, until the swap)": "import planner.facts",
+    "import planner.core.facts (FACTS; SQLAlchemy, until the swap)": "import planner.core.facts",
     "import planner.core.conditions": "import planner.core.conditions",
     "compile one condition (imports rule_engine)": (
         "from planner.core.conditions import compile_condition; compile_condition('x', 'orders_count > 1', 'KRW')"

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.measure import child_report, in_subprocess  # noqa: E402
 from db.engine import database_url, make_engine  # noqa: E402
-from planner.weekly import PlanOptions, plan_week  # noqa: E402
+from planner.services.planning import PlanOptions, plan_week  # noqa: E402
 
 BASELINE_SQL = (
     "SELECT customer_id, COUNT(*), SUM(total_minor), MIN(placed_at), MAX(placed_at) FROM orders GROUP BY customer_id"

@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.measure import child_report, in_subprocess
-from planner.tone import Lexicon, check_text, load_lexicon
+from planner.words.tone import Lexicon, check_text, load_lexicon
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "tone"
 LABELS = ("stiff", "promotional", "warm")

@@ -5,6 +5,8 @@ Plain data for ``db.seed``. Prices are in minor units of the shop's currency.
 
 from __future__ import annotations
 
+LOCALES = ("ko_KR", "en_US", "mixed")  # whose names, addresses and words the demo shop has
+
 # (name, sku, price in KRW)
 ITEMS_KO: tuple[tuple[str, str, int], ...] = (
     ("라벤더 소이 캔들", "CND-LAV", 18000),

@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlmodel import Session
 
 from db.types import UTCDateTime
-from planner.errors import DatabaseError
+from planner.core.errors import DatabaseError
 
 DEFAULT_DB = "delight.db"
 SQLITE_CACHE_KIB = 64 * 1024

@@ -1,10 +1,12 @@
-"""The store's tables read straight into polars: what the customer facts are made from.
+"""The store's tables read straight into polars: what the customer facts are made from (``load_facts``).
 
-Each query's result goes from the database into Arrow and polars through ADBC (the Arrow
-Database Connectivity drivers for SQLite and PostgreSQL), never through Python rows: for the
-orders of 200,000 customers that is several times faster than the driver's rows. All of them
-run on one read-only connection in one transaction, so they see the store at one moment; the
-connection is the reader's own, so it sees what is committed.
+On PostgreSQL each query's result goes from the server into Arrow and polars through ADBC (the
+Arrow Database Connectivity driver), never through Python rows. SQLite is read through Python's
+own ``sqlite3``: ADBC's SQLite driver carries a second copy of the SQLite library, and two copies
+in one process undo each other's POSIX file locks (closing one releases the other's), which showed
+as stale reads and "locking protocol" behind a plan's own write transaction. All queries run on
+one read-only connection in one transaction, so they see the store at one moment; the connection
+is the reader's own, so it sees what is committed.
 
 This module and ``db.engine`` are where the dialects differ: placeholders (``$1`` or ``?1``), how
 SQLite hands over instants and dates (text, as ``UTCDateTime`` stores them) and booleans (0/1).
@@ -13,15 +15,19 @@ SQLite hands over instants and dates (text, as ``UTCDateTime`` stores them) and 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from urllib.parse import quote
 
 import adbc_driver_manager
 import polars as pl
 from sqlalchemy.engine import URL
 
-from planner.core.facts import (
+from planner.core.errors import DatabaseError
+from planner.core.facts import FACTS
+from planner.core.facts_frame import (
     CUSTOMERS_SCHEMA,
     FEEDBACK_SCHEMA,
     GESTURES_SCHEMA,
@@ -30,15 +36,12 @@ from planner.core.facts import (
     PAID,
     FactTables,
     Moments,
+    facts_frame,
+    moments,
 )
-from planner.errors import DatabaseError
 
-# The ADBC SQLite driver infers each column's type from its first batch of rows (a column null
-# throughout it becomes an integer, and text later on is an error): one batch holds them all.
-SQLITE_BATCH_ROWS = 1_000_000_000
-_SQLITE_BATCH_ROWS_OPTION = "adbc.sqlite.query.batch_rows"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-_SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S%.6f"  # how UTCDateTime stores an instant in SQLite
+_SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%f"  # how UTCDateTime stores an instant in SQLite
 _REPEATABLE_READ = "adbc.connection.transaction.isolation.repeatable_read"  # one snapshot for every query
 
 Reader = Callable[[str, Sequence[object], Mapping[str, pl.DataType]], pl.DataFrame]
@@ -117,22 +120,20 @@ def reading(url: URL) -> Iterator[Reader]:
 
     Raises DatabaseError, in one line, when the store cannot be opened or a query fails.
     """
-    sqlite = url.get_backend_name() == "sqlite"
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise DatabaseError("the facts are read from a database file or server, not an in-memory database")
+        with _sqlite_reading(url) as read:
+            yield read
+        return
     try:
-        if sqlite:
-            import adbc_driver_sqlite as driver
+        import adbc_driver_postgresql as driver
 
-            if not url.database or url.database == ":memory:":
-                raise DatabaseError("the facts are read from a database file or server, not an in-memory database")
-            database = driver.connect(f"file:{quote(url.database)}?mode=ro")
-        else:
-            import adbc_driver_postgresql as driver
-
-            database = driver.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        database = driver.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
         try:
             connection = adbc_driver_manager.AdbcConnection(database)
             try:
-                yield _reader(connection, sqlite)
+                yield _reader(connection)
                 connection.rollback()
             finally:
                 connection.close()
@@ -143,22 +144,44 @@ def reading(url: URL) -> Iterator[Reader]:
         raise DatabaseError(f"cannot read {url.render_as_string(hide_password=True)}: {reason}") from error
 
 
-def _reader(connection: adbc_driver_manager.AdbcConnection, sqlite: bool) -> Reader:
-    if sqlite:
-        _execute(connection, f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        batch = {_SQLITE_BATCH_ROWS_OPTION: str(SQLITE_BATCH_ROWS)}
-    else:
-        connection.set_options(**{adbc_driver_manager.ConnectionOptions.ISOLATION_LEVEL.value: _REPEATABLE_READ})
-        batch = {}
+@contextmanager
+def _sqlite_reading(url: URL) -> Iterator[Reader]:
+    """A ``Reader`` on a read-only ``sqlite3`` connection, in one read transaction."""
+    try:
+        connection = sqlite3.connect(
+            f"file:{quote(str(url.database))}?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+        )
+    except sqlite3.Error as error:
+        raise DatabaseError(f"cannot read {url.render_as_string(hide_password=True)}: {error}") from error
+    try:
+        connection.execute("BEGIN")
+
+        def read(sql: str, parameters: Sequence[object], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+            values = [value.strftime(_SQLITE_INSTANT) if isinstance(value, datetime) else value for value in parameters]
+            cursor = connection.execute(re.sub(r"\$(\d+)", r"?\1", sql), values)
+            names = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+            frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+            return _conformed(frame, schema)
+
+        yield read
+        connection.rollback()
+    except sqlite3.Error as error:
+        raise DatabaseError(f"cannot read {url.render_as_string(hide_password=True)}: {error}") from error
+    finally:
+        connection.close()
+
+
+def _reader(connection: adbc_driver_manager.AdbcConnection) -> Reader:
+    connection.set_options(**{adbc_driver_manager.ConnectionOptions.ISOLATION_LEVEL.value: _REPEATABLE_READ})
     connection.set_autocommit(False)
 
     def read(sql: str, parameters: Sequence[object], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
         statement = adbc_driver_manager.AdbcStatement(connection)
         try:
-            statement.set_options(**batch)
-            statement.set_sql_query(re.sub(r"\$(\d+)", r"?\1", sql) if sqlite else sql)
+            statement.set_sql_query(sql)
             if parameters:
-                statement.bind_stream(_parameters(parameters, sqlite))
+                statement.bind_stream(pl.DataFrame({f"p{number}": [value] for number, value in enumerate(parameters)}))
             stream, _count = statement.execute_query()
             frame = pl.DataFrame(stream)
         finally:
@@ -166,23 +189,6 @@ def _reader(connection: adbc_driver_manager.AdbcConnection, sqlite: bool) -> Rea
         return _conformed(frame, schema)
 
     return read
-
-
-def _execute(connection: adbc_driver_manager.AdbcConnection, sql: str) -> None:
-    statement = adbc_driver_manager.AdbcStatement(connection)
-    try:
-        statement.set_sql_query(sql)
-        statement.execute_update()
-    finally:
-        statement.close()
-
-
-def _parameters(values: Sequence[object], sqlite: bool) -> pl.DataFrame:
-    """One row of query parameters; SQLite compares instants as the text ``UTCDateTime`` stores."""
-    row = pl.DataFrame({f"p{number}": [value] for number, value in enumerate(values)})
-    if sqlite:
-        row = row.with_columns(pl.col(pl.Datetime).dt.strftime(_SQLITE_INSTANT))
-    return row
 
 
 def _conformed(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
@@ -199,3 +205,11 @@ def _conformed(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.Dat
             column = column.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", time_unit="us")
         columns.append(column.cast(dtype))
     return frame.select(columns)
+
+
+def load_facts(url: URL, *, as_of: date, timezone: str, facts: Iterable[str] | None = None) -> pl.DataFrame:
+    """Every customer's facts (or only ``facts``) as of the end of ``as_of`` in ``timezone``, one row each
+    (``planner.core.facts_frame.facts_frame``), from the committed state of the store at ``url``."""
+    names = [fact.name for fact in FACTS] if facts is None else list(facts)
+    tables = read_fact_tables(url, moments(as_of, timezone), items="last_order_items" in names)
+    return facts_frame(tables, as_of=as_of, timezone=timezone, facts=names)

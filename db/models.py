@@ -13,39 +13,12 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, I
 from sqlmodel import Field, SQLModel
 
 from db.types import UTCDateTime
+from db.vocabulary import FeedbackKind, GestureStatus, OrderStatus
 
 
 def utc_now() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
-
-
-class OrderStatus(enum.StrEnum):
-    """What happened to an order. Only ``paid`` orders are purchases."""
-
-    PAID = "paid"
-    REFUNDED = "refunded"
-    CANCELLED = "cancelled"
-
-
-class FeedbackKind(enum.StrEnum):
-    """What a customer sent us."""
-
-    REVIEW = "review"
-    COMPLAINT = "complaint"
-    SURVEY = "survey"
-    REQUEST = "request"
-
-
-class GestureStatus(enum.StrEnum):
-    """Where a gesture is in the week's loop."""
-
-    PLANNED = "planned"
-    HELD_OUT = "held_out"
-    SENT = "sent"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 def _in(column: str, values: type[enum.StrEnum]) -> str:
@@ -213,7 +186,7 @@ class AuditEvent(SQLModel, table=True):
 
 
 class ToneAnalysis(SQLModel, table=True):
-    """What the tone check's analyser saw in a text, remembered by the words' key (``planner.tone_memory``).
+    """What the tone check's analyser saw in a text, remembered by the words' key (``planner.words.tone_memory``).
 
     A plan vets every template without loading the Korean analyser again: it reads these by key.
     """

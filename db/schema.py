@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 
 import db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from db.engine import SQLITE_BEGIN, describe_database_error, sqlite_path
-from planner.errors import DatabaseError, SchemaOutOfDate, SchemaTooNew
+from planner.core.errors import DatabaseError, SchemaOutOfDate, SchemaTooNew
 
 
 def _alembic_config() -> Config:

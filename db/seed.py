@@ -10,7 +10,7 @@ The same seed and the same ``today`` give identical data.
 With ``plant_effect``, it also logs twelve past weeks of gestures with a held-out control
 group and a known effect on repurchase, so `delight report` can be checked against it
 (see ``_plant_effect``). With ``export_smartstore``, the orders are also written as a Naver
-SmartStore order export (``db.smartstore_export``).
+SmartStore order export (``planner.files.smartstore_export``).
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ from faker import Faker
 from sqlalchemy import Connection, Table, func, select
 
 from db import catalogue
+from db.catalogue import LOCALES
 from db.engine import advance_id_sequences, bulk_insert
 from db.models import Customer, Feedback, FeedbackKind, Gesture, GestureStatus, Order, OrderItem, OrderStatus, PlanRun
-from db.smartstore_export import export_orders
-from planner.errors import InputError
-from planner.output_files import check_output_file
-from planner.weeks import week_of
+from planner.core.errors import InputError
+from planner.core.weeks import week_of
+from planner.files.output_files import check_output_file
+from planner.files.smartstore_export import export_orders
 
-LOCALES = ("ko_KR", "en_US", "mixed")
 BATCH_CUSTOMERS = 5_000
 POOL_SIZE = 400
 

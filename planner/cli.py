@@ -13,15 +13,18 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import Engine
 
-from db.engine import database_url, make_engine
-from db.models import GestureStatus
-from db.seed import LOCALES
-from planner import limits, spreadsheet
-from planner.errors import DelightError, RejectedImport
+from db.catalogue import LOCALES
+from db.vocabulary import GestureStatus
+from planner.core import limits
+from planner.core.errors import DelightError, RejectedImport
+from planner.files import spreadsheet
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 class DelightGroup(click.Group):
@@ -38,12 +41,16 @@ class App:
     """What every command shares: the database location and, once needed, its engine."""
 
     def __init__(self, db: str | None) -> None:
+        from db.engine import database_url
+
         self.url = database_url(db)
         self._engine: Engine | None = None
 
     def engine(self, *, check_schema: bool = True) -> Engine:
         """The engine, built once; by default refuses a missing or out-of-date database."""
         if self._engine is None:
+            from db.engine import make_engine
+
             self._engine = make_engine(self.url)
         if check_schema:
             from db import schema
@@ -102,7 +109,7 @@ def by_option(*, required: bool = True, what: str = "did it") -> Callable[[Calla
     """
 
     def actor(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-        from planner.output import checked_name
+        from planner.terminal import checked_name
 
         if value is None:
             if required:
@@ -263,7 +270,7 @@ def demo(directory: Path, force: bool, customers: int, seed_value: int) -> None:
     Example:
       delight demo && cd delight-demo && delight list
     """
-    from planner import demo as demo_module
+    from planner.services import demo as demo_module
 
     with progress_bar(customers, "Seeding") as advance:
         summary = demo_module.make_demo(directory, force=force, customers=customers, seed=seed_value, progress=advance)
@@ -311,14 +318,14 @@ def table_output(*formats: str, default: str) -> Callable[[Callable[..., None]],
     return decorate
 
 
-def emit(content: str | spreadsheet.Sheet, output_format: str, output: Path | None) -> None:
+def emit(content: str | spreadsheet.Sheet | spreadsheet.FrameSheet, output_format: str, output: Path | None) -> None:
     """A command's result to -o FILE or stdout; CSV gets a BOM only where Excel may open it (a file, not a pipe)."""
     if output is not None:
         with spreadsheet.open_output(output) as handle:
-            if isinstance(content, spreadsheet.Sheet):
-                spreadsheet.write_sheet(content, output_format, handle, bom=True)
-            else:
+            if isinstance(content, str):
                 handle.write(content.encode("utf-8") + (b"" if content.endswith("\n") else b"\n"))
+            else:
+                spreadsheet.write_sheet(content, output_format, handle, bom=True)
         click.echo(f"Wrote {output}.", err=True)
     elif isinstance(content, str):
         say(content)
@@ -333,7 +340,7 @@ def parse_money(_ctx: click.Context, _param: click.Parameter, value: str | None)
     """A click callback for amounts: digits with an optional decimal point (commas allowed)."""
     if value is None:
         return None
-    from db.money import parse_amount
+    from planner.core.money import parse_amount
 
     try:
         return parse_amount(value)
@@ -378,12 +385,13 @@ def plan(
       delight plan --rules our-rules.toml
       delight plan --week 2026-W49 --replace --yes
     """
-    from planner import views, weekly
+    from planner import views
+    from planner.services import planning
 
     if yes and not replace:
         raise click.UsageError("--yes only goes with --replace")
     if replace and not yes:
-        chosen, planned, held_out = weekly.week_plan_size(app.engine(), week, rules_path)
+        chosen, planned, held_out = planning.week_plan_size(app.engine(), week, rules_path)
         question = (
             f"Redraw {chosen}? Its {planned} planned gestures and {held_out} held out are cancelled "
             "(cards already printed for them go stale); what was logged stays."
@@ -391,10 +399,10 @@ def plan(
         if not sys.stdin.isatty():
             raise click.UsageError(f"{question} Add --yes to redraw it without asking.")
         click.confirm(question, abort=True, err=True)
-    options = weekly.PlanOptions(
+    options = planning.PlanOptions(
         week=week, rules_path=rules_path, budget=budget, seed=seed_value, as_of=as_of, replace=replace
     )
-    result = weekly.plan_week(app.engine(), options, step=status_line)
+    result = planning.plan_week(app.engine(), options, step=status_line)
     click.echo(views.plan_summary(result))
 
 
@@ -428,9 +436,10 @@ def list_(
       delight list --week 2026-W49 --status planned --format csv > week.csv
       delight list --week 2026-W49 -o week.xlsx
     """
-    from planner import views, weekly
+    from planner import views
+    from planner.services import planning
 
-    listed = weekly.list_gestures(app.engine(), week, status, rules_path)
+    listed = planning.list_gestures(app.engine(), week, status, rules_path)
     emit(views.gestures_output(listed.gestures, output_format, listed.language), output_format, output)
     note = views.not_listed(listed)
     if note and output_format == "table" and output is None:  # csv and json are data: only what was asked for
@@ -453,9 +462,10 @@ def explain(app: App, customer: str, week: str | None, rules_path: Path | None) 
       delight explain C0000042 --week 2026-W49
       delight explain "kim minji"
     """
-    from planner import views, weekly
+    from planner import views
+    from planner.services import planning
 
-    click.echo(views.explanation(weekly.explain_customer(app.engine(), customer, week, rules_path)))
+    click.echo(views.explanation(planning.explain_customer(app.engine(), customer, week, rules_path)))
 
 
 @cli.command()
@@ -473,10 +483,11 @@ def facts(app: App, as_of: date | None, output_format: str, output: Path | None,
       delight facts --as-of 2026-11-30 > facts.csv
       delight facts -o facts.xlsx
     """
-    from planner import views, weekly
+    from planner import views
+    from planner.services import planning
 
-    frame = weekly.export_facts(app.engine(), as_of, rules_path)
-    emit(views.rows_output(frame.columns, frame.iter_rows(), output_format), output_format, output)
+    frame = planning.export_facts(app.engine(), as_of, rules_path)
+    emit(views.facts_output(frame, output_format), output_format, output)
 
 
 @cli.group()
@@ -492,7 +503,7 @@ def rules_show() -> None:
     Example:
       delight rules show > our-rules.toml
     """
-    from planner.rules import default_rules_text
+    from planner.core.rules import default_rules_text
 
     click.echo(default_rules_text(), nl=False)
 
@@ -506,7 +517,7 @@ def rules_check(file: Path) -> None:
     Example:
       delight rules check our-rules.toml
     """
-    from planner.rules import load_rules
+    from planner.core.rules import load_rules
 
     ruleset = load_rules(file).check_conditions()
     click.echo(f"{file}: OK — {len(ruleset.rules)} rules, {len(ruleset.gestures)} gesture kinds.")
@@ -566,12 +577,13 @@ def print_cards(
       delight print cards
       delight print cards --layout a4x4 --guide -o cards.pdf
     """
-    from planner import prepare, views
+    from planner import views
+    from planner.services import printing
 
-    options = prepare.PrintOptions(
+    options = printing.PrintOptions(
         week=week, output=output, layout=layout, guide=guide, font_path=font_path, rules_path=rules_path
     )
-    click.echo(views.printed(prepare.print_cards(app.engine(), options), "note cards"))
+    click.echo(views.printed(printing.print_cards(app.engine(), options), "note cards"))
 
 
 @print_.command("briefs")
@@ -591,10 +603,11 @@ def print_briefs(
     Example:
       delight print briefs --paper letter
     """
-    from planner import prepare, views
+    from planner import views
+    from planner.services import printing
 
-    options = prepare.PrintOptions(week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path)
-    click.echo(views.printed(prepare.print_briefs(app.engine(), options), "briefs"))
+    options = printing.PrintOptions(week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path)
+    click.echo(views.printed(printing.print_briefs(app.engine(), options), "briefs"))
 
 
 kind_option = click.option(
@@ -632,12 +645,13 @@ def print_labels(
       delight print labels --paper letter -o gifts.pdf
       delight print labels --kind small_gift
     """
-    from planner import prepare, views
+    from planner import views
+    from planner.services import printing
 
-    options = prepare.PrintOptions(
+    options = printing.PrintOptions(
         week=week, output=output, paper=paper, font_path=font_path, rules_path=rules_path, kinds=kinds
     )
-    labels, packing = prepare.print_labels(app.engine(), options)
+    labels, packing = printing.print_labels(app.engine(), options)
     click.echo(views.printed(labels, "address labels"))
     if packing is not None:
         click.echo(views.printed(packing, "packing list"))
@@ -675,9 +689,10 @@ def print_envelopes(
       delight print envelopes
       delight print envelopes --paper letter --size no10 -o envelopes.pdf
     """
-    from planner import prepare, views
+    from planner import views
+    from planner.services import printing
 
-    options = prepare.PrintOptions(
+    options = printing.PrintOptions(
         week=week,
         output=output,
         paper=paper,
@@ -686,7 +701,7 @@ def print_envelopes(
         kinds=kinds,
         envelope=size,
     )
-    click.echo(views.printed(prepare.print_envelopes(app.engine(), options), "envelopes"))
+    click.echo(views.printed(printing.print_envelopes(app.engine(), options), "envelopes"))
 
 
 @cli.group()
@@ -709,22 +724,23 @@ def export_messages(
       delight export messages --week 2026-W49 > cheer.csv
       delight export messages -o cheer.xlsx
     """
-    from planner import prepare, views
+    from planner import views
+    from planner.services import printing
 
-    messages = prepare.cheer_messages(app.engine(), week, rules_path)
+    messages = printing.cheer_messages(app.engine(), week, rules_path)
     emit(views.messages_output(messages, output_format), output_format, output)
 
 
 def import_options(command: Callable[..., None]) -> Callable[..., None]:
     """The FILE argument and options every ``delight import`` command shares."""
-    from db import importers  # imported here so that the import commands stay one block
+    from planner.files.reading import ENCODINGS, FORMATS
 
     decorators = [
         click.argument("file", type=click.Path(dir_okay=False, path_type=Path)),
         click.option(
             "--format",
             "file_format",
-            type=click.Choice(importers.FORMATS),
+            type=click.Choice(FORMATS),
             default="auto",
             show_default=True,
             help="shopify, smartstore: that export; csv: columns by name or --map; auto: an export if recognised.",
@@ -742,7 +758,7 @@ def import_options(command: Callable[..., None]) -> Callable[..., None]:
             type=click.Path(dir_okay=False, path_type=Path),
             help="A TOML file: [columns], [status], decimal_comma, currency, timezone, date_format, language.",
         ),
-        click.option("--encoding", type=click.Choice(importers.ENCODINGS), default="auto", show_default=True),
+        click.option("--encoding", type=click.Choice(ENCODINGS), default="auto", show_default=True),
         click.option("--dry-run", is_flag=True, help="Check and count everything; write nothing."),
         click.option(
             "--skip-bad",
@@ -845,7 +861,7 @@ def feedback_list(
       delight feedback list --max-rating 2 --format csv > low-ratings.csv
       delight feedback list --open -o waiting.xlsx
     """
-    from planner import feedback as inbox  # imported here so that the feedback commands stay one block
+    from planner.services import feedback as inbox  # imported here so that the feedback commands stay one block
 
     filters = inbox.FeedbackFilter(
         open_only=open_only, overdue_only=overdue_only, max_rating=max_rating, kind=kind, limit=limit or None
@@ -869,7 +885,7 @@ def feedback_reply(app: App, feedback_id: str, by: str, reply_text: str, rules_p
     Example:
       delight feedback reply 42 --by Minji --text "보내주신 말씀 잘 받았습니다. 곧 좋은 답변 드릴게요!"
     """
-    from planner import feedback as inbox
+    from planner.services import feedback as inbox
 
     say(inbox.describe_change(inbox.reply_to(app.engine(), feedback_id, by, reply_text, rules_path), "reply"))
 
@@ -889,7 +905,7 @@ def feedback_resolve(app: App, feedback_ids: tuple[str, ...], by: str, rules_pat
     Example:
       delight feedback resolve 42 43 --by Minji
     """
-    from planner import feedback as inbox
+    from planner.services import feedback as inbox
 
     report_rejected(
         lambda: [
@@ -949,7 +965,7 @@ def tone_check(
       delight tone check --file reply.txt
       delight tone check --templates --templates-dir delight-templates
     """
-    from planner import tone  # imported here so that the tone commands stay one block
+    from planner.words import tone  # imported here so that the tone commands stay one block
 
     if sum((text is not None, file is not None, all_templates)) != 1:
         raise click.UsageError("give one of TEXT, --file FILE or --templates")
@@ -968,7 +984,7 @@ def tone_check(
 
 def report_rejected(run: Callable[[], list[str]]) -> None:
     """Print a batch command's lines; for a rejected batch, each bad entry to stderr, then the error."""
-    from planner.errors import BatchRejected
+    from planner.core.errors import BatchRejected
 
     try:
         lines = run()
@@ -1027,7 +1043,7 @@ def _log_command(status: str) -> None:
     def command(
         app: App, gesture_ids: tuple[int, ...], by: str, note: str | None, at: str | None, rules_path: Path | None
     ) -> None:
-        from planner import logbook
+        from planner.services import logbook
 
         options = logbook.LogOptions(by=by, note=note, at=at, rules_path=rules_path)
         report_rejected(lambda: logbook.log_gestures(app.engine(), status, gesture_ids, options).describe())
@@ -1051,7 +1067,7 @@ def log_undo(app: App, gesture_ids: tuple[int, ...], by: str, rules_path: Path |
     Example:
       delight log undo 12 13 --by 지민
     """
-    from planner import logbook
+    from planner.services import logbook
 
     report_rejected(lambda: [result.describe() for result in logbook.undo(app.engine(), gesture_ids, by, rules_path)])
 
@@ -1067,7 +1083,7 @@ def log_history(app: App, gesture_id: int, rules_path: Path | None) -> None:
     Example:
       delight log history 12
     """
-    from planner import logbook
+    from planner.services import logbook
 
     click.echo(logbook.gesture_history(app.engine(), gesture_id, rules_path).describe())
 
@@ -1092,7 +1108,7 @@ def log_import(app: App, file: Path, by: str | None, at: str | None, encoding: s
       delight list --week 2026-W49 -o week.xlsx
       delight log import week.xlsx --by 지민
     """
-    from planner import logbook
+    from planner.services import logbook
 
     options = logbook.LogOptions(by=by, at=at, rules_path=rules_path, encoding=encoding)
     report_rejected(lambda: logbook.import_log(app.engine(), file, options).describe())
@@ -1109,9 +1125,9 @@ def week_(app: App, week: str | None, rules_path: Path | None) -> None:
     Example:
       delight week --week 2026-W49
     """
-    from planner import weekview
+    from planner.services import overview
 
-    click.echo(weekview.week_text(weekview.week_summary(app.engine(), week, rules_path)))
+    click.echo(overview.week_text(overview.week_summary(app.engine(), week, rules_path)))
 
 
 @cli.group("customer")
@@ -1139,7 +1155,7 @@ def customer_optout(app: App, customer: str, by: str, rules_path: Path | None) -
     Example:
       delight customer optout C0000042 --by 지민
     """
-    from planner import privacy
+    from planner.services import privacy
 
     click.echo(privacy.opt_out(app.engine(), customer, by, rules_path).describe())
 
@@ -1160,7 +1176,7 @@ def customer_forget(app: App, customer: str, by: str, rules_path: Path | None) -
     Example:
       delight customer forget C0000042 --by 지민
     """
-    from planner import privacy
+    from planner.services import privacy
 
     click.echo(privacy.forget(app.engine(), customer, by, rules_path).describe())
 
@@ -1199,14 +1215,14 @@ def report(
       delight report --since 2026-06-01 --format json > outcomes.json
       delight report --pdf outcome-report.pdf
     """
-    from planner import report as report_module
+    from planner.services import report as report_module
 
     options = report_module.ReportOptions(since=since, until=until, rules_path=rules_path, pdf=pdf_path)
     result = report_module.make_report(app.engine(), options)
     if result.pdf_path is None or output_format != "table":  # with --pdf, the table is in the file
         say(report_module.report_output(result, output_format))
     if result.pdf_path is not None:
-        from planner.views import plural
+        from planner.terminal import plural
 
         click.echo(f"Wrote {result.pdf_path} ({plural(result.pdf_pages, 'page')}).", err=output_format != "table")
 
@@ -1322,7 +1338,7 @@ def user_add(app: App, name: str, role: str, language: str | None, password_stdi
       delight user add 민지 --role writer
       printf '%s\\n' "$PASSWORD" | delight user add Tom --role manager --password-stdin
     """
-    from planner import accounts
+    from planner.services import accounts
 
     account = accounts.add_user(app.engine(), name, role, _new_password(password_stdin), by, language)
     click.echo(f"Added {account.name} ({account.role}): they can sign in to `delight serve` now.")
@@ -1337,8 +1353,8 @@ def user_list(app: App) -> None:
     Example:
       delight user list
     """
-    from planner import accounts
-    from planner.output import table
+    from planner.services import accounts
+    from planner.terminal import table
 
     users = accounts.list_users(app.engine())
     if not users:
@@ -1370,7 +1386,7 @@ def user_disable(app: App, name: str, by: str) -> None:
     Example:
       delight user disable 민지
     """
-    from planner import accounts
+    from planner.services import accounts
 
     click.echo(f"Disabled {accounts.set_disabled(app.engine(), name, True, by).name}.")
 
@@ -1386,7 +1402,7 @@ def user_enable(app: App, name: str, by: str) -> None:
     Example:
       delight user enable 민지
     """
-    from planner import accounts
+    from planner.services import accounts
 
     click.echo(f"Enabled {accounts.set_disabled(app.engine(), name, False, by).name}.")
 
@@ -1403,7 +1419,7 @@ def user_passwd(app: App, name: str, password_stdin: bool, by: str) -> None:
     Example:
       delight user passwd 민지
     """
-    from planner import accounts
+    from planner.services import accounts
 
     account = accounts.set_password(app.engine(), name, _new_password(password_stdin), by)
     click.echo(f"New password for {account.name}; their other sessions are signed out.")
@@ -1426,7 +1442,7 @@ def user_token(app: App, name: str, label: str, revoke: bool, by: str) -> None:
       delight user token 민지 --label "nightly export"
       delight user token 민지 --revoke
     """
-    from planner import accounts
+    from planner.services import accounts
 
     if revoke:
         click.echo(f"Revoked {accounts.revoke_tokens(app.engine(), name, by)} API tokens of {name}.")

@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from db.money import format_money
-from planner.output import clean, table, to_json
-from planner.plan import PLANNED
-from planner.prepare import Message
-from planner.spreadsheet import Sheet
-from planner.weekly import Explanation, GestureView, PlanResult, WeekList
-from planner.weekview import waiting_lines
+from planner.core.money import format_money
+from planner.core.plan import PLANNED
+from planner.files.spreadsheet import FrameSheet, Sheet
+from planner.services.overview import waiting_lines
+from planner.services.planning import Explanation, GestureView, PlanResult, WeekList
+from planner.services.printing import Message
+from planner.terminal import clean, plural, table, to_json
 from printouts import PrintResult
+
+if TYPE_CHECKING:
+    import polars as pl
 
 SHEETS = ("csv", "xlsx")
 GESTURE_FIELDS = (
@@ -153,11 +157,11 @@ def not_listed(listed: WeekList) -> str | None:
     return words["not_listed"].format(what=", ".join(what)) if what else None
 
 
-def rows_output(headers: Sequence[str], rows: Sequence[Sequence[object]], output_format: str) -> str | Sheet:
-    """Rows as a sheet (CSV/xlsx) or as a JSON list of objects."""
+def facts_output(frame: pl.DataFrame, output_format: str) -> str | FrameSheet:
+    """Every customer's facts as a sheet (CSV/xlsx) or as a JSON list of objects."""
     if output_format == "json":
-        return to_json([dict(zip(headers, row, strict=True)) for row in rows])
-    return Sheet(headers, rows, "facts")
+        return to_json(list(frame.iter_rows(named=True)))
+    return FrameSheet(frame, "facts")
 
 
 def messages_output(messages: Sequence[Message], output_format: str) -> str | Sheet:
@@ -221,11 +225,6 @@ def fact_text(value: object) -> str:
     if isinstance(value, tuple):
         return ", ".join(value) or "(none)"
     return str(value)
-
-
-def plural(count: int, noun: str) -> str:
-    """ "1 page", "2 pages"."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def printed(result: PrintResult, what: str) -> str:

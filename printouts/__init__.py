@@ -1,10 +1,10 @@
 """Printouts: note cards, writer's briefs with call sheets, envelopes, address labels and packing lists as PDF.
 
 Every function takes plain data (see :mod:`printouts.data`), writes one PDF and returns a
-:class:`PrintResult`; user-fixable problems raise :class:`planner.errors.PrintoutError`.
+:class:`PrintResult`; user-fixable problems raise :class:`planner.core.errors.PrintoutError`.
 """
 
-from db.money import format_money
+from planner.core.money import format_money
 from printouts.briefs import render_briefs
 from printouts.cards import render_cards
 from printouts.data import (

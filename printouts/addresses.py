@@ -14,7 +14,7 @@ from reportlab.pdfgen.canvas import Canvas
 from printouts.data import Address, Mailing
 from printouts.fonts import Fonts
 from printouts.layouts import Rect
-from printouts.output import require
+from printouts.pdf_files import require
 from printouts.styles import AddressStyle
 from printouts.text import clip, draw, wrap
 from printouts.words import HONORIFIC

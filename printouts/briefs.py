@@ -18,15 +18,15 @@ from reportlab.platypus import (
     Table,
 )
 
-from db.money import format_money
-from planner.phrases import kind_name
+from planner.core.money import format_money
+from planner.words.phrases import kind_name
 from printouts.data import BriefEntry, PrintResult, WeekSummary
 from printouts.documents import BODY, build_document, paragraph
 from printouts.flowables import WritingLines
 from printouts.fonts import Fonts, load_fonts
 from printouts.layouts import PAPERS, choose
 from printouts.marks import mark_text
-from printouts.output import require
+from printouts.pdf_files import require
 from printouts.styles import RULE, TINT, brief_styles, table_style
 from printouts.words import BRIEF, Language, language_name, language_of
 

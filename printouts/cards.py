@@ -18,7 +18,7 @@ from printouts.data import NoteCard, PrintResult, stack_order
 from printouts.fonts import Fonts, load_fonts
 from printouts.layouts import CARD_SHEETS, Line, Rect, choose
 from printouts.marks import mark_text
-from printouts.output import new_canvas, require, write_pdf
+from printouts.pdf_files import new_canvas, require, write_pdf
 from printouts.styles import ACCENT, CROP_MARK, GUIDE, INK, MUTED, RULE, CardStyle, card_style
 from printouts.text import clip, draw, fit_size, wrap
 from printouts.words import CLOSING, GREETING, Language, language_of, without_address

@@ -10,7 +10,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph
 
 from printouts.fonts import Fonts
-from printouts.output import INVARIANT, write_pdf
+from printouts.pdf_files import INVARIANT, write_pdf
 from printouts.styles import BRIEF_MARGIN, MUTED
 from printouts.text import draw
 

@@ -14,7 +14,7 @@ from printouts.data import Address, Mailing, PrintResult
 from printouts.fonts import load_fonts
 from printouts.layouts import ENVELOPES, Rect, choose
 from printouts.marks import mark_text
-from printouts.output import new_canvas, write_pdf
+from printouts.pdf_files import new_canvas, write_pdf
 from printouts.styles import ENVELOPE_STYLE, GUIDE, INK, MUTED
 from printouts.text import draw
 

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
-from planner.errors import PrintoutError
+from planner.core.errors import PrintoutError
 
 FONT_DIR = Path(__file__).parent / "fonts"
 BUNDLED_REGULAR = FONT_DIR / "DelightGothic-Regular.ttf"

@@ -19,7 +19,7 @@ from printouts.documents import build_document, paragraph
 from printouts.fonts import Fonts, load_fonts
 from printouts.layouts import LABEL_SHEETS, PAPERS, Rect, choose
 from printouts.marks import mark_text
-from printouts.output import new_canvas, require, write_pdf
+from printouts.pdf_files import new_canvas, require, write_pdf
 from printouts.styles import BRIEF_MARGIN, INK, LABEL_STYLE, MUTED, RULE, TINT, brief_styles, table_style
 from printouts.text import clip, draw, wrap
 from printouts.words import PACKING, language_of

@@ -12,7 +12,7 @@ from typing import TypeVar
 from reportlab.lib.pagesizes import A4, A6, LETTER
 from reportlab.lib.units import inch, mm
 
-from planner.errors import PrintoutError
+from planner.core.errors import PrintoutError
 
 PAPERS: dict[str, tuple[float, float]] = {"a4": A4, "letter": LETTER}
 

@@ -1,6 +1,6 @@
 """The outcome report as a PDF an ops lead can forward: summary, charts and a table.
 
-Takes the plain :class:`planner.report.Report` data and never touches the database. Charts
+Takes the plain :class:`printouts.data.Report` data and never touches the database. Charts
 are ReportLab's own graphics: a grouped bar chart of repurchase rates, a dot-and-whisker
 chart of the differences with their confidence intervals, and a bar chart of weekly activity.
 """
@@ -24,7 +24,7 @@ from printouts.fonts import Fonts, load_fonts
 from printouts.styles import ACCENT, BRIEF_MARGIN, GUIDE, INK, MUTED, RULE, TINT, brief_styles, table_style
 
 if TYPE_CHECKING:
-    from planner.report import Outcome, Report
+    from printouts.data import Outcome, Report
 
 TREATED = ACCENT
 CONTROL = HexColor("#8FA3AD")

@@ -111,7 +111,7 @@ def quick_passwords() -> Iterator[None]:
     """
     from argon2 import PasswordHasher
 
-    from planner import accounts
+    from planner.services import accounts
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

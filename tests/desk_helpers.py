@@ -23,10 +23,10 @@ from db import schema
 from db.engine import database_url, make_engine, transaction
 from db.models import Customer, Feedback, Gesture
 from db.seed import SeedOptions, seed_database
-from planner import accounts, weekly
+from planner.core.rules import default_rules_text
 from planner.desk.app import create_app
 from planner.desk.state import DeskSettings
-from planner.rules import default_rules_text
+from planner.services import accounts, planning
 
 WEEK = "2026-W49"
 NEXT_WEEK = "2026-W50"
@@ -68,7 +68,7 @@ def build_shop(url: str, rules_path: Path) -> int:
         schema.upgrade(engine)
         with transaction(engine) as session:
             seed_database(session.connection(), SeedOptions(customers=300, seed=3, today=date(2026, 11, 30)))
-        weekly.plan_week(engine, weekly.PlanOptions(week=WEEK, rules_path=rules_path, seed=1))
+        planning.plan_week(engine, planning.PlanOptions(week=WEEK, rules_path=rules_path, seed=1))
         accounts.add_user(engine, MANAGER, "manager", PASSWORD, "test")
         accounts.add_user(engine, WRITER, "writer", PASSWORD, "test")
         with Session(engine) as session, session.begin():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from planner.facts import FACTS, Profile
+from planner.core.facts import FACTS, Profile
 
 
 def make_profile(

@@ -1,6 +1,6 @@
 """The customer facts worked out the plain way, customer by customer, from the stored rows: the
-definitions in planner/facts.py and default_rules.toml, written as directly as they read, for
-tests to hold the polars frame (planner.core.facts) to. Slow, and meant to be.
+definitions in planner/core/facts.py and default_rules.toml, written as directly as they read, for
+tests to hold the polars frame (planner.core.facts_frame) to. Slow, and meant to be.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 from sqlmodel import SQLModel
 
-from db.money import from_minor
-from planner.facts import RFM_SEGMENTS
-from planner.weeks import end_of_day
+from planner.core.facts import RFM_SEGMENTS
+from planner.core.money import from_minor
+from planner.core.weeks import end_of_day
 
 
 def _utc(value: datetime) -> datetime:

@@ -22,7 +22,7 @@ from sqlmodel import Session
 import db.engine
 from db.models import AuditEvent, Customer, Gesture
 from planner.cli import cli
-from planner.weekly import PLAN_LOCKS
+from planner.services.planning import PLAN_LOCKS
 
 GESTURES = 1000
 WORKERS = 8
@@ -100,17 +100,17 @@ def plan_in_a_process(db_url: str, hold_before_commit: float, start_after: float
     """`delight plan` of one week in a process of its own; it may pause after storing, before committing."""
     import time
 
-    from planner import weekly
+    from planner.services import planning
 
     time.sleep(start_after)
-    stored = weekly.list_gestures_in
+    stored = planning.list_gestures_in
 
     def slow_to_commit(*args, **kwargs):  # type: ignore[no-untyped-def]
         gestures = stored(*args, **kwargs)
         time.sleep(hold_before_commit)  # the plan is stored, not yet committed
         return gestures
 
-    weekly.list_gestures_in = slow_to_commit  # type: ignore[assignment]
+    planning.list_gestures_in = slow_to_commit  # type: ignore[assignment]
     result = CliRunner().invoke(cli, ["--db", db_url, "plan", "--week", "2026-W49", "--seed", "1"])
     return result.exit_code, result.output
 

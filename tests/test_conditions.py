@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.core.conditions import compile_condition
-from planner.core.facts import frame_of_facts
-from planner.errors import RulesError
-from planner.facts import FACTS, FactType
-from planner.rules import load_rules
+from planner.core.errors import RulesError
+from planner.core.facts import FACTS, FactType
+from planner.core.facts_frame import frame_of_facts
+from planner.core.rules import load_rules
 
 # rule-engine's own view of the facts (plain types: it cannot evaluate a missing one).
 _ENGINE_TYPES = {

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from db.engine import database_url, make_engine
-from planner import accounts
 from planner.cli import cli
+from planner.services import accounts
 
 
 def demo(*args: str) -> tuple[int, str]:
@@ -122,3 +122,11 @@ def test_a_tiny_demo_without_gifts_still_works(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["demo", "--customers", "3", "--dir", str(tmp_path / "tiny")])
     assert result.exit_code == 0, result.output
     assert "Demo shop ready" in result.output
+
+
+def test_a_full_size_demo_plans_behind_its_own_seed(tmp_path: Path) -> None:
+    """The facts' reader once opened SQLite read-only and, behind the WAL the 2,000-customer seed
+    left in the same process, got "locking protocol" instead of the week."""
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert "locking protocol" not in result.output

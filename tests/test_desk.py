@@ -43,10 +43,10 @@ from sqlmodel import Session
 
 from db.engine import make_engine
 from db.models import AuditEvent, Customer, Feedback, Gesture, PlanRun, User
-from planner import prepare, worklist
 from planner.cli import cli
+from planner.core.rules import load_rules
 from planner.desk import i18n
-from planner.rules import load_rules
+from planner.services import printing, worklist
 
 HTMX = {"HX-Request": "true"}
 pytestmark = pytest.mark.usefixtures("quick_passwords")
@@ -481,19 +481,19 @@ def test_print_a_writers_cards_and_each_stacks_printouts(
             select(Customer.name)
             .join(Gesture, Gesture.customer_id == Customer.id)
             .where(Gesture.week == WEEK, Gesture.status == "planned", Gesture.writer == WRITER)
-            .where(Gesture.kind.in_(prepare.physical_kinds(load_rules(shop.rules_path))))
+            .where(Gesture.kind.in_(printing.physical_kinds(load_rules(shop.rules_path))))
         ).scalars()
         names = list(toms)
     assert names and pages == len(names)  # one A6 card a page, only Tom's
     for name in names:
         assert name[1:] in text  # the greeting uses the first name
     # Each stack offers what it can print, and only that: every other printout has nothing to print.
-    _week, stacks = prepare.stacks(engine_of_shop, WEEK, shop.rules_path)
+    _week, stacks = printing.stacks(engine_of_shop, WEEK, shop.rules_path)
     assert [stack.writer for stack in stacks] == [None, WRITER, MANAGER]
-    assert stacks[0].printouts == prepare.PRINTOUTS
+    assert stacks[0].printouts == printing.PRINTOUTS
     for stack in stacks:
         query = f"?week={WEEK}" + (f"&writer={quote(stack.writer, safe='')}" if stack.writer else "")
-        for document in prepare.PRINTOUTS:
+        for document in printing.PRINTOUTS:
             response = client.get(f"/print/{document}{query}", headers={"Accept-Language": "en"})
             if document in stack.printouts:
                 assert response.status_code == 200 and pdf_text(response.content)[0] >= 1, (stack, document)

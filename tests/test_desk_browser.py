@@ -25,10 +25,10 @@ from sqlmodel import Session
 
 from db.engine import make_engine
 from db.models import Customer, Feedback, Gesture
-from planner import prepare
+from planner.core.rules import load_rules
 from planner.desk.app import create_app
 from planner.desk.state import DeskSettings
-from planner.rules import load_rules
+from planner.services import printing
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -155,7 +155,7 @@ def test_the_weekly_loop_in_a_browser(browser: object, served: tuple[str, Shop, 
             select(Customer.first_name)
             .join(Gesture, Gesture.customer_id == Customer.id)
             .where(Gesture.week == WEEK, Gesture.status == "planned", Gesture.writer == WRITER)
-            .where(Gesture.kind.in_(prepare.physical_kinds(load_rules(shop.rules_path))))
+            .where(Gesture.kind.in_(printing.physical_kinds(load_rules(shop.rules_path))))
         ).scalars()
         first_names = list(names)
     assert len(reader.pages) == len(first_names) > 0

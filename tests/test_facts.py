@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from db.engine import transaction
+from db.frames import load_facts
 from db.models import Customer, Feedback, Gesture, Order, OrderItem
-from planner.core.facts import FEEDBACK_SCHEMA, GESTURES_SCHEMA, FactTables, facts_frame
-from planner.facts import FACTS
-from planner.facts_frame import load_facts
-from planner.plan import Customers
-from planner.weeks import end_of_day
+from planner.core.facts import FACTS
+from planner.core.facts_frame import FEEDBACK_SCHEMA, GESTURES_SCHEMA, FactTables, facts_frame
+from planner.core.plan import Customers
+from planner.core.weeks import end_of_day
 
 SEOUL = ZoneInfo("Asia/Seoul")
 KST = timezone(timedelta(hours=9))
@@ -265,7 +265,7 @@ def test_quintile_scores_follow_the_definition_with_ties(values: list[int]) -> N
 
 
 def test_every_segment_is_reachable() -> None:
-    from planner.facts import RFM_SEGMENTS
+    from planner.core.facts import RFM_SEGMENTS
 
     named = {segment for row in RFM_SEGMENTS.values() for segment in row}
     assert named == {

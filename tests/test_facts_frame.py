@@ -1,4 +1,4 @@
-"""The facts as one polars frame (planner.core.facts, read by db.frames) against the facts worked
+"""The facts as one polars frame (planner.core.facts_frame, read by db.frames) against the facts worked
 out the plain way, customer by customer (tests/reference_facts.py).
 
 Seeded shops (Korean, English in a time zone with clock changes, mixed in a leap year; with past
@@ -24,11 +24,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
-from planner.core.facts import GESTURE_YEAR_DAYS, IDENTITY, RECENT_ORDERS, RECENT_SPEND, with_money
-from planner.errors import DatabaseError
-from planner.facts import FACTS
-from planner.facts_frame import load_facts
-from planner.weeks import end_of_day
+from db.frames import load_facts
+from planner.core.errors import DatabaseError
+from planner.core.facts import FACTS
+from planner.core.facts_frame import GESTURE_YEAR_DAYS, IDENTITY, RECENT_ORDERS, RECENT_SPEND, with_money
+from planner.core.weeks import end_of_day
 
 FACT_NAMES = [fact.name for fact in FACTS]
 

@@ -16,13 +16,13 @@ from sqlalchemy import Engine, select
 
 from db.engine import make_engine, transaction
 from db.models import AuditEvent, Customer, Feedback, Gesture, Order, OrderItem
-from planner import prepare
-from planner.errors import RulesError
-from planner.facts import PastGesture
-from planner.feedback import overdue_feedback
-from planner.plan import COOLDOWN, PlanRequest, make_plan
-from planner.rules import load_rules, parse_rules
-from planner.templates import load_templates
+from planner.core.errors import RulesError
+from planner.core.facts import PastGesture
+from planner.core.plan import COOLDOWN, PlanRequest, make_plan
+from planner.core.rules import load_rules, parse_rules
+from planner.services import printing
+from planner.services.feedback import overdue_feedback
+from planner.words.templates import load_templates
 
 NOW = datetime.now(UTC)
 WEEK_NOW = f"{NOW.isocalendar().year}-W{NOW.isocalendar().week:02d}"
@@ -177,8 +177,8 @@ def test_the_writers_brief_uses_the_setting(engine: Engine, db_url: str) -> None
     with transaction(engine) as session:
         row = session.execute(select(Feedback).where(Feedback.external_id == "F2")).scalar_one()
     seoul = ZoneInfo("Asia/Seoul")
-    assert prepare._feedback_view(row, NOW, seoul, 2).days_without_reply is None
-    assert prepare._feedback_view(row, NOW, seoul, 1).days_without_reply == 1
+    assert printing._feedback_view(row, NOW, seoul, 2).days_without_reply is None
+    assert printing._feedback_view(row, NOW, seoul, 1).days_without_reply == 1
 
 
 def test_an_open_complaint_keeps_to_recovery_until_resolved(initialised: Callable[..., Result], db_url: str) -> None:

@@ -23,8 +23,8 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import Engine, select
 from store_rows import customers_by_external_id, items_of, lines, orders_by_external_id, snapshot
 
-from db.importers import reading
 from db.models import Feedback
+from planner.files import reading
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
@@ -218,8 +218,8 @@ def test_a_huge_line_uses_bounded_memory(tmp_path: Path) -> None:
             handle.write(chunk)
         handle.write("\n")
     script = (
-        "import resource, sys; from pathlib import Path; from db.importers.reading import inspect_file, read_rows\n"
-        "from planner.errors import InputError\n"
+        "import resource, sys; from pathlib import Path; from planner.files.reading import inspect_file, read_rows\n"
+        "from planner.core.errors import InputError\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         f"source = inspect_file(Path({str(source)!r}))\n"
         "try:\n    list(read_rows(source))\nexcept InputError as exc:\n    print(exc)\n"

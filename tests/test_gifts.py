@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from profiles import make_profile
 from pypdf import PdfReader
 
-from planner.errors import RulesError
-from planner.facts import PastGesture
-from planner.plan import NO_GIFT_FOR_THEM, NO_GIFTS_LEFT, PLANNED, Plan, PlanRequest, make_plan
-from planner.rules import default_rules_text, parse_rules
-from planner.templates import load_templates
+from planner.core.errors import RulesError
+from planner.core.facts import PastGesture
+from planner.core.plan import NO_GIFT_FOR_THEM, NO_GIFTS_LEFT, PLANNED, Plan, PlanRequest, make_plan
+from planner.core.rules import default_rules_text, parse_rules
+from planner.words.templates import load_templates
 
 WEEK = "2026-W49"
 AS_OF = date(2026, 11, 30)

@@ -19,9 +19,9 @@ from sqlalchemy import Engine, select, update
 from store_rows import customers_by_external_id, items_of, lines, orders_by_external_id, snapshot
 
 from db.importers import ImportOptions, import_file, load_mapping
-from db.importers.parsing import parse_amount, parse_datetime
 from db.models import Customer, Feedback
-from planner.errors import InputError, RejectedImport
+from planner.core.errors import InputError, RejectedImport
+from planner.files.parsing import parse_amount, parse_datetime
 
 DATA = Path(__file__).parent / "data" / "import"
 SEOUL = ZoneInfo("Asia/Seoul")

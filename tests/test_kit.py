@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from db.engine import make_engine
 from db.models import Feedback, Gesture
-from planner.rules import default_rules_text
+from planner.core.rules import default_rules_text
 
 WEEK = "2026-W49"
 NEXT_WEEK = "2026-W50"

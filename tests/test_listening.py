@@ -20,10 +20,10 @@ from sqlalchemy import Engine, select
 
 from db.engine import transaction
 from db.models import Customer, Feedback, FeedbackKind, Gesture
-from planner.plan import words_timing
-from planner.rules import load_rules
-from planner.templates import load_templates
-from planner.weeks import monday
+from planner.core.plan import words_timing
+from planner.core.rules import load_rules
+from planner.core.weeks import monday
+from planner.words.templates import load_templates
 
 SEOUL = ZoneInfo("Asia/Seoul")
 WEEKS = ("2026-W46", "2026-W47", "2026-W48")

@@ -10,8 +10,8 @@ import pytest
 from click.testing import Result
 from test_feedback import add_shop
 
-from planner.errors import RulesError
-from planner.rules import parse_rules
+from planner.core.errors import RulesError
+from planner.core.rules import parse_rules
 
 WEEK = "2026-W49"
 

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from planner.cli import cli
-from planner.errors import OutputFileError
-from planner.output_files import open_output_file
+from planner.core.errors import OutputFileError
+from planner.files.output_files import open_output_file
 
 DATA = Path(__file__).parent / "data" / "import"
 
@@ -157,3 +157,42 @@ def test_a_link_is_written_through_to_its_file(tmp_path: Path) -> None:
         output.write(b"%PDF-1.4 new")
     assert (tmp_path / "link.pdf").is_symlink()
     assert real.read_bytes() == b"%PDF-1.4 new"
+
+
+def test_a_frame_is_written_as_the_same_safe_csv_as_its_rows() -> None:
+    """Every customer's facts are written by polars: byte for byte what the row writer writes,
+    formulas in customers' text included."""
+    import io
+    from datetime import date
+    from decimal import Decimal
+
+    import polars as pl
+
+    from planner.files.spreadsheet import FrameSheet, Sheet, write_sheet
+
+    frame = pl.DataFrame(
+        {
+            "customer_id": [
+                "C1",
+                '=HYPERLINK("http://x")',
+                "+82 10",
+                "-1",
+                "@SUM(A1)",
+                "",
+                None,
+                'a "quoted", line\nbreak',
+            ],
+            "orders": [1, -2, 0, None, 5, 6, 7, 8],
+            "spent": [Decimal("12.50"), Decimal("-3.00"), None, Decimal("0"), Decimal("1"), Decimal("2"), None, None],
+            "items": [["머그컵", "=cmd|' /C calc'!A0"], [], None, ["a; b"], ["|pipe"], ["x"], [], ["y"]],
+            "first": [date(2026, 11, 30), None, date(2000, 2, 29), None, None, None, None, None],
+            "open": [True, False, None, True, False, True, False, True],
+        },
+        schema_overrides={"spent": pl.Decimal(38, 2)},
+    )
+    for bom in (True, False):
+        by_polars, by_rows = io.BytesIO(), io.BytesIO()
+        write_sheet(FrameSheet(frame), "csv", by_polars, bom=bom)
+        write_sheet(Sheet(frame.columns, frame.iter_rows()), "csv", by_rows, bom=bom)
+        assert by_polars.getvalue() == by_rows.getvalue()
+    assert "'=HYPERLINK" in by_polars.getvalue().decode() and "'=cmd" not in by_polars.getvalue().decode()

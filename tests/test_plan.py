@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from profiles import make_profile
 
-from planner.facts import FACTS, PastGesture, Profile
-from planner.listening import LOW_RATING, OPEN_COMPLAINT, RETRY, Attempt, Listening
-from planner.plan import (
+from planner.core.facts import FACTS, PastGesture, Profile
+from planner.core.plan import (
     HELD_OUT,
     PLANNED,
     WILDCARD_RULE,
@@ -24,8 +23,9 @@ from planner.plan import (
     in_holdout,
     make_plan,
 )
-from planner.rules import RuleSet, load_rules, parse_rules
-from planner.templates import load_templates
+from planner.core.rules import RuleSet, load_rules, parse_rules
+from planner.services.listening import LOW_RATING, OPEN_COMPLAINT, RETRY, Attempt, Listening
+from planner.words.templates import load_templates
 
 WEEK = "2026-W49"
 AS_OF = date(2026, 11, 30)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4, A6, LETTER
 
-from planner.errors import OutputFileError, PrintoutError
+from planner.core.errors import OutputFileError, PrintoutError
 from printouts import (
     Address,
     BriefEntry,

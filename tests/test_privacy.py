@@ -13,8 +13,8 @@ from click.testing import Result
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
 
+from db.frames import load_facts
 from db.models import AuditEvent, Customer, Feedback, Gesture, Order
-from planner.facts_frame import load_facts
 
 # A week far ahead, so that "this week and later" holds whenever the tests run.
 WEEK = "2030-W10"

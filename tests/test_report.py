@@ -16,8 +16,8 @@ from sqlalchemy import Engine, insert
 from db.engine import transaction
 from db.models import Customer, Gesture
 from db.seed import SeedOptions, seed_database
-from planner.report import ReportOptions, make_report, report_json
-from planner.weeks import week_of
+from planner.core.weeks import week_of
+from planner.services.report import ReportOptions, make_report, report_json
 
 TODAY = date(2026, 11, 25)
 # About a third of seeded customers qualify for the planted experiment (contactable, no order in

@@ -1,4 +1,4 @@
-"""Tests for planner.rules: loading and validating rules files, and the compiled `when` language."""
+"""Tests for planner.core.rules: loading and validating rules files, and the compiled `when` language."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.core.conditions import compile_condition, holds
-from planner.core.facts import frame_of_facts
-from planner.errors import RulesError
-from planner.facts import FACTS, FACTS_BY_NAME
-from planner.rules import (
+from planner.core.errors import RulesError
+from planner.core.facts import FACTS, FACTS_BY_NAME
+from planner.core.facts_frame import frame_of_facts
+from planner.core.rules import (
     Gift,
     Rule,
     RuleSet,

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import cli
-from planner.rules import OCCASIONS
-from planner.templates import TIMINGS, Template, load_templates, occasion_word, opener_key, read_templates
+from planner.core.rules import OCCASIONS
+from planner.words.templates import TIMINGS, Template, load_templates, occasion_word, opener_key, read_templates
 
 SHIPPED = read_templates(None)
 LANGUAGES = ("ko", "en")

@@ -22,8 +22,8 @@ from store_rows import lines, snapshot
 
 from db.engine import database_url, make_engine
 from db.models import Customer, Order, OrderItem
-from db.smartstore_export import HEADER, MASK_AFTER_DAYS, TITLE
 from planner.cli import cli
+from planner.files.smartstore_export import HEADER, MASK_AFTER_DAYS, TITLE
 
 MINJI = {"구매자ID": "minji88", "구매자명": "김민지", "구매자연락처": "010-1111-2222", "수취인명": "김민지"}
 HOME = {"배송지": "서울특별시 마포구 월드컵로 10 101동 202호", "우편번호": "04000"}

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from planner import stats
+from planner.core import stats
 
 
 def test_z_value_for_95_percent() -> None:

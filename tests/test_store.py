@@ -20,9 +20,9 @@ from sqlmodel import SQLModel
 import db.engine
 from db import schema
 from db.engine import make_engine, transaction
+from db.frames import load_facts
 from db.models import Customer, Order
-from planner.errors import SchemaOutOfDate, SchemaTooNew
-from planner.facts_frame import load_facts
+from planner.core.errors import SchemaOutOfDate, SchemaTooNew
 
 
 def count(engine: Engine, table: type[SQLModel]) -> int:
@@ -180,7 +180,7 @@ def test_a_failing_command_changes_nothing(
     initialised: Callable[..., Result], db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import db.seed
-    from planner.errors import InputError
+    from planner.core.errors import InputError
 
     monkeypatch.setattr(db.seed, "BATCH_CUSTOMERS", 10)
     real_insert = db.seed._Batch.insert

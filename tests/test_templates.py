@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from profiles import make_profile
 
-from planner.errors import RulesError, TemplateError
-from planner.facts import PastGesture, Profile
-from planner.plan import PLANNED, Plan, PlanRequest, make_plan, words_timing
-from planner.rules import load_rules, parse_rules
-from planner.templates import _parse, load_templates, opener, opener_key, read_templates
+from planner.core.errors import RulesError, TemplateError
+from planner.core.facts import PastGesture, Profile
+from planner.core.plan import PLANNED, Plan, PlanRequest, make_plan, words_timing
+from planner.core.rules import load_rules, parse_rules
+from planner.words.templates import _parse, load_templates, opener, opener_key, read_templates
 
 WEEK = "2026-W49"
 AS_OF = date(2026, 11, 30)

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from planner.cli import cli
-from planner.errors import LexiconError
-from planner.templates import read_templates, tone_flags
-from planner.tone import BLOCKING, NOTE, WARNING, check_text, load_lexicon
+from planner.core.errors import LexiconError
+from planner.words.templates import read_templates, tone_flags
+from planner.words.tone import BLOCKING, NOTE, WARNING, check_text, load_lexicon
 
 LEXICON = load_lexicon()
 ESSAY_WARM = "보내주신 말씀 잘 받았습니다. 곧 좋은 답변 드릴게요!"

@@ -1,7 +1,7 @@
 """The tone check's analysers: shapes of stiff and selling wording, remembered analyses, linear-time patterns.
 
 Kiwi costs about a second and 260 MB to load, so this module loads it once (``korean``) and every
-Korean check in the test session shares it (``planner.tone_korean.analyser`` is one per process).
+Korean check in the test session shares it (``planner.words.tone_korean.analyser`` is one per process).
 Checks that must show a command does *not* load it run delight in a new process.
 """
 
@@ -20,10 +20,10 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, text
 
 from planner.cli import cli
-from planner.errors import LexiconError
-from planner.tone import BLOCKING, WARNING, check_text, load_lexicon
-from planner.tone_korean import analyser
-from planner.tone_memory import SHIPPED, write_shipped
+from planner.core.errors import LexiconError
+from planner.words.tone import BLOCKING, WARNING, check_text, load_lexicon
+from planner.words.tone_korean import analyser
+from planner.words.tone_memory import SHIPPED, write_shipped
 
 CORPUS = Path(__file__).parent / "data" / "tone"
 WEEK = "2026-W49"
@@ -251,10 +251,10 @@ def test_a_changed_lexicon_changes_the_verdict_without_the_analyser(
 
 
 def test_the_shipped_analyses_are_what_the_analyser_sees_in_the_shipped_templates(tmp_path: Path) -> None:
-    """If this fails, a feature, Kiwi or a shipped template changed: run `python -m planner.tone_memory`."""
+    """If this fails, a feature, Kiwi or a shipped template changed: run `python -m planner.words.tone_memory`."""
     written = tmp_path / SHIPPED
     write_shipped(written)
-    shipped = Path(__file__).parent.parent / "planner" / SHIPPED
+    shipped = Path(__file__).parent.parent / "planner" / "words" / SHIPPED
     assert json.loads(written.read_text(encoding="utf-8")) == json.loads(shipped.read_text(encoding="utf-8"))
 
 

@@ -10,20 +10,20 @@ import pytest
 from click.testing import Result
 
 from db.engine import make_engine
-from planner import weekview
-from planner.rules import default_rules_text
+from planner.core.rules import default_rules_text
+from planner.services import overview
 
 WEEK = "2026-W49"
 
 
 @pytest.fixture
 def extra_section() -> Iterator[None]:
-    def overdue(context: weekview.WeekContext) -> weekview.WeekSection:
-        return weekview.WeekSection("Overdue feedback", (f"nothing overdue in {context.week}",))
+    def overdue(context: overview.WeekContext) -> overview.WeekSection:
+        return overview.WeekSection("Overdue feedback", (f"nothing overdue in {context.week}",))
 
-    weekview.add_section(overdue)
+    overview.add_section(overdue)
     yield
-    weekview._SECTION_MAKERS.remove(overdue)
+    overview._SECTION_MAKERS.remove(overdue)
 
 
 def test_week_counts_per_kind_and_writer_budget_and_open(
@@ -37,7 +37,7 @@ def test_week_counts_per_kind_and_writer_budget_and_open(
     planned_store("log", "failed", str(failed[0]["gesture_id"]), "--by", "ana")
     planned_store("log", "skipped", str(skipped[0]["gesture_id"]), "--by", "ana")
     engine = make_engine(db_url)
-    summary = weekview.week_summary(engine, WEEK)
+    summary = overview.week_summary(engine, WEEK)
     engine.dispose()
     note_tally = summary.by_kind["handwritten_note"]
     assert note_tally.row() == [len(notes) - 4, 2, 1, 1]

@@ -20,17 +20,17 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from db.engine import database_path, transaction
-from db.importers import shopify, smartstore
 from db.importers.customers import import_customers
 from db.importers.feedback import import_feedback
-from db.importers.layout import Layout
-from db.importers.mapping import FIELDS, KINDS, Mapping, load_mapping, resolve_columns
 from db.importers.orders import import_orders
-from db.importers.reading import ENCODINGS, SourceFile, inspect_file
 from db.importers.results import BadRow, BadRowSink, Counts, ImportSummary, rejection
-from planner.errors import InputError
-from planner.output_files import open_output_file
-from planner.spreadsheet import sheet_format
+from planner.core.errors import InputError
+from planner.files import shopify, smartstore
+from planner.files.layout import Layout
+from planner.files.mapping import FIELDS, KINDS, Mapping, load_mapping, resolve_columns
+from planner.files.output_files import open_output_file
+from planner.files.reading import ENCODINGS, FORMATS, SourceFile, inspect_file
+from planner.files.spreadsheet import sheet_format
 
 __all__ = [
     "ENCODINGS",
@@ -46,7 +46,6 @@ __all__ = [
     "load_mapping",
 ]
 
-FORMATS = ("auto", "shopify", "smartstore", "csv")
 IMPORTERS = {"customers": import_customers, "orders": import_orders, "feedback": import_feedback}
 # At least one field of each tuple must have a column, or the file is not of that kind.
 REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -82,7 +81,7 @@ def import_file(
     """Import ``path`` as ``kind`` (customers, orders or feedback) in one transaction.
 
     ``progress`` is called with the number of bytes read since its last call.
-    Raises ``planner.errors.RejectedImport`` (listing the bad rows) when a row is bad
+    Raises ``planner.core.errors.RejectedImport`` (listing the bad rows) when a row is bad
     and ``options.skip_bad`` is not set; the database is then unchanged.
     """
     options = options or ImportOptions()

@@ -8,10 +8,6 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from db.importers.layout import Layout
-from db.importers.mapping import Mapping
-from db.importers.parsing import parse_bool, parse_date
-from db.importers.reading import SourceFile, read_rows
 from db.importers.results import BadRowSink, ImportSummary
 from db.importers.store import (
     CUSTOMER_COLUMNS,
@@ -23,6 +19,10 @@ from db.importers.store import (
     update_rows,
 )
 from db.models import Customer, utc_now
+from planner.files.layout import Layout
+from planner.files.mapping import Mapping
+from planner.files.parsing import parse_bool, parse_date
+from planner.files.reading import SourceFile, read_rows
 
 BATCH = 2000
 MAX_LENGTHS = {"customer_id": 100, "email": 320, "phone": 40, "postal_code": 20}

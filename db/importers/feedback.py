@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from db.importers.layout import Layout
-from db.importers.mapping import Mapping
-from db.importers.parsing import parse_datetime, parse_int
-from db.importers.reading import SourceFile, read_rows
 from db.importers.results import BadRowSink, ImportSummary
 from db.importers.store import CustomerDirectory, insert_rows, rows_by_key, update_rows
 from db.models import Feedback, Order
+from planner.files.layout import Layout
+from planner.files.mapping import Mapping
+from planner.files.parsing import parse_datetime, parse_int
+from planner.files.reading import SourceFile, read_rows
 
 BATCH = 2000
 MAX_ID_LENGTH = 100

@@ -35,10 +35,6 @@ from db.importers.customers import (
     customer_values,
     new_customer_values,
 )
-from db.importers.layout import GroupRow, Layout
-from db.importers.mapping import Mapping
-from db.importers.parsing import parse_datetime, parse_int, row_amount
-from db.importers.reading import SourceFile, read_rows
 from db.importers.results import BadRowSink, Counts, ImportSummary, RowError
 from db.importers.store import (
     ADDRESS_COLUMNS,
@@ -50,7 +46,11 @@ from db.importers.store import (
     update_rows,
 )
 from db.models import Customer, Order, OrderItem
-from db.money import CURRENCIES, shop_currency, to_minor
+from planner.core.money import CURRENCIES, shop_currency, to_minor
+from planner.files.layout import GroupRow, Layout
+from planner.files.mapping import Mapping
+from planner.files.parsing import parse_datetime, parse_int, row_amount
+from planner.files.reading import SourceFile, read_rows
 
 BATCH = 5000
 MAX_ID_LENGTH = 100

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from planner.errors import RejectedImport
-from planner.spreadsheet import SheetWriter
+from planner.core.errors import RejectedImport
+from planner.files.spreadsheet import SheetWriter
 
 SHOWN_BAD_ROWS = 50
 SHOWN_WARNINGS = 20
@@ -123,7 +123,7 @@ class BadRowSink:
     """Collects bad rows: counts them, keeps the first few, and streams them all to --skip-bad FILE.
 
     FILE is for a person to fix in Excel: an .xlsx workbook if it is named so, else CSV with a
-    BOM; its cells are formula-safe like every table delight writes (``planner.spreadsheet``).
+    BOM; its cells are formula-safe like every table delight writes (``planner.files.spreadsheet``).
     """
 
     def __init__(

@@ -3,7 +3,7 @@
 rule-engine parses and type-checks a condition against the facts' types; this module walks its
 tree (one branch per node class, never ``eval`` and never ``getattr`` on names from the file)
 and builds one polars expression that is true or false for every customer of a frame made by
-``planner.core.facts``. The semantics are the ones ``default_rules.toml`` documents:
+``planner.core.facts_frame``. The semantics are the ones ``default_rules.toml`` documents:
 
 * A comparison (``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``in``, ``=~`` ...) with a missing
   fact on either side is false; only ``x == null`` and ``x != null`` test for a missing fact.
@@ -37,9 +37,9 @@ from typing import Any
 
 import polars as pl
 
-from db.money import exponent
-from planner.errors import RulesError
-from planner.facts import FACTS, FACTS_BY_NAME, FactType
+from planner.core.errors import RulesError
+from planner.core.facts import FACTS, FACTS_BY_NAME, FactType
+from planner.core.money import exponent
 
 NUMBER, TEXT, BOOL, DATE, NULL = "number", "text", "true/false", "date", "null"
 _LIST = "list of "  # list kinds are "list of text", "list of number", ...; "list of ?" is []
@@ -132,7 +132,7 @@ def compiled(rule_name: str, when: str, currency: str) -> Condition:
 
 def holds(condition: Condition, facts: Mapping[str, object], currency: str) -> bool:
     """Whether ``condition`` is true for one customer's facts (money as Decimal in ``currency``)."""
-    from planner.core.facts import frame_of_facts
+    from planner.core.facts_frame import frame_of_facts
 
     return bool(frame_of_facts([facts], currency).select(condition.expression).item())
 

@@ -19,13 +19,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from planner import accounts
+from planner.core.errors import AccessDenied, DatabaseError, DelightError, NotFound
+from planner.core.rules import load_rules
 from planner.desk.auth import SESSION_HOURS, Forbidden, SignInRequired, current_account
 from planner.desk.pages import is_htmx, make_templates, render, words_for
 from planner.desk.routes import api, listening, planning, printing, reporting, signin, week
 from planner.desk.state import Desk, DeskSettings
-from planner.errors import AccessDenied, DatabaseError, DelightError, NotFound
-from planner.rules import load_rules
+from planner.services import accounts
 from printouts.fonts import FONT_DIR
 
 SESSION_COOKIE = "delight_session"

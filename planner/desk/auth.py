@@ -15,9 +15,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from planner import accounts
-from planner.accounts import Account
 from planner.desk.state import desk_of
+from planner.services import accounts
+from planner.services.accounts import Account
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"

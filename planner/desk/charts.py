@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from planner.desk.i18n import Words
-from planner.report import Outcome, Report
+from printouts.data import Outcome, Report
 
 WIDTH = 640.0
 HEIGHT = 220.0

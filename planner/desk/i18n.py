@@ -13,9 +13,9 @@ from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from db.money import format_money
-from planner import phrases
-from planner.listening import WHY_WORDS
+from planner.core.money import format_money
+from planner.services.listening import WHY_WORDS
+from planner.words import phrases
 
 LANGUAGES = ("ko", "en")
 

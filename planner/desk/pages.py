@@ -17,10 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from planner.accounts import Account
 from planner.desk.auth import csrf_token, current_account
 from planner.desk.i18n import Words, choose_language
 from planner.desk.state import desk_of
+from planner.services.accounts import Account
 from planner.views import fact_text
 
 TEMPLATES = Path(__file__).parent / "templates"

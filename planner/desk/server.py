@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from planner import accounts
 from planner.desk.state import DeskSettings
+from planner.services import accounts
 
 
 @dataclass(frozen=True)

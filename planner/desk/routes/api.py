@@ -16,11 +16,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from planner import feedback, logbook, worklist
-from planner.accounts import Account
+from planner.core.errors import LogRejected
 from planner.desk.auth import api_account, api_manager, signed_in
 from planner.desk.state import desk_of
-from planner.errors import LogRejected
+from planner.services import feedback, logbook, worklist
+from planner.services.accounts import Account
 
 router = APIRouter(prefix="/api")
 TokenHolder = Annotated[Account, Depends(api_account)]

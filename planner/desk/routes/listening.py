@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from planner import feedback, tone
-from planner.accounts import Account
 from planner.desk.auth import csrf_checked, manager
 from planner.desk.pages import back, is_htmx, render
 from planner.desk.state import desk_of
+from planner.services import feedback
+from planner.services.accounts import Account
+from planner.words import tone
 
 router = APIRouter(dependencies=[Depends(csrf_checked)], include_in_schema=False)
 Manager = Annotated[Account, Depends(manager)]

@@ -12,13 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from db.money import parse_amount
-from planner import weekly, worklist
-from planner.accounts import Account
+from planner.core.errors import InputError
+from planner.core.money import parse_amount
 from planner.desk.auth import csrf_checked, manager
 from planner.desk.pages import back, render, words_for
 from planner.desk.state import desk_of
-from planner.errors import InputError
+from planner.services import planning, worklist
+from planner.services.accounts import Account
 
 router = APIRouter(dependencies=[Depends(csrf_checked)], include_in_schema=False)
 Manager = Annotated[Account, Depends(manager)]
@@ -30,10 +30,10 @@ def plan_page(request: Request, _account: Manager, week: str | None = None) -> R
     return render(request, "plan.html", {"state": worklist.plan_state(desk.engine, week or None, desk.rules_path)})
 
 
-def _options(request: Request, week: str, budget: str, seed: str, replace: bool, preview: bool) -> weekly.PlanOptions:
+def _options(request: Request, week: str, budget: str, seed: str, replace: bool, preview: bool) -> planning.PlanOptions:
     if seed.strip() and not seed.strip().lstrip("-").isdigit():
         raise InputError(f'seed "{seed}" is not a whole number')
-    return weekly.PlanOptions(
+    return planning.PlanOptions(
         week=week or None,
         rules_path=desk_of(request).rules_path,
         budget=parse_amount(budget) if budget.strip() else None,
@@ -52,7 +52,7 @@ def plan_preview(
     seed: Annotated[str, Form()] = "",
     replace: Annotated[bool, Form()] = False,
 ) -> Response:
-    result = weekly.plan_week(desk_of(request).engine, _options(request, week, budget, seed, replace, True))
+    result = planning.plan_week(desk_of(request).engine, _options(request, week, budget, seed, replace, True))
     return render(request, "preview.html", {"result": result, "replace": replace})
 
 
@@ -68,7 +68,7 @@ def plan_store(
 ) -> Response:
     if replace and not confirm:
         raise InputError("redrawing cancels the week's planned gestures: tick the box to confirm, or preview again")
-    result = weekly.plan_week(desk_of(request).engine, _options(request, week, budget, seed, replace, False))
+    result = planning.plan_week(desk_of(request).engine, _options(request, week, budget, seed, replace, False))
     words = words_for(request, account)
     stored = words("plan.stored", week=result.week, added=result.added, kept=result.kept, held_out=result.held_out)
     return back(request, f"/week?week={result.week}", "ok", stored)

@@ -13,28 +13,28 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from planner import prepare
-from planner.accounts import Account
 from planner.desk.auth import signed_in
 from planner.desk.pages import pdf_download, render
 from planner.desk.state import desk_of
+from planner.services import printing
+from planner.services.accounts import Account
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Account, Depends(signed_in)]
 Document = Literal["cards", "envelopes", "labels", "packing-list", "briefs"]
 PRINT = {
-    "cards": prepare.print_cards,
-    "envelopes": prepare.print_envelopes,
-    "labels": lambda engine, options: prepare.print_labels(engine, options)[0],
-    "packing-list": prepare.print_packing_list,
-    "briefs": prepare.print_briefs,
+    "cards": printing.print_cards,
+    "envelopes": printing.print_envelopes,
+    "labels": lambda engine, options: printing.print_labels(engine, options)[0],
+    "packing-list": printing.print_packing_list,
+    "briefs": printing.print_briefs,
 }
 
 
 @router.get("/print")
 def print_page(request: Request, _account: SignedIn, week: str | None = None) -> Response:
     desk = desk_of(request)
-    chosen, stacks = prepare.stacks(desk.engine, week or None, desk.rules_path)
+    chosen, stacks = printing.stacks(desk.engine, week or None, desk.rules_path)
     return render(request, "print.html", {"week": chosen, "stacks": stacks})
 
 
@@ -53,7 +53,7 @@ def print_document(
     stack = writer or None
 
     def make(path: Path) -> Path:
-        options = prepare.PrintOptions(
+        options = printing.PrintOptions(
             week=week or None,
             output=path,
             paper=paper,

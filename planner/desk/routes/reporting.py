@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from planner import report
-from planner.accounts import Account
 from planner.desk import charts
 from planner.desk.auth import manager
 from planner.desk.pages import pdf_download, render, words_for
 from planner.desk.state import desk_of
+from planner.services import report
+from planner.services.accounts import Account
 
 router = APIRouter(include_in_schema=False)
 Manager = Annotated[Account, Depends(manager)]

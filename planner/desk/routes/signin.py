@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from planner import accounts
-from planner.accounts import Account
+from planner.core.errors import SignInRefused
 from planner.desk.auth import begin_session, csrf_checked, current_account, signed_in
 from planner.desk.pages import local_path, render, words_for
 from planner.desk.state import desk_of
-from planner.errors import SignInRefused
+from planner.services import accounts
+from planner.services.accounts import Account
 
 router = APIRouter(dependencies=[Depends(csrf_checked)], include_in_schema=False)
 

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from planner import logbook, views, worklist
-from planner.accounts import Account
+from planner import views
 from planner.desk.auth import csrf_checked, signed_in
 from planner.desk.pages import back, flash, is_htmx, render, words_for
 from planner.desk.state import desk_of
+from planner.services import logbook, worklist
+from planner.services.accounts import Account
 
 router = APIRouter(dependencies=[Depends(csrf_checked)], include_in_schema=False)
 SignedIn = Annotated[Account, Depends(signed_in)]
