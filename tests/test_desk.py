@@ -44,6 +44,7 @@ from sqlmodel import Session
 from db.engine import make_engine
 from db.models import AuditEvent, Customer, Feedback, Gesture, PlanRun, User
 from planner.cli import cli
+from planner.core import plan
 from planner.core.rules import load_rules
 from planner.desk import i18n
 from planner.services import printing, worklist
@@ -730,6 +731,19 @@ def test_choosing_a_language() -> None:
     assert i18n.choose_language(None, "fr, de", "ko") == "ko"
     assert i18n.choose_language("en", "ko", "ko") == "en"
     assert i18n.choose_language(None, "ko;q=0, en;q=0.1", "ko") == "en"
+
+
+def test_every_constraint_the_planner_names_has_words_in_both_languages() -> None:
+    names = [
+        plan.DO_NOT_CONTACT, plan.ERASED, plan.THIS_WEEK, plan.LISTENING, plan.COOLDOWN, plan.MAX_PER_YEAR,
+        plan.NO_ADDRESS, plan.SAME_KIND, plan.NO_RECOVERY_KIND, plan.BUDGET, plan.NO_WRITER, plan.NO_GIFTS_LEFT,
+        plan.NO_GIFT_FOR_THEM, plan.HOLDOUT,
+    ]  # fmt: skip
+    for language in ("ko", "en"):
+        words = i18n.Words(language, "Asia/Seoul")
+        assert all(words.constraint(name) != name for name in names), language
+    assert i18n.Words("ko", "Asia/Seoul").constraint(f"{plan.CAPACITY}: small_gift") == "주간 수용량: 작은 선물"
+    assert i18n.Words("en", "Asia/Seoul").constraint(f"{plan.CAPACITY}: small_gift") == "Capacity: Small gift"
 
 
 def test_both_languages_have_every_word_the_templates_use() -> None:

@@ -82,7 +82,11 @@ class Words:
         return self._named("status", status)
 
     def constraint(self, name: str) -> str:
-        """What removed a candidate from a plan ("cooldown" → "쿨다운")."""
+        """What removed a candidate from a plan ("cooldown" → "쉬는 기간"), a kind's own capacity
+        included ("capacity: small_gift" → "주간 수용량: 작은 선물")."""
+        general, _, kind = name.partition(": ")
+        if kind and f"constraint.{general}" in self._table:
+            return f"{self._table[f'constraint.{general}']}: {self.kind(kind)}"
         return self._table.get(f"constraint.{name}", name)
 
     def listening(self, why: str) -> str:
