@@ -82,7 +82,11 @@ def served(
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    """One Chromium for the session (Debian's build; Playwright's own download is not reachable here)."""
+    """One Chromium for the session (Debian's build; Playwright's own download is not reachable here).
+
+    While it is open, Playwright's synchronous API leaves asyncio believing an event loop runs in
+    the main thread: nothing else in the session may start one there (uvicorn runs in a thread here).
+    """
     with playwright_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield launched
@@ -135,10 +139,13 @@ def test_the_weekly_loop_in_a_browser(browser: object, served: tuple[str, Shop, 
     page.goto(f"{base}/week?week={WEEK}&writer=*")
     ticked = []
     for _ in range(3):
-        row = page.locator("tbody tr.row-planned").first
-        ticked.append(int(row.get_attribute("id").removeprefix("g-")))
+        ticked.append(int(page.locator("tbody tr.row-planned").first.get_attribute("id").removeprefix("g-")))
+        row = page.locator(f"#g-{ticked[-1]}")
         row.get_by_role("button", name="보냄", exact=True).click()
-        expect(page.locator(f"#g-{ticked[-1]} .badge")).to_have_text("보냄")
+        expect(row.locator(".badge")).to_have_text("보냄")
+        # htmx gives a swapped row its old attributes for a moment (to let CSS transitions run): the
+        # next planned row is the first one once this row's class says it was sent.
+        expect(row).to_have_class(re.compile(r"\brow-sent\b"))
     expect(page.locator("#flash")).to_contain_text("1건을 기록했어요.")
     page.locator(f"#g-{ticked[0]}").get_by_role("button", name="되돌리기").click()
     expect(page.locator(f"#g-{ticked[0]} .badge")).to_have_text("예정")
@@ -170,7 +177,8 @@ def test_the_weekly_loop_in_a_browser(browser: object, served: tuple[str, Shop, 
     reply = complaint.get_by_label("보내는 그대로의 답변")
     reply.fill("고객님의 문의는 접수되었습니다. 처리 후 안내드리겠습니다.")
     expect(complaint.locator(".tone.blocking").first).to_be_visible(timeout=15_000)  # checked as it is typed
-    complaint.get_by_role("button", name="답변 기록").click()
+    with page.expect_response(lambda response: response.url.endswith(f"/listen/{shop.complaint_id}/reply")):
+        complaint.get_by_role("button", name="답변 기록").click()  # held back: the same form comes back
     expect(page.locator(f"#f-{shop.complaint_id} .tone.blocking").first).to_be_visible()
     warm = "불편을 드려 정말 죄송해요. 오늘 새 상품을 다시 보내 드릴게요. 도착하면 꼭 알려 주세요."
     page.locator(f"#f-{shop.complaint_id}").get_by_label("보내는 그대로의 답변").fill(warm)
