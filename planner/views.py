@@ -195,7 +195,7 @@ def explanation(found: Explanation) -> str:
     shown = current or cancelled[-1:]
     for gesture in shown:
         lines.append(f"This week: {gesture.kind} ({gesture.status}) — {clean(gesture.reason)}")
-    earlier = len(cancelled) - (0 if current else 1)
+    earlier = len(cancelled) - (0 if current or not cancelled else 1)
     if earlier:
         lines.append(f"  (and {plural(earlier, 'earlier gesture')} for them this week, cancelled)")
     verdict = explanation_verdict(found)

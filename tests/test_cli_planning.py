@@ -158,6 +158,7 @@ def test_explain_names_the_constraint(seeded: Callable[..., Result]) -> None:
     result = seeded("explain", first_timer, "--week", WEEK)
     assert "matched  first-order thanks → handwritten_note" in result.output
     assert "Not chosen:" in result.output
+    assert "earlier gesture" not in result.output  # nothing this week, so nothing earlier either
 
 
 def test_explain_unknown_customer(seeded: Callable[..., Result]) -> None:
