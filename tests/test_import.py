@@ -226,6 +226,16 @@ def test_a_cp949_file_read_as_utf8_is_one_clear_error(initialised: Callable[...,
     assert result.stderr == "Error: korean_orders_cp949.csv: line 1 is not UTF-8 text: try --encoding auto\n"
 
 
+def test_a_file_without_a_byte_order_mark_read_as_utf16_is_one_clear_error(
+    initialised: Callable[..., Result], tmp_path: Path
+) -> None:
+    plain = tmp_path / "orders.csv"
+    plain.write_text("order_id,customer_id,placed_at,total\nA1,C1,2026-11-01,100\n", encoding="utf-8")
+    result = initialised("import", "orders", str(plain), "--encoding", "utf-16")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: orders.csv: line 1 is not UTF-16 text: try --encoding auto\n"
+
+
 def test_utf8_with_bom_and_columns_named_like_fields(initialised: Callable[..., Result], engine: Engine) -> None:
     assert (DATA / "customers_bom.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     result = initialised("import", "customers", str(DATA / "customers_bom.csv"))

@@ -231,8 +231,8 @@ def _detect_encoding(path: Path, sample: bytes, complete: bool) -> str:
 def _decode_sample(path: Path, sample: bytes, codec: str, complete: bool) -> str:
     try:
         return codecs.getincrementaldecoder(codec)().decode(sample, final=complete)
-    except UnicodeDecodeError as exc:
-        line = sample[: exc.start].count(b"\n") + 1
+    except UnicodeError as exc:  # UTF-16 without a byte order mark is a plain UnicodeError, at its start
+        line = sample[: exc.start].count(b"\n") + 1 if isinstance(exc, UnicodeDecodeError) else 1
         raise InputError(
             f"{path.name}: line {line} is not {ENCODING_NAMES.get(codec, codec)} text: try --encoding auto"
         ) from None
