@@ -64,21 +64,22 @@ SEED = "1"
 TODAY = date(2026, 11, 30)  # what the benchmark databases are seeded up to
 
 # A Python process that runs the aggregate and nothing else, read the way ``db.frames.reading``
-# reads it: PostgreSQL through ADBC into polars, SQLite through Python's sqlite3 rows into polars.
-# Arguments: the driver module, its connection string, the query, then the parameters (instants
-# in ISO form; SQLite gets them as the text it stores).
+# reads it: PostgreSQL through ADBC into polars, SQLite through Python's sqlite3 rows into polars
+# with the columns' types given. Arguments: the driver module, its connection string, the query,
+# the columns' types as SQLite hands them over (JSON), then the parameters (instants in ISO form;
+# SQLite gets them as the text it stores).
 AGGREGATE_PROCESS = """\
-import importlib, sys
+import importlib, json, sys
 from datetime import datetime
 import polars as pl
-module, target, sql, *parameters = sys.argv[1:]
+module, target, sql, types, *parameters = sys.argv[1:]
 instants = [datetime.fromisoformat(value) for value in parameters[:-1]]
 if module == "sqlite3":
     import sqlite3
     values = [value.strftime("%Y-%m-%d %H:%M:%S.%f") for value in instants] + parameters[-1:]
-    cursor = sqlite3.connect(target, uri=True).execute(sql, values)
-    names = [column[0] for column in cursor.description]
-    frame = pl.DataFrame(cursor.fetchall(), schema=names, orient="row", infer_schema_length=None)
+    rows = sqlite3.connect(target, uri=True).execute(sql, values).fetchall()
+    schema = {name: getattr(pl, dtype) for name, dtype in json.loads(types).items()}
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
 else:
     import adbc_driver_manager as adbc
     connection = adbc.AdbcConnection(importlib.import_module(module).connect(target))
@@ -143,7 +144,8 @@ def aggregate_process(url: str, week: str = WEEK) -> list[str]:
     from sqlalchemy.engine import make_url
 
     from db.engine import database_url
-    from db.frames import _ORDER_TOTALS_SQL
+    from db.frames import _ORDER_TOTALS_SQL, _as_sqlite_hands_over
+    from planner.core.facts_frame import ORDER_TOTALS_SCHEMA
 
     parsed = make_url(database_url(url))
     if parsed.get_backend_name() == "sqlite":
@@ -161,6 +163,7 @@ def aggregate_process(url: str, week: str = WEEK) -> list[str]:
         module,
         target,
         sql,
+        json.dumps({name: str(dtype) for name, dtype in _as_sqlite_hands_over(ORDER_TOTALS_SCHEMA).items()}),
         *(value.isoformat() for value in instants),
         paid,
     ]
@@ -204,7 +207,7 @@ def prepare_delight(url: str) -> Callable[[], int]:
         frames._ORDER_TOTALS_SQL: "read orders aggregate",
         frames._FEEDBACK_SQL: "read feedback",
         frames._GESTURES_SQL: "read gestures",
-        frames._LAST_ITEMS_SQL: "read last items",
+        frames._last_items_sql(): "read last items (everyone's)",
     }
 
     def timed(name: str, function: Callable) -> Callable:

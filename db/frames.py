@@ -37,6 +37,7 @@ from planner.core.facts_frame import (
     FactTables,
     Moments,
     facts_frame,
+    latest_items,
     moments,
 )
 
@@ -84,16 +85,25 @@ FROM gestures
 WHERE status = 'sent' AND sent_at < $1
 """
 
-# Every paid order at a customer's latest purchase instant, with its items.
 _LAST_ITEMS_SQL = """
 SELECT o.customer_id, o.id AS order_id, i.id AS item_id, i.name AS item
 FROM orders o
 JOIN (SELECT customer_id, MAX(placed_at) AS last_at FROM orders
-      WHERE status = $2 AND placed_at < $1 GROUP BY customer_id) latest
+      WHERE status = $2 AND placed_at < $1 {customers} GROUP BY customer_id) latest
   ON o.customer_id = latest.customer_id AND o.placed_at = latest.last_at
 JOIN order_items i ON i.order_id = o.id
 WHERE o.status = $2
 """
+_IDS_PER_QUERY = 30_000  # placeholders in one query: SQLite allows 32,766, PostgreSQL 65,535
+
+
+def _last_items_sql(customers: int = 0) -> str:
+    """Every paid order at a customer's latest purchase instant, with its items: of every customer,
+    or of ``customers`` of them, whose ids are the parameters from $3 on."""
+    if not customers:
+        return _LAST_ITEMS_SQL.format(customers="")
+    placeholders = ", ".join(f"${number}" for number in range(3, customers + 3))
+    return _LAST_ITEMS_SQL.format(customers=f"AND customer_id IN ({placeholders})")
 
 
 def read_fact_tables(url: URL, moments: Moments, *, items: bool = True) -> FactTables:
@@ -103,6 +113,7 @@ def read_fact_tables(url: URL, moments: Moments, *, items: bool = True) -> FactT
     """
     with reading(url) as read:
         until = [moments.until]
+        last_items = read(_last_items_sql(), [moments.until, PAID], LAST_ITEMS_SCHEMA) if items else None
         return FactTables(
             customers=read(_CUSTOMERS_SQL, [], CUSTOMERS_SCHEMA),
             orders=read(
@@ -110,8 +121,22 @@ def read_fact_tables(url: URL, moments: Moments, *, items: bool = True) -> FactT
             ),
             feedback=read(_FEEDBACK_SQL, until, FEEDBACK_SCHEMA),
             gestures=read(_GESTURES_SQL, until, GESTURES_SCHEMA),
-            last_items=read(_LAST_ITEMS_SQL, [moments.until, PAID], LAST_ITEMS_SCHEMA) if items else None,
+            last_items=last_items,
         )
+
+
+def read_last_items(url: URL, until: datetime, customer_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """The items of each of these customers' latest purchase before ``until`` (every paid order at
+    that instant, in order), by customer id; customers without purchases are left out."""
+    found: list[pl.DataFrame] = []
+    with reading(url) as read:
+        for start in range(0, len(customer_ids), _IDS_PER_QUERY):
+            chosen = customer_ids[start : start + _IDS_PER_QUERY]
+            found.append(read(_last_items_sql(len(chosen)), [until, PAID, *chosen], LAST_ITEMS_SCHEMA))
+    if not found:
+        return {}
+    items = latest_items(pl.concat(found).lazy()).collect()
+    return {customer_id: tuple(names) for customer_id, names in items.iter_rows()}
 
 
 @contextmanager
@@ -158,11 +183,8 @@ def _sqlite_reading(url: URL) -> Iterator[Reader]:
 
         def read(sql: str, parameters: Sequence[object], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
             values = [value.strftime(_SQLITE_INSTANT) if isinstance(value, datetime) else value for value in parameters]
-            cursor = connection.execute(re.sub(r"\$(\d+)", r"?\1", sql), values)
-            names = [column[0] for column in cursor.description]
-            rows = cursor.fetchall()
-            frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
-            return _conformed(frame, schema)
+            rows = connection.execute(re.sub(r"\$(\d+)", r"?\1", sql), values).fetchall()
+            return _conformed(pl.DataFrame(rows, schema=_as_sqlite_hands_over(schema), orient="row"), schema)
 
         yield read
         connection.rollback()
@@ -170,6 +192,12 @@ def _sqlite_reading(url: URL) -> Iterator[Reader]:
         raise DatabaseError(f"cannot read {url.render_as_string(hide_password=True)}: {error}") from error
     finally:
         connection.close()
+
+
+def _as_sqlite_hands_over(schema: Mapping[str, pl.DataType]) -> dict[str, pl.DataType]:
+    """``schema`` as SQLite's rows hold it: dates and instants as text, true/false as 0/1."""
+    stored_as = {pl.Date: pl.String, pl.Datetime: pl.String, pl.Boolean: pl.Int64}
+    return {name: stored_as.get(dtype.base_type(), dtype) for name, dtype in schema.items()}
 
 
 def _reader(connection: adbc_driver_manager.AdbcConnection) -> Reader:

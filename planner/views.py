@@ -12,12 +12,13 @@ from planner.core.plan import PLANNED
 from planner.files.spreadsheet import FrameSheet, Sheet
 from planner.services.overview import waiting_lines
 from planner.services.planning import Explanation, GestureView, PlanResult, WeekList
-from planner.services.printing import Message
 from planner.terminal import clean, plural, table, to_json
-from printouts import PrintResult
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the printouts import ReportLab: only the commands that print load them
     import polars as pl
+
+    from planner.services.printing import Message
+    from printouts import PrintResult
 
 SHEETS = ("csv", "xlsx")
 GESTURE_FIELDS = (
@@ -169,6 +170,8 @@ def messages_output(messages: Sequence[Message], output_format: str) -> str | Sh
     records = [asdict(message) for message in messages]
     if output_format == "json":
         return to_json(records)
+    from planner.services.printing import Message
+
     headers = list(Message.__dataclass_fields__)
     return Sheet(headers, [[record[name] for name in headers] for record in records], "messages")
 

@@ -7,7 +7,9 @@ import io
 import json
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import Result
@@ -15,7 +17,10 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, func, select
 
 from db.engine import make_engine
+from db.frames import read_last_items
 from db.models import Gesture, PlanRun
+from planner.core.weeks import end_of_day
+from planner.words.templates import load_templates
 
 WEEK = "2026-W49"
 
@@ -66,6 +71,22 @@ def test_plan_stores_and_shows_the_week(seeded: Callable[..., Result], db_url: s
         "writer",
     }
     assert all(item["week"] == WEEK and item["customer_id"].startswith("C") for item in listed)
+
+
+def test_the_words_name_what_each_customer_bought_last(seeded: Callable[..., Result], db_url: str) -> None:
+    # The latest items are looked up after the draw, only for the customers whose words are chosen.
+    assert seeded("plan", "--week", WEEK, "--seed", "11").exit_code == 0
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Gesture.customer_id, Gesture.template, Gesture.message).where(Gesture.message.is_not(None))
+        ).all()
+    with_item = {template.id for template in load_templates().templates if "last_item" in template.placeholders}
+    named = [(customer_id, message) for customer_id, template, message in rows if template in with_item]
+    assert named, "no words in this plan name the latest item"
+    items = read_last_items(engine.url, end_of_day(date(2026, 11, 30), ZoneInfo("Asia/Seoul")), [c for c, _ in named])
+    engine.dispose()
+    assert all(items[customer_id][0] in message for customer_id, message in named)
 
 
 def test_replacing_a_week_with_the_same_seed_gives_the_same_plan(seeded: Callable[..., Result], db_url: str) -> None:

@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from db import frames
 from db.engine import transaction
-from db.frames import load_facts
+from db.frames import load_facts, read_last_items
 from db.models import Customer, Feedback, Gesture, Order, OrderItem
 from planner.core.facts import FACTS
 from planner.core.facts_frame import FEEDBACK_SCHEMA, GESTURES_SCHEMA, FactTables, facts_frame
@@ -139,6 +140,38 @@ def test_window_facts_at_the_edges_of_their_windows(engine: Engine) -> None:
     facts = facts_of(engine)
     found = {name: (f["orders_last_90_days"], int(f["spent_last_365_days"])) for name, f in facts.items()}
     assert found == expected
+
+
+@pytest.mark.parametrize("per_query", [2, 30_000])
+def test_latest_items_looked_up_for_some_customers_are_their_facts(
+    engine: Engine, per_query: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A plan looks up the latest items only for the customers whose words it chooses: the same
+    # items, in the same order, as the fact worked out for everyone.
+    with transaction(engine) as s:
+        two_at_once = add_customer(s, "two-at-once")
+        add_order(s, two_at_once, "a1", at("2026-10-01"), 1000, items=["머그컵"])
+        add_order(s, two_at_once, "a2", at("2026-11-02"), 1000, items=["향초", "손수건"])
+        add_order(s, two_at_once, "a3", at("2026-11-02"), 1000, items=["엽서"])  # the same instant: both orders
+        refunded_last = add_customer(s, "refunded-last")
+        add_order(s, refunded_last, "b1", at("2026-11-01"), 1000, items=["찻잔"])
+        add_order(s, refunded_last, "b2", at("2026-11-20"), 1000, status="refunded", items=["찻잔 세트"])
+        later = add_customer(s, "after-the-day")
+        add_order(s, later, "c1", at("2026-11-29"), 1000, items=["tea"])
+        add_order(s, later, "c2", at("2026-12-01"), 1000, items=["not yet"])
+        never = add_customer(s, "never-bought")
+    facts = facts_of(engine)
+    until = end_of_day(AS_OF, SEOUL)
+    monkeypatch.setattr(frames, "_IDS_PER_QUERY", per_query)  # a long list of customers is read in parts
+    ids = {"two-at-once": two_at_once, "refunded-last": refunded_last, "after-the-day": later, "never-bought": never}
+    looked_up = read_last_items(engine.url, until, list(ids.values()))
+    assert {name: looked_up.get(customer_id, ()) for name, customer_id in ids.items()} == {
+        name: facts[name]["last_order_items"] for name in ids
+    }
+    assert looked_up[two_at_once] == ("향초", "손수건", "엽서")
+    assert never not in looked_up
+    assert read_last_items(engine.url, until, [refunded_last]) == {refunded_last: ("찻잔",)}
+    assert read_last_items(engine.url, until, []) == {}
 
 
 def test_the_shop_time_zone_decides_the_day(engine: Engine) -> None:

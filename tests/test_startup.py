@@ -50,4 +50,7 @@ def test_logging_a_gesture_imports_nothing_heavy(initialised: Callable[..., Resu
 def test_the_probe_sees_what_planning_loads(initialised: Callable[..., Result], db_url: str) -> None:
     """The probe can fail: planning does need polars and the planner."""
     initialised("seed", "--customers", "60", "--seed", "2", "--today", "2026-11-30")
-    assert {"polars", "planner.core.plan"} <= set(loaded("--db", db_url, "plan", "--week", "2026-W49"))
+    planning = set(loaded("--db", db_url, "plan", "--week", "2026-W49"))
+    assert {"polars", "planner.core.plan"} <= planning
+    # ...and only that: no printouts (ReportLab), no seeding (Faker), no spreadsheets, no Korean analyser.
+    assert not {"reportlab", "faker", "openpyxl", "kiwipiepy"} & {name.split(".")[0] for name in planning}

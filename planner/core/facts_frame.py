@@ -123,9 +123,7 @@ def facts_frame(tables: FactTables, *, as_of: date, timezone: str, facts: Iterab
     if "last_order_items" in names:
         if tables.last_items is None:
             raise ValueError("last_order_items needs the latest purchases' items (FactTables.last_items)")
-        in_order = tables.last_items.lazy().sort("customer_id", "order_id", "item_id")
-        items = in_order.group_by("customer_id", maintain_order=True).agg(items=pl.col("item"))
-        totals.append(items)
+        totals.append(latest_items(tables.last_items.lazy()))
     joined = tables.customers.lazy()
     for per_customer in totals:
         joined = joined.join(per_customer, on="customer_id", how="left", maintain_order="left")
@@ -136,6 +134,12 @@ def facts_frame(tables: FactTables, *, as_of: date, timezone: str, facts: Iterab
     frame = joined.with_columns(**local_days(timezone)).sort("customer_id").select(*identity, **chosen)
     # 200,000 rows fit in memory many times over: the in-memory engine is quicker here than streaming.
     return frame.collect(engine="in-memory")
+
+
+def latest_items(last_items: pl.LazyFrame) -> pl.LazyFrame:
+    """Per customer: ``items``, the names of the latest purchase's items (``LAST_ITEMS_SCHEMA`` rows), in order."""
+    in_order = last_items.sort("customer_id", "order_id", "item_id")
+    return in_order.group_by("customer_id", maintain_order=True).agg(items=pl.col("item"))
 
 
 def local_days(timezone: str) -> dict[str, pl.Expr]:

@@ -1,9 +1,10 @@
 """The planner: a pure function from facts, rules, history and a seed to a week's plan.
 
 The planner does no I/O of its own; ``planner.services.planning`` loads the inputs and stores the result
-(a fact table from the store looks up the latest order's items only for the customers whose
-words use them). Every customer a rule matched gets a ``Decision`` that says what happened
-to them and why.
+(two lookups it hands over fetch, for the few customers concerned, what only they need: the
+gifts they bought, once a gift may go to them, and the latest purchase's items, once the draw is
+over and their words are chosen). Every customer a rule matched gets a ``Decision`` that says
+what happened to them and why.
 
 The order of work:
 1. Every rule's condition (a polars expression, ``planner.core.conditions``) runs over the facts
@@ -107,6 +108,9 @@ class PlanRequest:
     gifts_left: Mapping[str, int] = field(default_factory=dict)
     # The catalogue's gifts each of these customers bought, looked up only for those a gift may go to.
     gifts_bought: Callable[[Sequence[int]], Mapping[int, frozenset[str]]] = lambda _customer_ids: {}
+    # The latest purchase's items of the customers whose words are chosen, when the facts frame has
+    # no ``last_order_items`` (only the rules' facts are worked out for everyone).
+    last_items: Callable[[Sequence[int]], Mapping[int, tuple[str, ...]]] = lambda _customer_ids: {}
 
 
 class WordsUsed(NamedTuple):
@@ -837,6 +841,7 @@ class _Planner:
             group = (gesture.kind, self.language[row], gesture.occasion, self.timing(gesture))
             groups[group].append(position)
             sizes[group] += 1
+        items = self.last_items(rows)
         for group, positions in groups.items():
             kind, language, occasion, timing = group
             variants = [t for t in self.request.templates.variants(kind, language) if t.suits(occasion, timing)]
@@ -845,23 +850,41 @@ class _Planner:
                 index, row = start + position, rows[position]
                 gesture = gestures[index]
                 stack = stacks[gesture.writer] if gesture.writer else set()
-                template = self.pick_words(row, variants, cap, uses, stack, group)
+                profile = self.table.profile(row)
+                if items is not None:
+                    profile.facts = {**profile.facts, "last_order_items": items.get(profile.customer_id, ())}
+                values = template_values(profile, occasion)
+                template = self.pick_words(row, values, variants, cap, uses, stack, group)
                 if template is None:
                     continue  # the brief asks the writer for an opening of their own
-                message = template.render(template_values(self.table.profile(row), occasion))
+                message = template.render(values)
                 gestures[index] = gesture._replace(template=template.id, message=message, opener=template.opener)
                 uses[(group, template.opener)] += 1
                 stack.add(template.opener)
 
+    def last_items(self, rows: Sequence[int]) -> Mapping[int, tuple[str, ...]] | None:
+        """The latest purchase's items of the customers in ``rows``, by customer id, looked up
+        (``PlanRequest.last_items``) when the facts frame does not hold them; else None."""
+        if "last_order_items" in self.table.frame.columns:
+            return None
+        return self.request.last_items([self.table.ids[row] for row in rows])
+
     def pick_words(
-        self, row: int, variants: list[Template], cap: int, uses: Counter[tuple], stack: set[str], group: tuple
+        self,
+        row: int,
+        values: Mapping[str, str | None],
+        variants: list[Template],
+        cap: int,
+        uses: Counter[tuple],
+        stack: set[str],
+        group: tuple,
     ) -> Template | None:
-        """The most personal variant this customer never had, free in the stack and under the cap."""
+        """The most personal variant this customer never had (filled with ``values``), free in
+        the stack and under the cap."""
         customer_id = self.table.ids[row]
         _kind, _language, occasion, timing = group
         used = {g.template for g in self.request.history.get(customer_id, ()) if g.template}
         had = self.request.past_openers.get(customer_id, frozenset())
-        values = template_values(self.table.profile(row), occasion)
         fresh = [
             template
             for template in variants

@@ -21,7 +21,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from db.engine import bulk_insert, hold_lock, transaction
-from db.frames import load_facts
+from db.frames import load_facts, read_last_items
 from db.models import AuditEvent, Customer, Gesture, GestureStatus, PlanRun, utc_now
 from db.vocabulary import TAKING_BUDGET
 from planner.core.errors import InputError, NotFound
@@ -234,11 +234,11 @@ def _week_so_far(session: Session, week: str, rules: RuleSet, before_run: int | 
 def facts_for_planning(rules: RuleSet) -> list[str]:
     """The facts a plan reads: those the rules' conditions and reasons use, and what the planner
     and the words need about everyone (language, open complaints, days to birthdays and
-    anniversaries, years as a customer, the latest items)."""
+    anniversaries, years as a customer). The latest items, unless a rule uses them, are looked
+    up for the customers whose words are chosen (``PlanRequest.last_items``)."""
     needed = {
         "language",
         "has_open_complaint",
-        "last_order_items",
         "days_since_first_order",
         "days_until_birthday",
         "days_until_first_order_anniversary",
@@ -265,6 +265,7 @@ def _planning_request(
     caller's transaction."""
     connection = session.connection()
     timezone = ZoneInfo(rules.timezone)
+    until = end_of_day(as_of, timezone)
     history = load_history(connection, week, timezone)
     for gesture in so_far.planned:  # already planned (or held out) this week: they count as this week's
         history[gesture.customer_id].append(
@@ -272,7 +273,7 @@ def _planning_request(
         )
     listening = load_listening(
         connection,
-        until=end_of_day(as_of, timezone),
+        until=until,
         week=week,
         timezone=timezone,
         low_rating=rules.low_rating,
@@ -296,6 +297,7 @@ def _planning_request(
         wildcards_this_week=sum(1 for g in so_far.gestures if g.rule == WILDCARD_RULE),
         gifts_left=gifts.left_to_plan(gifts.shelf(connection, rules)),
         gifts_bought=gifts.bought_lookup(connection, rules),
+        last_items=lambda customer_ids: read_last_items(connection.engine.url, until, customer_ids),
     )
     return request, listening
 
@@ -569,9 +571,10 @@ def explain_customer(
 ) -> Explanation:
     """Why a customer was or was not chosen: facts, each rule, and the constraint that removed them.
 
-    A customer with a gesture this week has the decision it records. For anyone else the planner
-    runs again as the week's latest plan run did (its seed and rules, the gestures the week held
-    before it), so the decision is the one the plan made unless the data has changed since.
+    A customer with a gesture this week has the decision it records; one no rule matches and
+    nobody owes a call has none. For anyone else the planner runs again as the week's latest
+    plan run did (its seed and rules, the gestures the week held before it), so the decision is
+    the one the plan made unless the data has changed since.
     """
     current = load_rules(rules_path)
     chosen_week = resolve_week(week, current)
@@ -587,14 +590,20 @@ def explain_customer(
         as_of = run.as_of if run is not None else monday(chosen_week)
         budget = from_minor(run.budget_minor, run.currency) if run is not None else rules.weekly_budget
         so_far = _week_so_far(session, chosen_week, rules, before_run=run.id if run is not None else None)
-        everyone = load_facts(engine.url, as_of=as_of, timezone=rules.timezone)
+        # Everyone's facts, for the quintiles and the replay; the latest items (unless a rule uses
+        # them) only for this customer.
+        names = [fact.name for fact in FACTS if fact.name != "last_order_items"]
+        everyone = load_facts(engine.url, as_of=as_of, timezone=rules.timezone, facts=names + facts_for_planning(rules))
         request, listening = _planning_request(
             session, rules, chosen_week, as_of, run.seed if run else 0, budget, load_templates(), so_far, everyone
         )
         theirs = everyone.filter(pl.col("customer_id") == customer.id)
         profile = Customers(theirs, rules.currency).profile(0)
-        facts = {fact.name: profile.facts[fact.name] for fact in FACTS}
-        stored = [g for g in list_gestures_in(session, chosen_week) if g.customer_id == customer.external_id]
+        items = profile.facts.get("last_order_items")
+        if items is None:
+            items = request.last_items([customer.id]).get(customer.id, ())
+        facts = {fact.name: items if fact.name == "last_order_items" else profile.facts[fact.name] for fact in FACTS}
+        stored = list_gestures_in(session, chosen_week, conditions=[Gesture.customer_id == customer.id])
         flags = theirs.select(
             rule.condition(rules.currency).expression.alias(str(index)) for index, rule in enumerate(rules.rules)
         ).row(0)
@@ -604,7 +613,7 @@ def explain_customer(
         if this_week:
             names = tuple(name for name, _gesture, matches in matched if matches)
             decision = Decision(customer.id, names, this_week[-1].status)
-        elif run is not None:
+        elif run is not None and (customer.id in listening or any(matches for _name, _gesture, matches in matched)):
             decision = make_plan(request).decisions.get(customer.id)
     return Explanation(
         customer_id=customer.external_id,
