@@ -85,14 +85,19 @@ FROM gestures
 WHERE status = 'sent' AND sent_at < $1
 """
 
+# Each customer's latest purchase instant is one index lookup (the covering index on customer_id,
+# status, placed_at), worked out first: a few times quicker than grouping every order.
 _LAST_ITEMS_SQL = """
+WITH latest AS MATERIALIZED (
+  SELECT id AS customer_id,
+         (SELECT MAX(placed_at) FROM orders
+          WHERE customer_id = customers.id AND status = $2 AND placed_at < $1) AS last_at
+  FROM customers {customers}
+)
 SELECT o.customer_id, o.id AS order_id, i.id AS item_id, i.name AS item
-FROM orders o
-JOIN (SELECT customer_id, MAX(placed_at) AS last_at FROM orders
-      WHERE status = $2 AND placed_at < $1 {customers} GROUP BY customer_id) latest
-  ON o.customer_id = latest.customer_id AND o.placed_at = latest.last_at
+FROM latest
+JOIN orders o ON o.customer_id = latest.customer_id AND o.status = $2 AND o.placed_at = latest.last_at
 JOIN order_items i ON i.order_id = o.id
-WHERE o.status = $2
 """
 _IDS_PER_QUERY = 30_000  # placeholders in one query: SQLite allows 32,766, PostgreSQL 65,535
 
@@ -103,7 +108,7 @@ def _last_items_sql(customers: int = 0) -> str:
     if not customers:
         return _LAST_ITEMS_SQL.format(customers="")
     placeholders = ", ".join(f"${number}" for number in range(3, customers + 3))
-    return _LAST_ITEMS_SQL.format(customers=f"AND customer_id IN ({placeholders})")
+    return _LAST_ITEMS_SQL.format(customers=f"WHERE id IN ({placeholders})")
 
 
 def read_fact_tables(url: URL, moments: Moments, *, items: bool = True) -> FactTables:

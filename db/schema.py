@@ -8,12 +8,9 @@ delight never upgrades a database behind a user's back: every command but
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
@@ -21,23 +18,41 @@ import db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from db.engine import SQLITE_BEGIN, describe_database_error, sqlite_path
 from planner.core.errors import DatabaseError, SchemaOutOfDate, SchemaTooNew
 
+if TYPE_CHECKING:  # Alembic is imported only to upgrade, or to tell an older database from a newer one
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+HEAD = "0010"
+"""The newest migration in ``db/migrations/versions``: every command checks a database against
+it without loading Alembic. A new migration moves it (a test holds it to Alembic's head)."""
+
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "db:migrations")
     return config
 
 
+def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config())
+
+
 def head_revision() -> str:
-    """The newest migration this code knows."""
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    """The newest migration this code knows, as Alembic finds it."""
+    head = _scripts().get_current_head()
     assert head is not None  # the package always ships at least one migration
     return head
 
 
 def current_revision(connection: Connection) -> str | None:
-    """The migration a database is at, or ``None`` for a database delight never touched."""
-    return MigrationContext.configure(connection).get_current_revision()
+    """The migration a database is at (Alembic's version table), or ``None`` for a database delight never touched."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,8 @@ def upgrade(engine: Engine) -> Upgrade:
             before = current_revision(connection)
             _refuse_newer(before, engine)
             _refuse_foreign(connection, before, engine)
+            from alembic import command
+
             config = _alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
@@ -96,10 +113,10 @@ def check(engine: Engine) -> None:
     where = engine.url.render_as_string(hide_password=True)
     if revision is None:
         raise DatabaseError(f"{where} has no delight tables: create them with `delight init`")
-    _refuse_newer(revision, engine)
-    if revision != head_revision():
+    if revision != HEAD:
+        _refuse_newer(revision, engine)
         raise SchemaOutOfDate(
-            f"{where} is at schema {revision}, this delight needs {head_revision()}: "
+            f"{where} is at schema {revision}, this delight needs {HEAD}: "
             "run `delight init` to upgrade it (your data is kept)"
         )
 
@@ -138,7 +155,7 @@ def _refuse_other_files(engine: Engine, *, allow_empty: bool) -> bool:
 def _refuse_newer(revision: str | None, engine: Engine) -> None:
     if revision is None:
         return
-    known = {script.revision for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    known = {script.revision for script in _scripts().walk_revisions()}
     if revision not in known:
         where = engine.url.render_as_string(hide_password=True)
         raise SchemaTooNew(

@@ -21,7 +21,7 @@ try:
 except SystemExit as exit:
     code = exit.code
 print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {"polars", "faker", "reportlab",
-      "openpyxl", "kiwipiepy", "rule_engine"} or name == "planner.core.plan")), file=sys.stderr)
+      "openpyxl", "kiwipiepy", "rule_engine", "alembic"} or name == "planner.core.plan")), file=sys.stderr)
 sys.exit(code)
 """
 

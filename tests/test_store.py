@@ -52,7 +52,7 @@ def test_migrations_build_exactly_the_models(engine: Engine) -> None:
 def test_upgrading_step_by_step_keeps_data(db_url: str) -> None:
     engine = make_engine(db_url)
     config = schema._alembic_config()
-    walk = schema.ScriptDirectory.from_config(config).walk_revisions()
+    walk = schema._scripts().walk_revisions()
     revisions = [script.revision for script in reversed(list(walk))]
 
     with engine.begin() as connection:
@@ -85,9 +85,13 @@ def test_upgrading_step_by_step_keeps_data(db_url: str) -> None:
 def test_an_out_of_date_database_says_to_run_init(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     # Stands in for a release whose code has a newer migration than this database.
     current = schema.head_revision()
-    monkeypatch.setattr(schema, "head_revision", lambda: "0099")
+    monkeypatch.setattr(schema, "HEAD", "0099")
     with pytest.raises(SchemaOutOfDate, match=rf"at schema {current}, this delight needs 0099: run `delight init`"):
         schema.check(engine)
+
+
+def test_the_head_every_command_checks_is_the_newest_migration() -> None:
+    assert schema.head_revision() == schema.HEAD
 
 
 def test_a_newer_database_is_refused(engine: Engine, run: Callable[..., Result]) -> None:
