@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -14,11 +15,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import Result
 from pypdf import PdfReader
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from db.engine import make_engine
 from db.frames import read_last_items
 from db.models import Gesture, PlanRun
+from planner.core.rules import load_rules
 from planner.core.weeks import end_of_day
 from planner.words.templates import load_templates
 
@@ -87,6 +89,30 @@ def test_the_words_name_what_each_customer_bought_last(seeded: Callable[..., Res
     items = read_last_items(engine.url, end_of_day(date(2026, 11, 30), ZoneInfo("Asia/Seoul")), [c for c, _ in named])
     engine.dispose()
     assert all(items[customer_id][0] in message for customer_id, message in named)
+
+
+def test_a_rule_on_the_latest_items_picks_only_who_bought_them(
+    seeded: Callable[..., Result], db_url: str, tmp_path: Path
+) -> None:
+    # A rule that uses last_order_items has them worked out for everyone before the draw.
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        ids = list(connection.scalars(text("SELECT id FROM customers")))
+    latest = read_last_items(engine.url, end_of_day(date(2026, 11, 30), ZoneInfo("Asia/Seoul")), ids)
+    item = Counter(name for items in latest.values() for name in set(items)).most_common(1)[0][0]
+    rule = (
+        '\n[[rules]]\nname = "bought it last"\ngesture = "cheer_message"\n'
+        f"when = '\"{item}\" in last_order_items'\n"
+        'priority = 500\nreason = { ko = "마지막 주문", en = "their latest order" }\n'
+    )
+    rules = tmp_path / "rules.toml"
+    rules.write_text(load_rules(None).source_text + rule, encoding="utf-8")
+    assert seeded("plan", "--week", WEEK, "--seed", "4", "--rules", str(rules)).exit_code == 0
+    with engine.connect() as connection:
+        picked = set(connection.scalars(select(Gesture.customer_id).where(Gesture.rule == "bought it last")))
+    engine.dispose()
+    assert picked
+    assert all(item in latest[customer_id] for customer_id in picked)
 
 
 def test_replacing_a_week_with_the_same_seed_gives_the_same_plan(seeded: Callable[..., Result], db_url: str) -> None:
