@@ -272,10 +272,12 @@ def _apply(session: Session, entries: Sequence[_Entry], result: LogResult, probl
     """Log each entry on its locked gesture; raise ``_Problems`` (changing nothing) if any is bad."""
     problems = list(problems or [])
     gestures = _locked(session, {entry.gesture_id for entry in entries})
-    customer_ids = {g.customer_id for g in gestures.values()}
-    external = dict(
-        session.execute(select(Customer.id, Customer.external_id).where(Customer.id.in_(customer_ids))).all()
-    )
+    external: dict[int, str] = {}
+    if any(entry.customer_id is not None for entry in entries):  # only a log file's rows name their customer
+        customer_ids = {g.customer_id for g in gestures.values()}
+        external = dict(
+            session.execute(select(Customer.id, Customer.external_id).where(Customer.id.in_(customer_ids))).all()
+        )
     first_record: dict[int, str] = {}
     for entry in entries:
         gesture = gestures.get(entry.gesture_id)
