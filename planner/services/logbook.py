@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 from sqlmodel import Session
 
 from db.engine import transaction, write_transaction
@@ -322,19 +322,23 @@ def _problem(entry: _Entry, gesture: Gesture | None, external: dict[int, str]) -
     return None
 
 
+# Built once: every tick at the desk runs it, and building a statement costs SQLAlchemy more than running it.
+_LOCK_GESTURES = (
+    select(Gesture)
+    .where(Gesture.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Gesture.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def _locked(session: Session, gesture_ids: Iterable[int]) -> dict[int, Gesture]:
     """The gestures, locked for this transaction in id order (PostgreSQL; SQLite holds the write lock already)."""
     ids = sorted(set(gesture_ids))
     found: dict[int, Gesture] = {}
     for start in range(0, len(ids), 1000):
-        query = (
-            select(Gesture)
-            .where(Gesture.id.in_(ids[start : start + 1000]))
-            .order_by(Gesture.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        found.update((gesture.id, gesture) for gesture in session.execute(query).scalars())
+        batch = session.execute(_LOCK_GESTURES, {"ids": ids[start : start + 1000]}).scalars()
+        found.update((gesture.id, gesture) for gesture in batch)
     return found
 
 
