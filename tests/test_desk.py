@@ -394,6 +394,24 @@ def test_a_selection_with_a_note_then_undo(manager: tuple[TestClient, str], engi
     assert "nothing selected" in nothing.text
 
 
+def test_a_selection_with_one_gesture_that_cannot_be_logged_logs_none(
+    manager: tuple[TestClient, str], engine_of_shop: Engine
+) -> None:
+    client, token = manager
+    first, second = planned_ids(engine_of_shop)[:2]
+    client.post(f"/gestures/{second}/sent", data={"csrf_token": token, "week": WEEK}, headers=HTMX)
+    response = client.post(
+        "/week/log/failed",
+        data={"csrf_token": token, "week": WEEK, "ids": [first, second]},
+        headers={**HTMX, "Accept-Language": "en"},
+    )
+    assert response.status_code == 200
+    assert "nothing was logged: 1 of 2 gestures cannot be logged as failed" in response.text
+    assert f'<tr id="g-{first}" class="row-planned"' in response.text
+    assert f'<tr id="g-{second}" class="row-sent"' in response.text
+    assert status_of(engine_of_shop, first).status == "planned" and gesture_events(engine_of_shop, first) == []
+
+
 @SQLITE_ONLY
 def test_without_javascript_a_tick_is_a_form_post_and_back(
     manager: tuple[TestClient, str], engine_of_shop: Engine

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 from sqlmodel import Session
 
 from db.engine import transaction, write_transaction
@@ -166,6 +166,11 @@ def parse_when(text: str, timezone: ZoneInfo, *, label: str = "--at", now: datet
 
 def log_gestures(engine: Engine, status: str, gesture_ids: Sequence[int], options: LogOptions) -> LogResult:
     """`delight log sent|skipped|failed`: log the gestures, all or none."""
+    return write_transaction(engine, lambda session: log_in(session, status, gesture_ids, options))
+
+
+def log_in(session: Session, status: str, gesture_ids: Sequence[int], options: LogOptions) -> LogResult:
+    """``log_gestures`` in the caller's write transaction (which a rejected batch must roll back)."""
     if status not in LOGGED:
         raise InputError(f'cannot log a gesture as "{status}": use sent, skipped or failed')
     timezone = ZoneInfo(load_rules(options.rules_path).timezone)
@@ -175,19 +180,15 @@ def log_gestures(engine: Engine, status: str, gesture_ids: Sequence[int], option
     unique_ids = list(dict.fromkeys(gesture_ids))
     entries = [_Entry(f"gesture {gesture_id}", gesture_id, status, by, at, note) for gesture_id in unique_ids]
     result = LogResult(timezone)
-
-    def work(session: Session) -> LogResult:
-        _apply(session, entries, result)
-        return result
-
     try:
-        return write_transaction(engine, work)
+        _apply(session, entries, result)
     except _Problems as problems:
         raise LogRejected(
             f"nothing was logged: {problems.count} of {plural(len(unique_ids), 'gesture')} "
             f"cannot be logged as {status} (listed above)",
             problems.lines,
         ) from None
+    return result
 
 
 def import_log(engine: Engine, path: Path, options: LogOptions) -> LogResult:
@@ -272,10 +273,12 @@ def _apply(session: Session, entries: Sequence[_Entry], result: LogResult, probl
     """Log each entry on its locked gesture; raise ``_Problems`` (changing nothing) if any is bad."""
     problems = list(problems or [])
     gestures = _locked(session, {entry.gesture_id for entry in entries})
-    customer_ids = {g.customer_id for g in gestures.values()}
-    external = dict(
-        session.execute(select(Customer.id, Customer.external_id).where(Customer.id.in_(customer_ids))).all()
-    )
+    external: dict[int, str] = {}
+    if any(entry.customer_id is not None for entry in entries):  # only a log file's rows name their customer
+        customer_ids = {g.customer_id for g in gestures.values()}
+        external = dict(
+            session.execute(select(Customer.id, Customer.external_id).where(Customer.id.in_(customer_ids))).all()
+        )
     first_record: dict[int, str] = {}
     for entry in entries:
         gesture = gestures.get(entry.gesture_id)
@@ -320,19 +323,23 @@ def _problem(entry: _Entry, gesture: Gesture | None, external: dict[int, str]) -
     return None
 
 
+# Built once: every tick at the desk runs it, and building a statement costs SQLAlchemy more than running it.
+_LOCK_GESTURES = (
+    select(Gesture)
+    .where(Gesture.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Gesture.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def _locked(session: Session, gesture_ids: Iterable[int]) -> dict[int, Gesture]:
     """The gestures, locked for this transaction in id order (PostgreSQL; SQLite holds the write lock already)."""
     ids = sorted(set(gesture_ids))
     found: dict[int, Gesture] = {}
     for start in range(0, len(ids), 1000):
-        query = (
-            select(Gesture)
-            .where(Gesture.id.in_(ids[start : start + 1000]))
-            .order_by(Gesture.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        found.update((gesture.id, gesture) for gesture in session.execute(query).scalars())
+        batch = session.execute(_LOCK_GESTURES, {"ids": ids[start : start + 1000]}).scalars()
+        found.update((gesture.id, gesture) for gesture in batch)
     return found
 
 
@@ -360,23 +367,24 @@ def _first_records(statuses: dict[int, str], gestures: dict[int, Gesture], sessi
 
 def undo(engine: Engine, gesture_ids: Sequence[int], by: str, rules_path: Path | None = None) -> list[UndoResult]:
     """`delight log undo`: logged gestures go back to planned, all or none; the audit trail keeps what they were."""
+    return write_transaction(engine, lambda session: undo_in(session, gesture_ids, by, rules_path))
+
+
+def undo_in(session: Session, gesture_ids: Sequence[int], by: str, rules_path: Path | None = None) -> list[UndoResult]:
+    """``undo`` in the caller's write transaction (which a refused batch must roll back)."""
     actor = checked_name(by, "--by")
     timezone = ZoneInfo(load_rules(rules_path).timezone)
     unique_ids = list(dict.fromkeys(gesture_ids))
-
-    def work(session: Session) -> list[UndoResult]:
-        gestures = _locked(session, unique_ids)
-        problems = []
-        for gesture_id in unique_ids:
-            gesture = gestures.get(gesture_id)
-            if gesture is None:
-                problems.append(f"no gesture {gesture_id} (see `delight list` for ids)")
-            elif gesture.status not in LOGGED:
-                problems.append(f"gesture {gesture_id} is {gesture.status}, not logged: there is nothing to undo")
-        refuse_batch(problems, len(unique_ids), "gestures", "undone")
-        return [_undo(session, gestures[gesture_id], actor, timezone) for gesture_id in unique_ids]
-
-    return write_transaction(engine, work)
+    gestures = _locked(session, unique_ids)
+    problems = []
+    for gesture_id in unique_ids:
+        gesture = gestures.get(gesture_id)
+        if gesture is None:
+            problems.append(f"no gesture {gesture_id} (see `delight list` for ids)")
+        elif gesture.status not in LOGGED:
+            problems.append(f"gesture {gesture_id} is {gesture.status}, not logged: there is nothing to undo")
+    refuse_batch(problems, len(unique_ids), "gestures", "undone")
+    return [_undo(session, gestures[gesture_id], actor, timezone) for gesture_id in unique_ids]
 
 
 def _undo(session: Session, gesture: Gesture, actor: str, timezone: ZoneInfo) -> UndoResult:
@@ -470,27 +478,23 @@ class TakeOver:
         return [f"{self.writer} took over {plural(self.moved, 'gesture')}.", *self.refused]
 
 
-def take_over(engine: Engine, gesture_ids: Sequence[int], writer: str, by: str) -> TakeOver:
-    """Give planned gestures to ``writer`` (someone taking over a colleague's stack).
+def take_over_in(session: Session, gesture_ids: Sequence[int], writer: str, by: str) -> TakeOver:
+    """Give planned gestures to ``writer`` (someone taking over a colleague's stack), in the caller's write transaction.
 
     Only gestures still planned change hands; the audit trail keeps whose they were.
     """
     writer, actor = checked_name(writer, "writer"), checked_name(by, "--by")
-
-    def work(session: Session) -> TakeOver:
-        gestures = _locked(session, gesture_ids)
-        refused, moved = [], 0
-        for gesture_id in dict.fromkeys(gesture_ids):
-            gesture = gestures.get(gesture_id)
-            if gesture is None:
-                refused.append(f"gesture {gesture_id} does not exist")
-            elif gesture.status != GestureStatus.PLANNED:
-                refused.append(f"gesture {gesture_id} is {gesture.status}: only planned gestures change hands")
-            elif gesture.writer != writer:
-                was = gesture.writer or "nobody"
-                gesture.writer = writer
-                record_event(session, "gesture", gesture.id, actor, "take over", f"writer {was} → {writer}")
-                moved += 1
-        return TakeOver(writer, moved, refused)
-
-    return write_transaction(engine, work)
+    gestures = _locked(session, gesture_ids)
+    refused, moved = [], 0
+    for gesture_id in dict.fromkeys(gesture_ids):
+        gesture = gestures.get(gesture_id)
+        if gesture is None:
+            refused.append(f"gesture {gesture_id} does not exist")
+        elif gesture.status != GestureStatus.PLANNED:
+            refused.append(f"gesture {gesture_id} is {gesture.status}: only planned gestures change hands")
+        elif gesture.writer != writer:
+            was = gesture.writer or "nobody"
+            gesture.writer = writer
+            record_event(session, "gesture", gesture.id, actor, "take over", f"writer {was} → {writer}")
+            moved += 1
+    return TakeOver(writer, moved, refused)

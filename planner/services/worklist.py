@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, or_, select
 from sqlmodel import Session
 
-from db.engine import transaction
+from db.engine import transaction, write_transaction
 from db.models import AuditEvent, Customer, Feedback, Gesture, GestureStatus, Order, OrderItem, PlanRun
 from planner.core.errors import DelightError, InputError, LogRejected
 from planner.core.money import from_minor
@@ -181,30 +181,35 @@ def _then_rows(
     week: str,
     gesture_ids: Sequence[int],
     action: str,
-    change: Callable[[], _Done],
+    change: Callable[[Session], _Done],
     rules_path: Path | None,
 ) -> Ticked:
-    """Make a change (a logbook call), then read the rows it touched as they are now."""
+    """Make a change (a logbook call) and read the rows it touched as they are then, in one write transaction."""
     if not gesture_ids:
         return Ticked(action, 0, [], problems=["nothing selected: tick the boxes of the gestures first"])
-    count, lines, already, problems = 0, [], [], []
+    rules = load_rules(rules_path)
+    touched = [Gesture.id.in_(list(gesture_ids))]
+
+    def change_then_read(session: Session) -> tuple[_Done, list[GestureView]]:
+        return change(session), planning.list_gestures_in(session, week, SHOWN, rules, touched)
+
     try:
-        count, lines, already = change()
+        (count, lines, already), rows = write_transaction(engine, change_then_read)
+        return Ticked(action, count, rows, lines, [], already)
     except LogRejected as rejected:
         problems = [*rejected.details, str(rejected)]
     except DelightError as error:
         problems = [str(error)]
-    rules = load_rules(rules_path)
-    with transaction(engine) as session:
-        rows = planning.list_gestures_in(session, week, SHOWN, rules, [Gesture.id.in_(list(gesture_ids))])
-    return Ticked(action, count, rows, lines, problems, already)
+    with transaction(engine) as session:  # nothing was changed: the rows as they are
+        rows = planning.list_gestures_in(session, week, SHOWN, rules, touched)
+    return Ticked(action, 0, rows, [], problems)
 
 
 def tick(engine: Engine, week: str, status: str, gesture_ids: Sequence[int], options: logbook.LogOptions) -> Ticked:
     """Log gestures as sent, skipped or failed (all or none, as `delight log`), then the rows as they are."""
 
-    def log() -> _Done:
-        result = logbook.log_gestures(engine, status, gesture_ids, options)
+    def log(session: Session) -> _Done:
+        result = logbook.log_in(session, status, gesture_ids, options)
         return sum(result.logged.values()), result.describe(), result.already
 
     return _then_rows(engine, week, gesture_ids, "logged", log, options.rules_path)
@@ -213,8 +218,8 @@ def tick(engine: Engine, week: str, status: str, gesture_ids: Sequence[int], opt
 def undo(engine: Engine, week: str, gesture_id: int, by: str, rules_path: Path | None = None) -> Ticked:
     """Take back a log entry (as `delight log undo`), then the row as it is."""
 
-    def take_back() -> _Done:
-        (undone,) = logbook.undo(engine, [gesture_id], by, rules_path)
+    def take_back(session: Session) -> _Done:
+        (undone,) = logbook.undo_in(session, [gesture_id], by, rules_path)
         return 1, [undone.describe()], []
 
     return _then_rows(engine, week, [gesture_id], "undone", take_back, rules_path)
@@ -223,8 +228,8 @@ def undo(engine: Engine, week: str, gesture_id: int, by: str, rules_path: Path |
 def take_over(engine: Engine, week: str, gesture_ids: Sequence[int], by: str, rules_path: Path | None = None) -> Ticked:
     """``by`` takes over planned gestures from whoever's stack they were in, then the rows as they are."""
 
-    def move() -> _Done:
-        result = logbook.take_over(engine, gesture_ids, by, by)
+    def move(session: Session) -> _Done:
+        result = logbook.take_over_in(session, gesture_ids, by, by)
         return result.moved, result.describe(), []
 
     return _then_rows(engine, week, gesture_ids, "taken", move, rules_path)
