@@ -16,8 +16,8 @@ Each round runs, one after the other and each in a fresh process (so its peak me
 
 - baseline, in process: the aggregate over every order the facts need (``_ORDER_TOTALS_SQL``,
   counts and sums per customer with their windows) with its parameters, read through
-  ``db.frames.reading`` as the facts read it (PostgreSQL: ADBC into polars; SQLite: Python's
-  sqlite3 rows into polars); its modules imported before the clock;
+  ``db.frames.reading`` as the facts read it (PostgreSQL: ADBC into polars; SQLite: each column
+  as one JSON array, decoded by polars); its modules imported before the clock;
 - delight, in process: ``plan_week`` for the week, as ``delight plan`` calls it: the facts of
   every customer, every rule, the plan, stored in one transaction. Its modules are imported
   before the clock too, rule-engine included (its import builds its PLY parser tables, 0.4-1 s
@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import sqlite3
 import statistics
@@ -64,10 +63,10 @@ SEED = "1"
 TODAY = date(2026, 11, 30)  # what the benchmark databases are seeded up to
 
 # A Python process that runs the aggregate and nothing else, read the way ``db.frames.reading``
-# reads it: PostgreSQL through ADBC into polars, SQLite through Python's sqlite3 rows into polars
-# with the columns' types given. Arguments: the driver module, its connection string, the query,
-# the columns' types as SQLite hands them over (JSON), then the parameters (instants in ISO form;
-# SQLite gets them as the text it stores).
+# reads it: PostgreSQL through ADBC into polars; SQLite with each column handed over as one JSON
+# array (the query arrives wrapped so), decoded by polars. Arguments: the driver module, its
+# connection string, the query, the columns' types as SQLite hands them over (JSON), then the
+# parameters (instants in ISO form; SQLite gets them as the text it stores).
 AGGREGATE_PROCESS = """\
 import importlib, json, sys
 from datetime import datetime
@@ -77,9 +76,11 @@ instants = [datetime.fromisoformat(value) for value in parameters[:-1]]
 if module == "sqlite3":
     import sqlite3
     values = [value.strftime("%Y-%m-%d %H:%M:%S.%f") for value in instants] + parameters[-1:]
-    rows = sqlite3.connect(target, uri=True).execute(sql, values).fetchall()
+    count, *columns = sqlite3.connect(target, uri=True).execute(sql, values).fetchone()
     schema = {name: getattr(pl, dtype) for name, dtype in json.loads(types).items()}
-    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    frame = pl.DataFrame({name: [column] for name, column in zip(schema, columns)}).select(
+        pl.col(name).str.json_decode(pl.List(dtype)).explode() for name, dtype in schema.items()
+    )
 else:
     import adbc_driver_manager as adbc
     connection = adbc.AdbcConnection(importlib.import_module(module).connect(target))
@@ -144,13 +145,13 @@ def aggregate_process(url: str, week: str = WEEK) -> list[str]:
     from sqlalchemy.engine import make_url
 
     from db.engine import database_url
-    from db.frames import _ORDER_TOTALS_SQL, _as_sqlite_hands_over
+    from db.frames import _ORDER_TOTALS_SQL, _as_json_arrays, _as_sqlite_hands_over
     from planner.core.facts_frame import ORDER_TOTALS_SCHEMA
 
     parsed = make_url(database_url(url))
     if parsed.get_backend_name() == "sqlite":
         module, target = "sqlite3", f"file:{quote(str(parsed.database))}?mode=ro"
-        sql = re.sub(r"\$(\d+)", r"?\1", _ORDER_TOTALS_SQL)
+        sql = _as_json_arrays(_ORDER_TOTALS_SQL, ORDER_TOTALS_SCHEMA)
     else:
         module = "adbc_driver_postgresql"
         target = parsed.set(drivername="postgresql").render_as_string(hide_password=False)

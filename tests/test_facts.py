@@ -174,6 +174,37 @@ def test_latest_items_looked_up_for_some_customers_are_their_facts(
     assert read_last_items(engine.url, until, []) == {}
 
 
+AWKWARD_TEXT = [
+    'say "hi"',
+    "back\\slash and 'quote'",
+    "two\nlines\tand a tab",
+    '=HYPERLINK("x")',
+    "이름 😀 \u00e9\u200b",
+    "\x01 control",
+    "x" * 5000,
+    "",
+]
+
+
+def test_text_reaches_the_facts_exactly_as_stored(engine: Engine) -> None:
+    # The facts read each column in one piece (on SQLite, as one JSON array): whatever customers'
+    # names and items hold comes out unchanged, next to the right customer.
+    with transaction(engine) as s:
+        ids = []
+        for number, text in enumerate(AWKWARD_TEXT):
+            customer_id = add_customer(s, f"odd-{number}", name=text, first_name=text or None)
+            add_order(s, customer_id, f"o{number}", at("2026-11-02"), 1000 + number, items=[text, f"and {text}"])
+            ids.append(customer_id)
+    frame = load_facts(engine.url, as_of=AS_OF, timezone="Asia/Seoul")
+    rows = {row["external_id"]: row for row in frame.iter_rows(named=True)}
+    for number, text in enumerate(AWKWARD_TEXT):
+        row = rows[f"odd-{number}"]
+        assert (row["name"], row["first_name"]) == (text, text or None)
+        assert row["last_order_items"] == [text, f"and {text}"]
+        assert row["total_spent"] == 1000 + number
+    assert frame["customer_id"].to_list() == sorted(frame["customer_id"].to_list())
+
+
 def test_the_shop_time_zone_decides_the_day(engine: Engine) -> None:
     with transaction(engine) as s:
         late = add_customer(s, "late")

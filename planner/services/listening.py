@@ -11,7 +11,7 @@ whoever has waited longest. Nothing here depends on a rule: the planner does it 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -269,18 +269,22 @@ def waiting_in(session: Session, week: str, rules: RuleSet, as_of: date | None =
     return waiting_for(session, sorted(owed, key=lambda item: item.first_in_line), as_of)
 
 
-def waiting_for(session: Session, owed: Sequence[Listening], as_of: date) -> list[Waiting]:
-    """The customers left waiting for a person, with their ids and names as ops staff know them."""
-    if not owed:
-        return []
-    query = select(Customer.id, Customer.external_id, Customer.name).where(
-        Customer.id.in_([listening.customer_id for listening in owed])
-    )
-    people = {row.id: row for row in session.execute(query)}
+def waiting_for(
+    session: Session, owed: Sequence[Listening], as_of: date, known: Mapping[int, tuple[str, str | None]] | None = None
+) -> list[Waiting]:
+    """The customers left waiting for a person, with their ids and names as ops staff know them.
+
+    ``known``: (id as imported, name) by customer id, as the planner has read them; the others are read.
+    """
+    people = dict(known or {})
+    unknown = [listening.customer_id for listening in owed if listening.customer_id not in people]
+    if unknown:
+        query = select(Customer.id, Customer.external_id, Customer.name).where(Customer.id.in_(unknown))
+        people.update((row.id, (row.external_id, row.name)) for row in session.execute(query))
     return [
         Waiting(
-            people[listening.customer_id].external_id,
-            people[listening.customer_id].name or "(erased)",
+            people[listening.customer_id][0],
+            people[listening.customer_id][1] or "(erased)",
             listening,
             listening.waiting_days(as_of),
         )

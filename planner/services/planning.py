@@ -424,7 +424,10 @@ def _plan_week(engine: Engine, options: PlanOptions, step: Callable[[str], None]
         stored = [
             g for g in list_gestures_in(session, week, statuses=(GestureStatus.PLANNED,)) if g.gesture_id in added_ids
         ]
-        waiting = waiting_for(session, plan.waiting, as_of)
+        owed = pl.DataFrame([listening.customer_id for listening in plan.waiting], schema={"customer_id": pl.Int64})
+        people = customers.join(owed, on="customer_id", how="semi").select("customer_id", "external_id", "name")
+        known = {customer_id: (external_id, name) for customer_id, external_id, name in people.iter_rows()}
+        waiting = waiting_for(session, plan.waiting, as_of, known)
         seconds = {"facts": loaded - started, "planning": planned - loaded, "storing": time.perf_counter() - planned}
         held_out = sum(1 for gesture in plan.gestures if gesture.status == GestureStatus.HELD_OUT)
         added = sum(1 for gesture in plan.gestures if gesture.status == GestureStatus.PLANNED)
