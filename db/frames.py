@@ -208,8 +208,9 @@ def _sqlite_reading(url: URL) -> Iterator[Reader]:
 def _as_json_arrays(sql: str, schema: Mapping[str, pl.DataType]) -> str:
     """``sql`` (``$1``... placeholders) for SQLite as one row: the row count, then each column of
     ``schema`` as one JSON array (SQLite's ``json_group_array``), for polars to decode. A column
-    handed over as one text value is a few times quicker to read than Python's row tuples."""
-    columns = "".join(f', json_group_array("{name}")' for name in schema)
+    handed over as one text value is a few times quicker to read than Python's row tuples. The
+    names are bracketed: SQLite reads a double-quoted name no column has as a string instead."""
+    columns = "".join(f", json_group_array([{name}])" for name in schema)
     return f"SELECT COUNT(*){columns} FROM ({_sqlite_placeholders(sql)})"
 
 

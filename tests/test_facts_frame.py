@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import pytest
 from click.testing import Result
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +25,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
-from db.frames import load_facts
+from db.engine import transaction
+from db.frames import load_facts, reading
+from db.models import Customer
 from planner.core.errors import DatabaseError
 from planner.core.facts import FACTS
 from planner.core.facts_frame import GESTURE_YEAR_DAYS, IDENTITY, RECENT_ORDERS, RECENT_SPEND, with_money
@@ -249,3 +252,12 @@ def test_a_store_that_cannot_be_read_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DatabaseError, match=r"^cannot read sqlite:///.*nowhere/delight\.db: ") as caught:
         load_facts(missing, as_of=date(2026, 11, 30), timezone="Asia/Seoul")
     assert "\n" not in str(caught.value)
+
+
+def test_a_column_the_query_does_not_have_is_an_error_not_a_value(engine: Engine) -> None:
+    # SQLite takes a double-quoted name that no column has for a string: a column the reader
+    # expects but the query lacks must fail, never come back as its own name on every row.
+    with transaction(engine) as session:
+        session.add(Customer(external_id="C1", name="Kim"))
+    with pytest.raises((DatabaseError, KeyError), match="no_such_column"), reading(engine.url) as read:
+        read("SELECT id AS customer_id FROM customers", [], {"customer_id": pl.Int64, "no_such_column": pl.String})
