@@ -209,6 +209,7 @@ def prepare_delight(url: str) -> Callable[[], int]:
         frames._FEEDBACK_SQL: "read feedback",
         frames._GESTURES_SQL: "read gestures",
         frames._last_items_sql(): "read last items (everyone's)",
+        frames._last_items_sql(backend="postgresql"): "read last items (everyone's)",
     }
 
     def timed(name: str, function: Callable) -> Callable:

@@ -100,14 +100,30 @@ FROM latest
 JOIN orders o ON o.customer_id = latest.customer_id AND o.status = $2 AND o.placed_at = latest.last_at
 JOIN order_items i ON i.order_id = o.id
 """
+# PostgreSQL misjudges the join on the latest instant above when it runs for every customer (it
+# expects a few rows, hashes every order, then looks their items up one by one: 2.8-3.2 s for
+# 200,000 customers); a window over the same index finds the latest orders in 1.7 s. SQLite takes
+# 3 s over that window, against 0.6 s for the lookups.
+_EVERYONES_LAST_ITEMS_POSTGRESQL = """
+WITH paid AS (
+  SELECT id, customer_id, placed_at, MAX(placed_at) OVER (PARTITION BY customer_id) AS last_at
+  FROM orders
+  WHERE status = $2 AND placed_at < $1
+)
+SELECT paid.customer_id, paid.id AS order_id, i.id AS item_id, i.name AS item
+FROM paid
+JOIN order_items i ON i.order_id = paid.id
+WHERE paid.placed_at = paid.last_at
+"""
 _IDS_PER_QUERY = 30_000  # placeholders in one query: SQLite allows 32,766, PostgreSQL 65,535
 
 
-def _last_items_sql(customers: int = 0) -> str:
+def _last_items_sql(customers: int = 0, backend: str = "sqlite") -> str:
     """Every paid order at a customer's latest purchase instant, with its items: of every customer,
-    or of ``customers`` of them, whose ids are the parameters from $3 on."""
+    or of ``customers`` of them, whose ids are the parameters from $3 on; ``backend`` as SQLAlchemy
+    names the database."""
     if not customers:
-        return _LAST_ITEMS_SQL.format(customers="")
+        return _EVERYONES_LAST_ITEMS_POSTGRESQL if backend == "postgresql" else _LAST_ITEMS_SQL.format(customers="")
     placeholders = ", ".join(f"${number}" for number in range(3, customers + 3))
     return _LAST_ITEMS_SQL.format(customers=f"WHERE id IN ({placeholders})")
 
@@ -119,7 +135,8 @@ def read_fact_tables(url: URL, moments: Moments, *, items: bool = True) -> FactT
     """
     with reading(url) as read:
         until = [moments.until]
-        last_items = read(_last_items_sql(), [moments.until, PAID], LAST_ITEMS_SCHEMA) if items else None
+        everyones = _last_items_sql(backend=url.get_backend_name())
+        last_items = read(everyones, [moments.until, PAID], LAST_ITEMS_SCHEMA) if items else None
         return FactTables(
             customers=read(_CUSTOMERS_SQL, [], CUSTOMERS_SCHEMA),
             orders=read(
